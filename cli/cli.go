@@ -1,0 +1,258 @@
+// Package cli implements the kadanoff command: build, status, explain, export,
+// gc and ops. Commands take their arguments, output writers and environment
+// explicitly, so tests run them in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/kadanoff/kadanoff/experiments/ops"
+	"github.com/kadanoff/kadanoff/figures"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// Exit statuses.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1 // a step or the report failed
+	ExitUsage       = 2 // bad command line or bad spec; nothing was run
+	ExitInterrupted = 130
+)
+
+// Env is what a command runs with.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Getenv reads environment variables (os.Getenv by default).
+	Getenv func(string) string
+	// Registry holds the operations specs may use (DefaultRegistry by default).
+	Registry *pipeline.Registry
+	// Terminal reports whether Stdout is a terminal, for the live progress display.
+	Terminal bool
+}
+
+// DefaultRegistry returns every operation Kadanoff ships.
+func DefaultRegistry() *pipeline.Registry {
+	return pipeline.NewRegistry(append(ops.All(), figures.Op())...)
+}
+
+// Main runs the command line args (without the program name) and returns the exit status.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Registry == nil {
+		env.Registry = DefaultRegistry()
+	}
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return ExitUsage
+	}
+	cmds := map[string]func(context.Context, []string, Env) int{
+		"build":   build,
+		"status":  status,
+		"explain": explain,
+		"export":  export,
+		"gc":      gc,
+		"ops":     listOps,
+		"version": version,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			usage(env.Stdout)
+			return ExitOK
+		}
+		fmt.Fprintf(env.Stderr, "kadanoff: unknown command %q\n", args[0])
+		usage(env.Stderr)
+		return ExitUsage
+	}
+	return cmd(ctx, args[1:], env)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: kadanoff COMMAND [flags] [args]
+
+Commands:
+  build   [--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [SPEC.yaml ...]
+          build specs (default configs/*.yaml) and write their reports to DIR
+  status  [--json] [--profile P] [SPEC.yaml ...]
+          every step as cached, stale (with the reason) or missing
+  explain [--profile P] STEP
+          the step's action-key preimage and what changed since its last build
+  export  [--profile P] [--to FILE] STEP[.OUTPUT]
+          write a cached step output as .npy, .csv or .json
+  gc      [--older-than D] [--cache DIR]
+          remove cache entries unused for D (default 720h) and print bytes freed
+  ops     describe every operation a spec may use
+  version print the tool version
+
+The cache is --cache DIR, else $KADANOFF_CACHE, else the user cache directory.
+`)
+}
+
+// common holds the flags most commands share.
+type common struct {
+	profile  string
+	cacheDir string
+	specs    []string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.profile, "profile", "paper", "parameter profile of the specs")
+	fs.StringVar(&c.cacheDir, "cache", "", "cache directory")
+}
+
+// parse parses flags that may appear before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlags(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("kadanoff "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func (c *common) openCache(env Env) (*cache.Cache, error) {
+	dir := c.cacheDir
+	if dir == "" {
+		dir = env.Getenv("KADANOFF_CACHE")
+	}
+	if dir == "" {
+		ucd, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("no cache directory: set --cache or KADANOFF_CACHE (%v)", err)
+		}
+		dir = filepath.Join(ucd, "kadanoff")
+	}
+	return cache.Open(dir)
+}
+
+// load reads the specs named by c.specs (default configs/*.yaml) and plans them.
+// Errors are printed; ok is false when the command must exit with ExitUsage.
+func (c *common) load(env Env) (*pipeline.Plan, bool) {
+	files := c.specs
+	if len(files) == 0 {
+		var err error
+		files, err = filepath.Glob(filepath.Join("configs", "*.yaml"))
+		if err != nil || len(files) == 0 {
+			fmt.Fprintln(env.Stderr, "kadanoff: no specs given and no configs/*.yaml here")
+			return nil, false
+		}
+		sort.Strings(files)
+	}
+	var specs []*spec.Spec
+	bad := false
+	for _, f := range files {
+		s, err := spec.Load(f)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			bad = true
+			continue
+		}
+		specs = append(specs, s)
+	}
+	if bad {
+		return nil, false
+	}
+	plan, err := pipeline.NewPlan(specs, env.Registry, c.profile)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return nil, false
+	}
+	return plan, true
+}
+
+func version(_ context.Context, args []string, env Env) int {
+	fmt.Fprintln(env.Stdout, ToolVersion())
+	return ExitOK
+}
+
+func listOps(_ context.Context, args []string, env Env) int {
+	fmt.Fprint(env.Stdout, env.Registry.Describe())
+	return ExitOK
+}
+
+func gc(_ context.Context, args []string, env Env) int {
+	var c common
+	fs := newFlags("gc", env)
+	fs.StringVar(&c.cacheDir, "cache", "", "cache directory")
+	age := fs.Duration("older-than", 30*24*3600e9, "remove entries unused for this long (e.g. 720h)")
+	if _, err := parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	cc, err := c.openCache(env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	freed, err := cc.Trim(*age)
+	fmt.Fprintf(env.Stdout, "freed %d bytes (%s) from %s\n", freed, humanBytes(freed), cc.Dir())
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// resolveTargets maps --only names to nodes.
+func resolveTargets(plan *pipeline.Plan, only string) ([]*pipeline.Node, error) {
+	if only == "" {
+		return plan.Nodes, nil
+	}
+	var out []*pipeline.Node
+	var errs []string
+	for _, name := range strings.Split(only, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		n, err := plan.Lookup(name)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(errs) > 0 {
+		return nil, errors.New(strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+func defaultJobs() int { return runtime.NumCPU() }

@@ -1,0 +1,124 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/kadanoff/kadanoff/experiments/correlator"
+	"github.com/kadanoff/kadanoff/experiments/series"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// panelStack returns the panels of an array shaped [L][L] or [n][L][L].
+func panelStack(a *artifact.Array) (data []float64, L int, err error) {
+	switch len(a.Shape) {
+	case 2:
+		if a.Shape[0] == a.Shape[1] {
+			return a.Float64s(), a.Shape[0], nil
+		}
+	case 3:
+		if a.Shape[1] == a.Shape[2] {
+			return a.Float64s(), a.Shape[1], nil
+		}
+	}
+	return nil, 0, fmt.Errorf("want panels shaped [L][L] or [n][L][L], got %v", a.Shape)
+}
+
+func panelG() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "correlator.panel_g",
+		OpVersion: 1,
+		OpDoc: "Two-point function G(r) of correlator panels: the mean of C(i)·C(j) over ordered site pairs at " +
+			"periodic Euclidean distance r, summed over the panels of the stack. r = 0 holds the mean of C².",
+		In: []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "distance", Kind: spec.String, Doc: "distance between sites", Default: pipeline.StringValue("periodic-euclidean"),
+				Check: pipeline.OneOf("periodic-euclidean")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "g", Kind: artifact.KindTable, Doc: "columns r, g, pairs (ordered pairs per panel)"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("panels")
+			if err != nil {
+				return err
+			}
+			data, L, err := panelStack(a)
+			if err != nil {
+				return err
+			}
+			c, err := correlator.PanelG(data, L)
+			if err != nil {
+				return err
+			}
+			pairs := make([]float64, len(c.Pairs))
+			for i, p := range c.Pairs {
+				pairs[i] = float64(p)
+			}
+			return env.PutTable("g", &artifact.Table{Columns: []artifact.Column{
+				{Name: "r", Values: c.R}, {Name: "g", Values: c.G}, {Name: "pairs", Values: pairs},
+			}})
+		},
+	}
+}
+
+func trend() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "series.trend",
+		OpVersion: 1,
+		OpDoc: "Summarises a curve y(x) over x >= min_x: Spearman's rank correlation of y with x and its p-value, a " +
+			"least-squares slope with its standard error, and the number of peaks whose prominence is at least " +
+			"the given fraction of the range of y.",
+		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "x", Kind: spec.String, Doc: "column of x", Default: pipeline.StringValue("r")},
+			{Name: "y", Kind: spec.String, Doc: "column of y", Default: pipeline.StringValue("g")},
+			{Name: "min_x", Kind: spec.Float, Doc: "smallest x included", Default: pipeline.FloatValue(0.5)},
+			{Name: "prominence", Kind: spec.Float, Doc: "minimum peak prominence, as a fraction of max(y) - min(y)",
+				Default: pipeline.FloatValue(0.25), Check: pipeline.AtLeast(0)},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
+			Doc: "spearman_rho, spearman_p, slope (± error), peaks, points"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			t, err := env.Table("series")
+			if err != nil {
+				return err
+			}
+			xs, err := t.Col(env.String("x"))
+			if err != nil {
+				return err
+			}
+			ys, err := t.Col(env.String("y"))
+			if err != nil {
+				return err
+			}
+			var x, y []float64
+			for i := range xs {
+				if xs[i] >= env.Float("min_x") {
+					x, y = append(x, xs[i]), append(y, ys[i])
+				}
+			}
+			rho, p, err := series.Spearman(x, y)
+			if err != nil {
+				return err
+			}
+			slope, _, slopeErr, err := series.LinearFit(x, y)
+			if err != nil {
+				return err
+			}
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, v := range y {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+			peaks := series.Peaks(y, env.Float("prominence")*(hi-lo))
+			return env.PutScalars("summary", artifact.Scalars{
+				"spearman_rho": {Value: rho, Note: "Spearman rank correlation of y with x"},
+				"spearman_p":   {Value: p, Note: "two-sided p-value of rho under no trend"},
+				"slope":        {Value: slope, Err: slopeErr, Note: "least-squares slope dy/dx"},
+				"peaks":        {Value: float64(len(peaks)), Note: "peaks of prominence >= the threshold"},
+				"points":       {Value: float64(len(x)), Note: "points included"},
+			})
+		},
+	}
+}

@@ -1,0 +1,123 @@
+package figures
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+)
+
+// grid adapts one L×L panel (row-major, site (x, y) at y*L+x) to plotter.GridXYZ.
+type grid struct {
+	L int
+	z []float64
+}
+
+func (g grid) Dims() (c, r int)        { return g.L, g.L }
+func (g grid) Z(c, r int) float64      { return g.z[r*g.L+c] }
+func (g grid) X(c int) float64         { return float64(c) }
+func (g grid) Y(r int) float64         { return float64(r) }
+func (g grid) Min() (float64, float64) { return 0, 0 }
+
+// heatmap draws panel Index of an array shaped [L][L] or [n][L][L] with a
+// diverging blue–red palette centred on zero.
+func heatmap(p Panel, a *artifact.Array) (*plot.Plot, error) {
+	var n, L int
+	switch {
+	case len(a.Shape) == 2 && a.Shape[0] == a.Shape[1]:
+		n, L = 1, a.Shape[0]
+	case len(a.Shape) == 3 && a.Shape[1] == a.Shape[2]:
+		n, L = a.Shape[0], a.Shape[1]
+	default:
+		return nil, fmt.Errorf("want an array shaped [L][L] or [n][L][L], got %v", a.Shape)
+	}
+	if p.Index < 0 || p.Index >= n {
+		return nil, fmt.Errorf("index %d out of range: the array holds %d panels", p.Index, n)
+	}
+	z := a.Float64s()[p.Index*L*L : (p.Index+1)*L*L]
+	if err := finite(z); err != nil {
+		return nil, err
+	}
+	lim := 0.0
+	for _, v := range z {
+		lim = math.Max(lim, math.Abs(v))
+	}
+	if lim == 0 {
+		lim = 1
+	}
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(-lim)
+	cm.SetMax(lim)
+	hm := plotter.NewHeatMap(grid{L: L, z: z}, cm.Palette(255))
+	hm.Min, hm.Max = -lim, lim
+	hm.Rasterized = true
+	pl := newPlot(p)
+	pl.Add(hm)
+	pl.X.Min, pl.X.Max = -0.5, float64(L)-0.5
+	pl.Y.Min, pl.Y.Max = -0.5, float64(L)-0.5
+	return pl, nil
+}
+
+// line draws column Y against column X, with error bars from column Err when
+// given and a dashed horizontal line at Ref when given.
+func line(p Panel, t *artifact.Table) (*plot.Plot, error) {
+	x, err := t.Col(p.X)
+	if err != nil {
+		return nil, err
+	}
+	y, err := t.Col(p.Y)
+	if err != nil {
+		return nil, err
+	}
+	if err := finite(x, y); err != nil {
+		return nil, err
+	}
+	pts := make(plotter.XYs, len(x))
+	for i := range x {
+		pts[i].X, pts[i].Y = x[i], y[i]
+	}
+	pl := newPlot(p)
+	ln, sc, err := plotter.NewLinePoints(pts)
+	if err != nil {
+		return nil, err
+	}
+	blue := color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	ln.Color, sc.Color = blue, blue
+	sc.Radius = vg.Points(1.8)
+	pl.Add(ln, sc)
+	if p.Err != "" {
+		e, err := t.Col(p.Err)
+		if err != nil {
+			return nil, err
+		}
+		errs := make(plotter.YErrors, len(e))
+		for i, v := range e {
+			errs[i].Low, errs[i].High = v, v
+		}
+		bars, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{pts, errs})
+		if err != nil {
+			return nil, err
+		}
+		bars.Color = blue
+		pl.Add(bars)
+	}
+	if p.Ref != nil {
+		ref := *p.Ref
+		f := plotter.NewFunction(func(float64) float64 { return ref })
+		f.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		f.Color = color.Gray{Y: 100}
+		pl.Add(f)
+		pl.Y.Min, pl.Y.Max = math.Min(pl.Y.Min, ref), math.Max(pl.Y.Max, ref)
+	}
+	pl.Add(plotter.NewGrid())
+	return pl, nil
+}

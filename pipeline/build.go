@@ -1,0 +1,245 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/kadanoff/kadanoff/pipeline/cache"
+)
+
+// Status is the outcome of a step in a build.
+type Status int
+
+// The outcomes of a step.
+const (
+	Cached Status = iota + 1
+	Ran
+	Failed
+)
+
+func (s Status) String() string {
+	switch s {
+	case Cached:
+		return "cached"
+	case Ran:
+		return "ran"
+	case Failed:
+		return "failed"
+	}
+	return "?"
+}
+
+// Result is what became of one node.
+type Result struct {
+	Node     *Node
+	Status   Status
+	Key      cache.Digest
+	Preimage string
+	Entry    *cache.Entry // set unless Failed
+	Err      error
+	Elapsed  time.Duration
+}
+
+// Reporter is told about steps as they start, progress and finish. Calls come
+// from several goroutines.
+type Reporter interface {
+	Start(n *Node)
+	Progress(n *Node, done, total int)
+	Finish(r *Result)
+}
+
+// Builder builds nodes of a plan.
+type Builder struct {
+	Cache    *cache.Cache
+	Executor Executor
+	// Jobs is the number of steps run at once; 0 means the number of CPUs.
+	Jobs     int
+	Reporter Reporter
+}
+
+// Summary counts the outcomes of a build.
+type Summary struct {
+	Results             map[*Node]*Result
+	Order               []*Node
+	Ran, Cached, Failed int
+}
+
+// Line is the build's last line: "steps: T total, R ran, C cached, F failed".
+func (s *Summary) Line() string {
+	return fmt.Sprintf("steps: %d total, %d ran, %d cached, %d failed", len(s.Order), s.Ran, s.Cached, s.Failed)
+}
+
+// Build brings the given nodes and their dependencies up to date. A failing step
+// fails the steps that depend on it; the others still run. When ctx is
+// cancelled, running steps are abandoned (nothing partial reaches the cache) and
+// steps not yet started are reported as failed with ErrInterrupted.
+func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summary {
+	nodes := plan.Closure(targets)
+	sum := &Summary{Results: map[*Node]*Result{}, Order: nodes}
+	jobs := b.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	in := map[*Node]bool{}
+	waiting := map[*Node]int{}
+	for _, n := range nodes {
+		in[n] = true
+	}
+	var ready []*Node
+	for _, n := range nodes {
+		waiting[n] = len(n.deps)
+		if waiting[n] == 0 {
+			ready = append(ready, n)
+		}
+	}
+	type job struct {
+		n       *Node
+		digests [][]cache.Digest
+	}
+	work := make(chan job)
+	results := make(chan *Result)
+	for i := 0; i < jobs; i++ {
+		go func() {
+			for j := range work {
+				results <- b.step(ctx, j.n, j.digests)
+			}
+		}()
+	}
+	entry := func(d *Node) *cache.Entry { return sum.Results[d].Entry }
+	finish := func(r *Result) {
+		sum.Results[r.Node] = r
+		switch r.Status {
+		case Ran:
+			sum.Ran++
+		case Cached:
+			sum.Cached++
+		case Failed:
+			sum.Failed++
+		}
+		if b.Reporter != nil {
+			b.Reporter.Finish(r)
+		}
+	}
+	// fail marks n and, transitively, its users as failed.
+	var fail func(n *Node, err error)
+	fail = func(n *Node, err error) {
+		if _, done := sum.Results[n]; done {
+			return
+		}
+		finish(&Result{Node: n, Status: Failed, Err: err})
+		for _, u := range n.users {
+			if in[u] {
+				fail(u, fmt.Errorf("not run: input %s failed", n.Name))
+			}
+		}
+	}
+	running := 0
+	for running > 0 || len(ready) > 0 {
+		var send chan job
+		var next job
+		if len(ready) > 0 && ctx.Err() == nil {
+			send = work
+			next.n = ready[0]
+			next.digests, _ = inputDigests(next.n, entry)
+		}
+		if ctx.Err() != nil && running == 0 {
+			break
+		}
+		select {
+		case send <- next:
+			ready = ready[1:]
+			running++
+		case r := <-results:
+			running--
+			if r.Status == Failed {
+				fail(r.Node, r.Err)
+				continue
+			}
+			finish(r)
+			for _, u := range r.Node.users {
+				if !in[u] {
+					continue
+				}
+				waiting[u]--
+				if waiting[u] == 0 {
+					if _, failed := sum.Results[u]; !failed {
+						ready = append(ready, u)
+					}
+				}
+			}
+		case <-ctx.Done():
+			// Stop handing out work; wait for running steps to return.
+			for running > 0 {
+				r := <-results
+				running--
+				if r.Status == Failed {
+					fail(r.Node, r.Err)
+				} else {
+					finish(r)
+				}
+			}
+		}
+	}
+	close(work)
+	for _, n := range nodes {
+		if _, done := sum.Results[n]; !done {
+			finish(&Result{Node: n, Status: Failed, Err: ErrInterrupted})
+		}
+	}
+	return sum
+}
+
+// step brings one node up to date given the output digests of its inputs.
+func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *Result {
+	start := time.Now()
+	r := &Result{Node: n}
+	r.Preimage = Preimage(n, digests)
+	r.Key = cache.Sum([]byte(r.Preimage))
+	if e, err := b.Cache.GetAction(r.Key); err == nil && entryIntact(b.Cache, e) {
+		r.Status, r.Entry = Cached, e
+		b.Cache.SetLatest(n.ID, r.Key)
+		return r
+	}
+	if b.Reporter != nil {
+		b.Reporter.Start(n)
+	}
+	task := &Task{Step: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: r.Key, Params: n.Params, Inputs: map[string][]TaskInput{}}
+	for i, in := range n.Inputs {
+		for j, ref := range in.Refs {
+			task.Inputs[in.Name] = append(task.Inputs[in.Name], TaskInput{Step: ref.Node.ID, Output: ref.Output, Kind: ref.Kind, Digest: digests[i][j]})
+		}
+	}
+	progress := func(d, t int) {
+		if b.Reporter != nil {
+			b.Reporter.Progress(n, d, t)
+		}
+	}
+	blobs, err := b.Executor.Execute(ctx, task, progress)
+	r.Elapsed = time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			err = ErrInterrupted
+		}
+		r.Status, r.Err = Failed, err
+		return r
+	}
+	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds()}
+	for _, blob := range blobs {
+		d, err := b.Cache.PutBlob(blob.Data)
+		if err != nil {
+			r.Status, r.Err = Failed, err
+			return r
+		}
+		e.Outputs = append(e.Outputs, cache.Output{Name: blob.Name, Kind: string(blob.Kind), Digest: d, Size: int64(len(blob.Data))})
+	}
+	if err := b.Cache.PutAction(r.Key, e); err != nil {
+		r.Status, r.Err = Failed, err
+		return r
+	}
+	b.Cache.SetLatest(n.ID, r.Key)
+	r.Status, r.Entry = Ran, e
+	return r
+}

@@ -1,0 +1,277 @@
+// Package cache is Kadanoff's content-addressed store of step outputs.
+//
+// Like Go's build cache it has two levels: outputs are stored as blobs named by
+// the SHA-256 of their bytes, and an action entry maps an action key (the hash of
+// a readable description of a computation) to the digests of its outputs. Every
+// file becomes visible only when complete (written to a temporary file in the
+// same directory, synced, then renamed), and every blob read is checked against
+// its digest, so a crash or interrupt at any moment leaves a valid cache.
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Digest is the lowercase hex SHA-256 of a blob's bytes or of an action's preimage.
+type Digest string
+
+// Sum returns the digest of data.
+func Sum(data []byte) Digest {
+	h := sha256.Sum256(data)
+	return Digest(hex.EncodeToString(h[:]))
+}
+
+// Short returns the first 12 hex digits, for display.
+func (d Digest) Short() string {
+	if len(d) < 12 {
+		return string(d)
+	}
+	return string(d[:12])
+}
+
+func (d Digest) valid() bool {
+	if len(d) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(string(d))
+	return err == nil
+}
+
+// ErrMissing is returned (wrapped) when an entry or blob is not in the cache, or
+// was found damaged and discarded.
+var ErrMissing = errors.New("cache: not found")
+
+// Output is one named output of an action, as recorded in its entry.
+type Output struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Digest Digest `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// Entry is what an action key maps to: the outputs, and enough context to
+// explain the key later.
+type Entry struct {
+	Step     string    `json:"step"`
+	Preimage string    `json:"preimage"`
+	Outputs  []Output  `json:"outputs"`
+	Created  time.Time `json:"created"`
+	Seconds  float64   `json:"seconds"`
+}
+
+// Cache is a cache directory. Its methods are safe for concurrent use by
+// goroutines and by processes sharing the directory.
+type Cache struct {
+	dir string
+	// Now is the clock, replaceable in tests.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the cache in dir.
+func Open(dir string) (*Cache, error) {
+	for _, sub := range []string{"blobs", "actions", "steps"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	return &Cache{dir: dir, Now: time.Now}, nil
+}
+
+// Dir returns the cache directory.
+func (c *Cache) Dir() string { return c.dir }
+
+func (c *Cache) blobPath(d Digest) string {
+	return filepath.Join(c.dir, "blobs", string(d[:2]), string(d))
+}
+
+func (c *Cache) actionPath(key Digest) string {
+	return filepath.Join(c.dir, "actions", string(key[:2]), string(key))
+}
+
+func (c *Cache) stepPath(step string) string {
+	return filepath.Join(c.dir, "steps", string(Sum([]byte(step))))
+}
+
+// writeAtomic writes data to path so that readers see either nothing or all of it.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// PutBlob stores data and returns its digest. Storing a blob that is already
+// present only refreshes its use time.
+func (c *Cache) PutBlob(data []byte) (Digest, error) {
+	d := Sum(data)
+	p := c.blobPath(d)
+	if fi, err := os.Stat(p); err == nil && fi.Size() == int64(len(data)) {
+		c.used(p, fi)
+		return d, nil
+	}
+	if err := writeAtomic(p, data); err != nil {
+		return "", fmt.Errorf("cache: put blob: %w", err)
+	}
+	return d, nil
+}
+
+// GetBlob returns the bytes of the blob with digest d. A blob whose bytes do not
+// hash to d is removed and reported as missing.
+func (c *Cache) GetBlob(d Digest) ([]byte, error) {
+	if !d.valid() {
+		return nil, fmt.Errorf("cache: bad digest %q: %w", d, ErrMissing)
+	}
+	p := c.blobPath(d)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cache: blob %s: %w", d.Short(), ErrMissing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	if Sum(data) != d {
+		os.Remove(p)
+		return nil, fmt.Errorf("cache: blob %s damaged, discarded: %w", d.Short(), ErrMissing)
+	}
+	if fi, err := os.Stat(p); err == nil {
+		c.used(p, fi)
+	}
+	return data, nil
+}
+
+// HasBlob reports whether a blob of digest d and the given size is present and
+// intact. It reads and hashes the blob.
+func (c *Cache) HasBlob(d Digest, size int64) bool {
+	data, err := c.GetBlob(d)
+	return err == nil && int64(len(data)) == size
+}
+
+// BlobPath returns the file holding blob d, for callers that copy it elsewhere.
+// The file must not be modified.
+func (c *Cache) BlobPath(d Digest) string { return c.blobPath(d) }
+
+// PutAction records e as the result of the action key.
+func (c *Cache) PutAction(key Digest, e *Entry) error {
+	data, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := writeAtomic(c.actionPath(key), data); err != nil {
+		return fmt.Errorf("cache: put action: %w", err)
+	}
+	return nil
+}
+
+// GetAction returns the entry for key. It does not check the output blobs.
+func (c *Cache) GetAction(key Digest) (*Entry, error) {
+	if !key.valid() {
+		return nil, fmt.Errorf("cache: bad key %q: %w", key, ErrMissing)
+	}
+	p := c.actionPath(key)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("cache: action %s: %w", key.Short(), ErrMissing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil || Sum([]byte(e.Preimage)) != key {
+		os.Remove(p)
+		return nil, fmt.Errorf("cache: action %s damaged, discarded: %w", key.Short(), ErrMissing)
+	}
+	if fi, err := os.Stat(p); err == nil {
+		c.used(p, fi)
+	}
+	return &e, nil
+}
+
+// SetLatest records key as the most recent action of the named step, so that a
+// later key for the same step can be compared with it.
+func (c *Cache) SetLatest(step string, key Digest) error {
+	if err := writeAtomic(c.stepPath(step), []byte(string(key)+"\n")); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}
+
+// Latest returns the most recent action key recorded for the named step.
+func (c *Cache) Latest(step string) (Digest, error) {
+	data, err := os.ReadFile(c.stepPath(step))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("cache: step %s: %w", step, ErrMissing)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	return Digest(strings.TrimSpace(string(data))), nil
+}
+
+// mtimeInterval is how stale a use time may get before a use refreshes it; it
+// keeps reads from writing to the disk on every hit.
+const mtimeInterval = time.Hour
+
+func (c *Cache) used(path string, fi fs.FileInfo) {
+	now := c.Now()
+	if now.Sub(fi.ModTime()) < mtimeInterval {
+		return
+	}
+	os.Chtimes(path, now, now)
+}
+
+// Trim removes entries and blobs not used for longer than age, and temporary
+// files left by interrupted writes. It returns the bytes freed.
+func (c *Cache) Trim(age time.Duration) (int64, error) {
+	cutoff := c.Now().Add(-age)
+	tmpCutoff := c.Now().Add(-mtimeInterval)
+	var freed int64
+	err := filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil // removed concurrently
+		}
+		old := fi.ModTime().Before(cutoff)
+		if strings.HasPrefix(d.Name(), ".tmp-") {
+			old = fi.ModTime().Before(tmpCutoff) || fi.ModTime().Before(cutoff)
+		}
+		if old && os.Remove(path) == nil {
+			freed += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return freed, fmt.Errorf("cache: trim: %w", err)
+	}
+	return freed, nil
+}

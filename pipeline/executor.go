@@ -1,0 +1,59 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// Executor runs tasks. Local runs them in this process; an executor for a
+// cluster would ship the task (which is plain data) and fetch its blobs.
+type Executor interface {
+	Execute(ctx context.Context, t *Task, progress func(done, total int)) ([]Blob, error)
+}
+
+// Local executes tasks in the current process.
+type Local struct {
+	Registry *Registry
+	Store    BlobStore
+}
+
+// Execute runs the task's op and returns its outputs, in declaration order.
+// A panic in the op is returned as an error.
+func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total int)) (out []Blob, err error) {
+	op, ok := l.Registry.Lookup(t.Op)
+	if !ok {
+		return nil, fmt.Errorf("unknown op %q", t.Op)
+	}
+	if op.Version() != t.Version {
+		return nil, fmt.Errorf("op %s is version %d here, task wants %d", t.Op, op.Version(), t.Version)
+	}
+	env := &Env{task: t, op: op, store: l.Store, progress: progress}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("op %s panicked: %v\n%s", t.Op, r, debug.Stack())
+		}
+	}()
+	if err := op.Run(ctx, env); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	byName := map[string]Blob{}
+	for _, b := range env.outputs {
+		byName[b.Name] = b
+	}
+	for _, o := range op.Outputs() {
+		b, ok := byName[o.Name]
+		if !ok {
+			return nil, fmt.Errorf("op %s produced no output %q", t.Op, o.Name)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// ErrInterrupted marks steps not run because the build was cancelled.
+var ErrInterrupted = errors.New("interrupted")

@@ -1,0 +1,209 @@
+// Package pipeline turns experiment specs into a graph of steps and builds it:
+// each step's action key is the hash of a readable description of its
+// computation, its outputs are stored by content in a cache, independent steps
+// run in parallel, and every random stream is seeded from the step's key so
+// that outputs do not depend on scheduling.
+//
+// The pipeline knows nothing of physics: operations are supplied by a Registry.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// Op is an operation that steps apply. Implementations must be deterministic
+// given their parameters, inputs and the random streams of their Env.
+type Op interface {
+	// Name is the operation's name in specs, e.g. "pattern.checkerboard".
+	Name() string
+	// Version is bumped whenever the meaning or encoding of the outputs changes;
+	// it enters the action key, so a bump reruns every step of this operation.
+	Version() int
+	// Doc is a one-paragraph description for `kadanoff ops`.
+	Doc() string
+	Params() []ParamSpec
+	Inputs() []InputSpec
+	Outputs() []OutputSpec
+	Run(ctx context.Context, env *Env) error
+}
+
+// ParamSpec declares a parameter of an operation.
+type ParamSpec struct {
+	Name string
+	Kind spec.Kind
+	// Default, when not nil, is used when a spec omits the parameter; it enters the
+	// action key like any value.
+	Default *spec.Value
+	Doc     string
+	// Check, when not nil, validates a decoded value.
+	Check func(spec.Value) error
+}
+
+// InputSpec declares an input of an operation.
+type InputSpec struct {
+	Name string
+	Kind artifact.Kind
+	Doc  string
+	// Many inputs take a list of references.
+	Many bool
+}
+
+// OutputSpec declares an output of an operation. A reference to a step without
+// an output name means its first output.
+type OutputSpec struct {
+	Name string
+	Kind artifact.Kind
+	Doc  string
+}
+
+// Func is an Op built from its parts.
+type Func struct {
+	OpName    string
+	OpVersion int
+	OpDoc     string
+	In        []InputSpec
+	Out       []OutputSpec
+	Par       []ParamSpec
+	RunFunc   func(ctx context.Context, env *Env) error
+}
+
+func (f *Func) Name() string                            { return f.OpName }
+func (f *Func) Version() int                            { return f.OpVersion }
+func (f *Func) Doc() string                             { return f.OpDoc }
+func (f *Func) Params() []ParamSpec                     { return f.Par }
+func (f *Func) Inputs() []InputSpec                     { return f.In }
+func (f *Func) Outputs() []OutputSpec                   { return f.Out }
+func (f *Func) Run(ctx context.Context, env *Env) error { return f.RunFunc(ctx, env) }
+
+// Registry maps operation names to operations.
+type Registry struct {
+	ops map[string]Op
+}
+
+// NewRegistry returns a registry of ops. It panics on a duplicate name, a
+// programmer error.
+func NewRegistry(ops ...Op) *Registry {
+	r := &Registry{ops: map[string]Op{}}
+	for _, op := range ops {
+		if _, dup := r.ops[op.Name()]; dup {
+			panic("pipeline: duplicate op " + op.Name())
+		}
+		r.ops[op.Name()] = op
+	}
+	return r
+}
+
+// With returns a registry holding r's ops and ops.
+func (r *Registry) With(ops ...Op) *Registry {
+	all := make([]Op, 0, len(r.ops)+len(ops))
+	all = append(all, r.List()...)
+	return NewRegistry(append(all, ops...)...)
+}
+
+// Lookup returns the named op.
+func (r *Registry) Lookup(name string) (Op, bool) {
+	op, ok := r.ops[name]
+	return op, ok
+}
+
+// List returns the ops sorted by name.
+func (r *Registry) List() []Op {
+	out := make([]Op, 0, len(r.ops))
+	for _, op := range r.ops {
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Names returns the op names, sorted.
+func (r *Registry) Names() []string {
+	var names []string
+	for _, op := range r.List() {
+		names = append(names, op.Name())
+	}
+	return names
+}
+
+// Describe writes a reference of every op: parameters, inputs and outputs.
+func (r *Registry) Describe() string {
+	var b strings.Builder
+	for _, op := range r.List() {
+		fmt.Fprintf(&b, "%s (version %d)\n    %s\n", op.Name(), op.Version(), op.Doc())
+		for _, p := range op.Params() {
+			def := "required"
+			if p.Default != nil {
+				def = "default " + p.Default.Canonical()
+			}
+			fmt.Fprintf(&b, "    param  %-14s %-8s %s (%s)\n", p.Name, p.Kind, p.Doc, def)
+		}
+		for _, in := range op.Inputs() {
+			many := ""
+			if in.Many {
+				many = " (list)"
+			}
+			fmt.Fprintf(&b, "    input  %-14s %-8s %s%s\n", in.Name, in.Kind, in.Doc, many)
+		}
+		for _, out := range op.Outputs() {
+			fmt.Fprintf(&b, "    output %-14s %-8s %s\n", out.Name, out.Kind, out.Doc)
+		}
+	}
+	return b.String()
+}
+
+// Default values for ParamSpec.Default.
+
+// IntValue returns an int value.
+func IntValue(v int64) *spec.Value { return &spec.Value{Kind: spec.Int, Int: v} }
+
+// FloatValue returns a float value.
+func FloatValue(v float64) *spec.Value { return &spec.Value{Kind: spec.Float, Float: v} }
+
+// StringValue returns a string value.
+func StringValue(v string) *spec.Value { return &spec.Value{Kind: spec.String, Str: v} }
+
+// BoolValue returns a bool value.
+func BoolValue(v bool) *spec.Value { return &spec.Value{Kind: spec.Bool, Bool: v} }
+
+// OneOf returns a Check accepting only the given strings.
+func OneOf(choices ...string) func(spec.Value) error {
+	return func(v spec.Value) error {
+		for _, c := range choices {
+			if v.Str == c {
+				return nil
+			}
+		}
+		return fmt.Errorf("want one of %s, got %q", strings.Join(choices, ", "), v.Str)
+	}
+}
+
+// AtLeast returns a Check for numbers (and lists of numbers) no smaller than min.
+func AtLeast(min float64) func(spec.Value) error {
+	return func(v spec.Value) error {
+		var xs []float64
+		switch v.Kind {
+		case spec.Int:
+			xs = []float64{float64(v.Int)}
+		case spec.Float:
+			xs = []float64{v.Float}
+		case spec.Ints:
+			for _, x := range v.Ints {
+				xs = append(xs, float64(x))
+			}
+		case spec.Floats:
+			xs = v.Floats
+		}
+		for _, x := range xs {
+			if x < min {
+				return fmt.Errorf("must be at least %v, got %v", min, x)
+			}
+		}
+		return nil
+	}
+}

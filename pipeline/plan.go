@@ -1,0 +1,405 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// FigureOp is the name of the operation that renders a spec's figures. Each
+// figure becomes a step of this op, with its layout as the "layout" parameter
+// and its panels' data as the "panels" input, so figures are cached like any step.
+const FigureOp = "figure.render"
+
+// Node is a step of the plan.
+type Node struct {
+	ID     string // "paper/name", unique across specs
+	Name   string
+	Spec   *spec.Spec
+	Op     Op
+	Params map[string]spec.Value
+	Inputs []NodeInput
+	// Figure is set for figure-rendering nodes.
+	Figure *spec.Figure
+
+	deps  []*Node
+	users []*Node
+}
+
+// NodeInput binds one declared input of a node's op to outputs of other nodes.
+type NodeInput struct {
+	Name string
+	Refs []NodeRef
+}
+
+// NodeRef is one output of another node.
+type NodeRef struct {
+	Node   *Node
+	Output string
+	Kind   artifact.Kind
+}
+
+// Deps returns the nodes this node reads from, without repeats.
+func (n *Node) Deps() []*Node { return n.deps }
+
+// ParamNames returns the names of the node's parameters, sorted.
+func (n *Node) ParamNames() []string {
+	names := make([]string, 0, len(n.Params))
+	for k := range n.Params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Plan is the graph of every step of a set of specs under one profile, in
+// topological order.
+type Plan struct {
+	Profile string
+	Specs   []*spec.Spec
+	Nodes   []*Node
+	byID    map[string]*Node
+}
+
+// Lookup finds a node by "paper/name" or, when unambiguous, by name alone.
+func (p *Plan) Lookup(name string) (*Node, error) {
+	if n, ok := p.byID[name]; ok {
+		return n, nil
+	}
+	var found []*Node
+	for _, n := range p.Nodes {
+		if n.Name == name {
+			found = append(found, n)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, fmt.Errorf("no step or figure named %q", name)
+	}
+	ids := make([]string, len(found))
+	for i, n := range found {
+		ids[i] = n.ID
+	}
+	return nil, fmt.Errorf("%q is ambiguous: %s", name, strings.Join(ids, ", "))
+}
+
+// Closure returns the given nodes and everything they depend on, in plan order.
+func (p *Plan) Closure(targets []*Node) []*Node {
+	need := map[*Node]bool{}
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		if need[n] {
+			return
+		}
+		need[n] = true
+		for _, d := range n.deps {
+			visit(d)
+		}
+	}
+	for _, t := range targets {
+		visit(t)
+	}
+	var out []*Node
+	for _, n := range p.Nodes {
+		if need[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// NewPlan checks the specs against the registry under the named profile and
+// returns the step graph. Errors are spec.Errors, located in the spec files.
+func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
+	p := &Plan{Profile: profile, Specs: specs, byID: map[string]*Node{}}
+	var errs spec.Errors
+	errorf := func(pos spec.Pos, path, format string, args ...any) {
+		errs = append(errs, &spec.Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	papers := map[string]string{}
+	type pending struct {
+		node *Node
+		step *spec.Step
+	}
+	var all []pending
+	for _, s := range specs {
+		if prev, dup := papers[s.Paper.ID]; dup {
+			errorf(spec.Pos{File: s.File, Line: 1, Col: 1}, "paper.id", "paper %q is also declared in %s", s.Paper.ID, prev)
+			continue
+		}
+		papers[s.Paper.ID] = s.File
+		if _, ok := s.Profiles[profile]; !ok {
+			errorf(spec.Pos{File: s.File, Line: 1, Col: 1}, "profiles", "unknown profile %q", profile)
+			continue
+		}
+		for _, st := range s.Steps {
+			n := &Node{ID: s.Paper.ID + "/" + st.Name, Name: st.Name, Spec: s, Params: map[string]spec.Value{}}
+			op, ok := reg.Lookup(st.Op)
+			if !ok {
+				errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q (known: %s)", st.Op, strings.Join(reg.Names(), ", "))
+			} else {
+				n.Op = op
+				params, _ := s.EffectiveParams(st, profile)
+				errs = append(errs, decodeParams(n, op, params, st.Pos, "steps."+st.Name)...)
+			}
+			p.byID[n.ID] = n
+			all = append(all, pending{n, st})
+		}
+		for _, fig := range s.Figures {
+			n := &Node{ID: s.Paper.ID + "/" + fig.Name, Name: fig.Name, Spec: s, Figure: fig, Params: map[string]spec.Value{}}
+			op, ok := reg.Lookup(FigureOp)
+			if !ok {
+				errorf(fig.Pos, "figures."+fig.Name, "no figure renderer (op %s) is registered", FigureOp)
+				continue
+			}
+			n.Op = op
+			n.Params["layout"] = spec.Value{Kind: spec.Object, Object: figureLayout(fig)}
+			p.byID[n.ID] = n
+			all = append(all, pending{n, nil})
+		}
+	}
+	// Bind inputs now that every node exists.
+	for _, pd := range all {
+		n := pd.node
+		if n.Op == nil {
+			continue
+		}
+		if n.Figure != nil {
+			in := NodeInput{Name: "panels"}
+			for i, pn := range n.Figure.Panels {
+				r, err := p.bind(n.Spec, pn.Input)
+				if err != nil {
+					errorf(pn.Input.Pos, fmt.Sprintf("figures.%s.panels[%d].input", n.Name, i), "%v", err)
+					continue
+				}
+				in.Refs = append(in.Refs, r)
+			}
+			n.Inputs = append(n.Inputs, in)
+			continue
+		}
+		declared := map[string]InputSpec{}
+		for _, is := range n.Op.Inputs() {
+			declared[is.Name] = is
+		}
+		given := map[string]bool{}
+		for _, in := range pd.step.Inputs {
+			path := "steps." + n.Name + ".inputs." + in.Name
+			is, ok := declared[in.Name]
+			if !ok {
+				errorf(in.Pos, path, "op %s has no input %q (inputs: %s)", n.Op.Name(), in.Name, inputNames(n.Op))
+				continue
+			}
+			given[in.Name] = true
+			if !is.Many && len(in.Refs) != 1 {
+				errorf(in.Pos, path, "input %q takes one step, got %d", in.Name, len(in.Refs))
+				continue
+			}
+			ni := NodeInput{Name: in.Name}
+			for _, ref := range in.Refs {
+				r, err := p.bind(n.Spec, ref)
+				if err != nil {
+					errorf(ref.Pos, ref.Path, "%v", err)
+					continue
+				}
+				if is.Kind != "" && r.Kind != is.Kind {
+					errorf(ref.Pos, ref.Path, "input %q wants %s data, %s is %s", in.Name, is.Kind, ref, r.Kind)
+					continue
+				}
+				ni.Refs = append(ni.Refs, r)
+			}
+			n.Inputs = append(n.Inputs, ni)
+		}
+		for _, is := range n.Op.Inputs() {
+			if !given[is.Name] {
+				errorf(pd.step.Pos, "steps."+n.Name+".inputs", "missing input %q of op %s", is.Name, n.Op.Name())
+			}
+		}
+		sort.Slice(n.Inputs, func(i, j int) bool { return n.Inputs[i].Name < n.Inputs[j].Name })
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	for _, pd := range all {
+		seen := map[*Node]bool{}
+		for _, in := range pd.node.Inputs {
+			for _, r := range in.Refs {
+				if !seen[r.Node] {
+					seen[r.Node] = true
+					pd.node.deps = append(pd.node.deps, r.Node)
+					r.Node.users = append(r.Node.users, pd.node)
+				}
+			}
+		}
+	}
+	order, cycle := topo(all, func(i int) *Node { return all[i].node })
+	if cycle != nil {
+		n := cycle[0]
+		pos, path := spec.Pos{File: n.Spec.File, Line: 1, Col: 1}, "steps."+n.Name
+		if n.Figure != nil {
+			pos, path = n.Figure.Pos, "figures."+n.Name
+		} else if st := n.Spec.StepByName(n.Name); st != nil {
+			pos = st.Pos
+		}
+		names := make([]string, len(cycle))
+		for i, c := range cycle {
+			names[i] = c.Name
+		}
+		return nil, spec.Errors{{Pos: pos, Path: path, Msg: "dependency cycle: " + strings.Join(names, " -> ")}}
+	}
+	p.Nodes = order
+	return p, nil
+}
+
+func inputNames(op Op) string {
+	var names []string
+	for _, in := range op.Inputs() {
+		names = append(names, in.Name)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func (p *Plan) bind(s *spec.Spec, ref spec.Ref) (NodeRef, error) {
+	n, ok := p.byID[s.Paper.ID+"/"+ref.Step]
+	if !ok || n.Figure != nil {
+		return NodeRef{}, fmt.Errorf("unknown step %q", ref.Step)
+	}
+	if n.Op == nil {
+		return NodeRef{}, fmt.Errorf("step %q has an unknown op", ref.Step)
+	}
+	outs := n.Op.Outputs()
+	if ref.Output == "" {
+		return NodeRef{Node: n, Output: outs[0].Name, Kind: outs[0].Kind}, nil
+	}
+	var names []string
+	for _, o := range outs {
+		if o.Name == ref.Output {
+			return NodeRef{Node: n, Output: o.Name, Kind: o.Kind}, nil
+		}
+		names = append(names, o.Name)
+	}
+	return NodeRef{}, fmt.Errorf("step %q (op %s) has no output %q (outputs: %s)", ref.Step, n.Op.Name(), ref.Output, strings.Join(names, ", "))
+}
+
+func decodeParams(n *Node, op Op, params []*spec.Param, pos spec.Pos, path string) spec.Errors {
+	var errs spec.Errors
+	declared := map[string]ParamSpec{}
+	var names []string
+	for _, ps := range op.Params() {
+		declared[ps.Name] = ps
+		names = append(names, ps.Name)
+	}
+	for _, p := range params {
+		ps, ok := declared[p.Name]
+		if !ok {
+			errs = append(errs, &spec.Error{Pos: p.Pos, Path: p.Path, Msg: fmt.Sprintf("op %s has no parameter %q (parameters: %s)", op.Name(), p.Name, strings.Join(names, ", "))})
+			continue
+		}
+		v, err := spec.Decode(p.Node, ps.Kind)
+		if err == nil && ps.Check != nil {
+			err = ps.Check(v)
+		}
+		if err != nil {
+			errs = append(errs, &spec.Error{Pos: p.Pos, Path: p.Path, Msg: err.Error()})
+			continue
+		}
+		n.Params[p.Name] = v
+	}
+	for _, ps := range op.Params() {
+		if _, ok := n.Params[ps.Name]; ok {
+			continue
+		}
+		if ps.Default != nil {
+			n.Params[ps.Name] = *ps.Default
+			continue
+		}
+		if !hasParam(params, ps.Name) {
+			errs = append(errs, &spec.Error{Pos: pos, Path: path + ".params." + ps.Name, Msg: fmt.Sprintf("missing parameter %q (%s) of op %s", ps.Name, ps.Kind, op.Name())})
+		}
+	}
+	return errs
+}
+
+func hasParam(params []*spec.Param, name string) bool {
+	for _, p := range params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// figureLayout is the canonical description of how a figure is drawn; its data
+// comes through inputs, its caption only through the report.
+func figureLayout(f *spec.Figure) map[string]any {
+	var panels []any
+	for _, p := range f.Panels {
+		m := map[string]any{"kind": p.Kind, "title": p.Title, "xlabel": p.XLabel, "ylabel": p.YLabel}
+		if p.Kind == "line" {
+			m["x"], m["y"], m["err"] = p.X, p.Y, p.Err
+		}
+		if p.Kind == "heatmap" {
+			m["index"] = p.Index
+		}
+		if p.Ref != nil {
+			m["ref"] = *p.Ref
+		}
+		panels = append(panels, m)
+	}
+	return map[string]any{
+		"number":  f.Number,
+		"columns": f.Columns,
+		"size":    []float64{f.PanelWidth, f.PanelHeight},
+		"panels":  panels,
+	}
+}
+
+// topo orders nodes so that every node follows its dependencies, keeping the
+// declaration order where it is free. It returns a cycle if there is one.
+func topo[T any](items []T, node func(int) *Node) (order []*Node, cycle []*Node) {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[*Node]int{}
+	var stack []*Node
+	var visit func(n *Node) bool
+	visit = func(n *Node) bool {
+		switch state[n] {
+		case done:
+			return true
+		case active:
+			for i, s := range stack {
+				if s == n {
+					cycle = append(append([]*Node{}, stack[i:]...), n)
+				}
+			}
+			return false
+		}
+		state[n] = active
+		stack = append(stack, n)
+		for _, d := range n.deps {
+			if !visit(d) {
+				return false
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[n] = done
+		order = append(order, n)
+		return true
+	}
+	for i := range items {
+		if !visit(node(i)) {
+			return nil, cycle
+		}
+	}
+	return order, nil
+}

@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LogReporter writes one plain line per started, finished or failed step; it
+// suits logs and pipes.
+type LogReporter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewLogReporter returns a LogReporter writing to w.
+func NewLogReporter(w io.Writer) *LogReporter { return &LogReporter{w: w} }
+
+// Start implements Reporter.
+func (l *LogReporter) Start(n *Node) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, "run     %s\n", n.ID)
+}
+
+// Progress implements Reporter; plain logs do not show progress within steps.
+func (l *LogReporter) Progress(*Node, int, int) {}
+
+// Finish implements Reporter.
+func (l *LogReporter) Finish(r *Result) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprint(l.w, finishLine(r))
+}
+
+func finishLine(r *Result) string {
+	switch r.Status {
+	case Ran:
+		return fmt.Sprintf("done    %s (%s)\n", r.Node.ID, round(r.Elapsed))
+	case Failed:
+		return fmt.Sprintf("FAILED  %s: %v\n", r.Node.ID, r.Err)
+	}
+	return ""
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > 10*time.Second:
+		return d.Round(time.Second)
+	case d > time.Second:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// TerminalReporter draws a live display on a terminal: finished steps scroll
+// up, and below them each running step shows its elapsed time and progress.
+type TerminalReporter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	now     func() time.Time
+	running map[*Node]*live
+	drawn   int // lines of the live block currently on screen
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+type live struct {
+	start       time.Time
+	done, total int
+}
+
+// NewTerminalReporter starts a live display on w; call Close when the build ends.
+func NewTerminalReporter(w io.Writer) *TerminalReporter {
+	t := &TerminalReporter{w: w, now: time.Now, running: map[*Node]*live{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		defer close(t.stopped)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				t.mu.Lock()
+				t.redraw("")
+				t.mu.Unlock()
+			case <-t.stop:
+				return
+			}
+		}
+	}()
+	return t
+}
+
+// Start implements Reporter.
+func (t *TerminalReporter) Start(n *Node) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.running[n] = &live{start: t.now()}
+	t.redraw("")
+}
+
+// Progress implements Reporter.
+func (t *TerminalReporter) Progress(n *Node, done, total int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l := t.running[n]; l != nil {
+		l.done, l.total = done, total
+	}
+}
+
+// Finish implements Reporter.
+func (t *TerminalReporter) Finish(r *Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.running, r.Node)
+	t.redraw(finishLine(r))
+}
+
+// Close stops the display and erases the live block.
+func (t *TerminalReporter) Close() {
+	close(t.stop)
+	<-t.stopped
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.running = map[*Node]*live{}
+	t.redraw("")
+}
+
+// redraw erases the live block, prints above (if any) and draws the block again.
+func (t *TerminalReporter) redraw(above string) {
+	var b strings.Builder
+	for i := 0; i < t.drawn; i++ {
+		b.WriteString("\x1b[1A\x1b[2K")
+	}
+	b.WriteString(above)
+	nodes := make([]*Node, 0, len(t.running))
+	for n := range t.running {
+		nodes = append(nodes, n)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	for _, n := range nodes {
+		l := t.running[n]
+		line := fmt.Sprintf("  running %s  %s", n.ID, round(t.now().Sub(l.start)))
+		if l.total > 0 {
+			frac := float64(l.done) / float64(l.total)
+			bar := int(frac * 20)
+			line += fmt.Sprintf("  [%s%s] %3.0f%%", strings.Repeat("=", bar), strings.Repeat(" ", 20-bar), 100*frac)
+		}
+		b.WriteString(line + "\n")
+	}
+	t.drawn = len(nodes)
+	io.WriteString(t.w, b.String())
+}
