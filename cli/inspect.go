@@ -34,7 +34,7 @@ func states(cc *cache.Cache, plan *pipeline.Plan) ([]stepState, error) {
 			st.State = "cached"
 		case r.Missing != nil:
 			st.State, st.Reason = "missing", "input "+r.Missing.ID+" is not built"
-			if res[r.Missing].Entry == nil && res[r.Missing].Missing == nil && hasHistory(cc, r.Missing) {
+			if hasHistory(cc, n) {
 				st.State = "stale"
 			}
 		default:

@@ -136,8 +136,8 @@ func Diff(old, new string) []Change {
 			f := strings.Fields(line)
 			var what, val string
 			switch {
-			case len(f) >= 2 && f[0] == "param":
-				what, val = "param "+f[1], strings.Join(f[2:], " ")
+			case len(f) >= 4 && f[0] == "param":
+				what, val = "param "+f[1], strings.Join(f[3:], " ")
 			case len(f) == 3 && f[0] == "input":
 				what, val = "input "+f[1], f[2]
 			case len(f) >= 2 && (f[0] == "op" || f[0] == "format"):

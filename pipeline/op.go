@@ -50,7 +50,7 @@ type InputSpec struct {
 	Name string
 	Kind artifact.Kind
 	Doc  string
-	// Many inputs take a list of references.
+	// Many inputs take a list of references, possibly empty or omitted.
 	Many bool
 }
 

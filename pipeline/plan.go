@@ -215,7 +215,7 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			n.Inputs = append(n.Inputs, ni)
 		}
 		for _, is := range n.Op.Inputs() {
-			if !given[is.Name] {
+			if !given[is.Name] && !is.Many {
 				errorf(pd.step.Pos, "steps."+n.Name+".inputs", "missing input %q of op %s", is.Name, n.Op.Name())
 			}
 		}

@@ -30,7 +30,11 @@ type Curve struct {
 // PanelG returns the summed two-point function of n = len(panels)/(L*L) panels.
 // It uses the circular autocorrelation A(d) = Σ_i C(i)C(i+d), computed with FFTs
 // in O(L² log L) per panel, and averages A over the displacements at each r.
-func PanelG(panels []float64, L int) (*Curve, error) {
+//
+// With binWidth > 0, distances are grouped into bins [(k−½)w, (k+½)w): G of a
+// bin is the mean over all its pairs, and R is the mean distance of those pairs.
+// With binWidth = 0 every distinct distance is its own point.
+func PanelG(panels []float64, L int, binWidth float64) (*Curve, error) {
 	if L < 1 || len(panels) == 0 || len(panels)%(L*L) != 0 {
 		return nil, fmt.Errorf("correlator: %d values are not a stack of %d×%d panels", len(panels), L, L)
 	}
@@ -40,21 +44,27 @@ func PanelG(panels []float64, L int) (*Curve, error) {
 	for p := 0; p < n; p++ {
 		fft.autocorrelate(panels[p*L*L:(p+1)*L*L], acf)
 	}
-	return groupByDistance(acf, L), nil
+	return groupByDistance(acf, L, binWidth), nil
 }
 
 // groupByDistance averages a summed autocorrelation over the displacements at
 // each periodic distance and divides by the L² pairs per displacement.
-func groupByDistance(acf []float64, L int) *Curve {
+func groupByDistance(acf []float64, L int, binWidth float64) *Curve {
 	sum := map[int]float64{}
+	rsum := map[int]float64{}
 	count := map[int]int{}
 	for dy := 0; dy < L; dy++ {
 		ey := min(dy, L-dy)
 		for dx := 0; dx < L; dx++ {
 			ex := min(dx, L-dx)
-			r2 := ex*ex + ey*ey
-			sum[r2] += acf[dy*L+dx]
-			count[r2]++
+			k := ex*ex + ey*ey
+			r := math.Sqrt(float64(k))
+			if binWidth > 0 {
+				k = int(math.Floor(r/binWidth + 0.5))
+			}
+			sum[k] += acf[dy*L+dx]
+			rsum[k] += r
+			count[k]++
 		}
 	}
 	keys := make([]int, 0, len(sum))
@@ -64,7 +74,7 @@ func groupByDistance(acf []float64, L int) *Curve {
 	sort.Ints(keys)
 	c := &Curve{R: make([]float64, len(keys)), G: make([]float64, len(keys)), Pairs: make([]int, len(keys))}
 	for i, k := range keys {
-		c.R[i] = math.Sqrt(float64(k))
+		c.R[i] = rsum[k] / float64(count[k])
 		c.G[i] = sum[k] / float64(count[k]*L*L)
 		c.Pairs[i] = count[k] * L * L
 	}

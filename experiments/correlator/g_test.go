@@ -45,7 +45,7 @@ func TestPanelGMatchesPairEnumeration(t *testing.T) {
 	for _, L := range []int{1, 2, 5, 6, 9} {
 		rng := rand.New(rand.NewPCG(1, uint64(L)))
 		panels, _ := pattern.WhiteNoise(rng, 3, L, pattern.Normal)
-		c, err := PanelG(panels, L)
+		c, err := PanelG(panels, L, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestPanelGKnownPanels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := PanelG(tt.panel, L)
+			c, err := PanelG(tt.panel, L, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,9 +98,9 @@ func TestPanelGSumsOverPanels(t *testing.T) {
 	const L = 6
 	a := pattern.Checkerboard(L, 1)
 	b := constant(L, 1)
-	ga, _ := PanelG(a, L)
-	gb, _ := PanelG(b, L)
-	gab, _ := PanelG(append(append([]float64{}, a...), b...), L)
+	ga, _ := PanelG(a, L, 0)
+	gb, _ := PanelG(b, L, 0)
+	gab, _ := PanelG(append(append([]float64{}, a...), b...), L, 0)
 	for i := range gab.G {
 		if math.Abs(gab.G[i]-(ga.G[i]+gb.G[i])) > 1e-12 {
 			t.Fatalf("r=%g: sum %g, want %g", gab.R[i], gab.G[i], ga.G[i]+gb.G[i])
@@ -110,7 +110,7 @@ func TestPanelGSumsOverPanels(t *testing.T) {
 
 func TestPanelGPairCounts(t *testing.T) {
 	const L = 6
-	c, _ := PanelG(constant(L, 1), L)
+	c, _ := PanelG(constant(L, 1), L, 0)
 	total := 0
 	for _, p := range c.Pairs {
 		total += p
@@ -124,7 +124,7 @@ func TestPanelGPairCounts(t *testing.T) {
 }
 
 func TestPanelGBadShape(t *testing.T) {
-	if _, err := PanelG(make([]float64, 10), 3); err == nil {
+	if _, err := PanelG(make([]float64, 10), 3, 0); err == nil {
 		t.Fatal("want error for 10 values as 3×3 panels")
 	}
 }
@@ -135,4 +135,33 @@ func constant(L int, v float64) []float64 {
 		out[i] = v
 	}
 	return out
+}
+
+// Binned G is the pair-weighted mean of the exact-distance G within each bin.
+func TestPanelGBinned(t *testing.T) {
+	const L = 12
+	rng := rand.New(rand.NewPCG(3, 3))
+	panels, _ := pattern.WhiteNoise(rng, 2, L, pattern.Normal)
+	exact, _ := PanelG(panels, L, 0)
+	binned, err := PanelG(panels, L, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range binned.R {
+		var g, rs, n float64
+		for j, re := range exact.R {
+			if math.Floor(re+0.5) == math.Floor(r+0.5) {
+				w := float64(exact.Pairs[j])
+				g += w * exact.G[j]
+				rs += w * re
+				n += w
+			}
+		}
+		if math.Abs(binned.G[i]-g/n) > 1e-12 || math.Abs(r-rs/n) > 1e-12 || float64(binned.Pairs[i]) != n {
+			t.Errorf("bin %d: got r=%g G=%g pairs=%d, want r=%g G=%g pairs=%g", i, r, binned.G[i], binned.Pairs[i], rs/n, g/n, n)
+		}
+	}
+	if len(binned.R) != 9 { // bins 0..8: the largest periodic distance is 6√2 ≈ 8.49
+		t.Errorf("%d bins, want 9", len(binned.R))
+	}
 }

@@ -32,11 +32,15 @@ func panelG() pipeline.Op {
 		OpName:    "correlator.panel_g",
 		OpVersion: 1,
 		OpDoc: "Two-point function G(r) of correlator panels: the mean of C(i)·C(j) over ordered site pairs at " +
-			"periodic Euclidean distance r, summed over the panels of the stack. r = 0 holds the mean of C².",
+			"periodic Euclidean distance r (optionally binned), summed over the panels of the stack. r = 0 holds the mean of C².",
 		In: []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
 		Par: []pipeline.ParamSpec{
 			{Name: "distance", Kind: spec.String, Doc: "distance between sites", Default: pipeline.StringValue("periodic-euclidean"),
 				Check: pipeline.OneOf("periodic-euclidean")},
+			{Name: "range", Kind: spec.String, Doc: "half keeps r <= L/2, where every direction is sampled; all keeps every distance up to L/√2",
+				Default: pipeline.StringValue("half"), Check: pipeline.OneOf("half", "all")},
+			{Name: "bin_width", Kind: spec.Float, Doc: "width of distance bins centred on multiples of it; 0 keeps every distinct distance",
+				Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
 		},
 		Out: []pipeline.OutputSpec{{Name: "g", Kind: artifact.KindTable, Doc: "columns r, g, pairs (ordered pairs per panel)"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
@@ -48,16 +52,19 @@ func panelG() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			c, err := correlator.PanelG(data, L)
+			c, err := correlator.PanelG(data, L, env.Float("bin_width"))
 			if err != nil {
 				return err
 			}
-			pairs := make([]float64, len(c.Pairs))
-			for i, p := range c.Pairs {
-				pairs[i] = float64(p)
+			var r, g, pairs []float64
+			for i := range c.R {
+				if env.String("range") == "half" && c.R[i] > float64(L)/2+1e-9 {
+					continue
+				}
+				r, g, pairs = append(r, c.R[i]), append(g, c.G[i]), append(pairs, float64(c.Pairs[i]))
 			}
 			return env.PutTable("g", &artifact.Table{Columns: []artifact.Column{
-				{Name: "r", Values: c.R}, {Name: "g", Values: c.G}, {Name: "pairs", Values: pairs},
+				{Name: "r", Values: r}, {Name: "g", Values: g}, {Name: "pairs", Values: pairs},
 			}})
 		},
 	}

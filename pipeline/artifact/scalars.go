@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -26,11 +27,14 @@ func EncodeJSON(s Scalars) ([]byte, error) {
 			return nil, fmt.Errorf("artifact: scalar %q is not finite (%v ± %v)", k, v.Value, v.Err)
 		}
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 // DecodeJSON parses scalars written by EncodeJSON.
