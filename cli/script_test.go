@@ -45,7 +45,7 @@ func slowOp() pipeline.Op {
 			{Name: "value", Kind: spec.Float},
 			{Name: "may_block", Kind: spec.Bool, Default: pipeline.BoolValue(false)},
 		},
-		In: []pipeline.InputSpec{{Name: "after", Many: true}},
+		In:  []pipeline.InputSpec{{Name: "after", Many: true}},
 		Out: []pipeline.OutputSpec{{Name: "out", Kind: artifact.KindArray}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			if !env.Bool("may_block") {

@@ -146,6 +146,15 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 				n.Op = op
 				params, _ := s.EffectiveParams(st, profile)
 				errs = append(errs, decodeParams(n, op, params, st.Pos, "steps."+st.Name)...)
+				// Check the other profiles too, so that a mistake in one is
+				// found before someone builds it.
+				for name := range s.Profiles {
+					if name != profile {
+						other, _ := s.EffectiveParams(st, name)
+						scratch := &Node{Params: map[string]spec.Value{}}
+						errs = append(errs, decodeParams(scratch, op, other, st.Pos, "steps."+st.Name)...)
+					}
+				}
 			}
 			p.byID[n.ID] = n
 			all = append(all, pending{n, st})
@@ -221,8 +230,18 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 		}
 		sort.Slice(n.Inputs, func(i, j int) bool { return n.Inputs[i].Name < n.Inputs[j].Name })
 	}
-	if len(errs) > 0 {
-		return nil, errs
+	for _, s := range specs {
+		for _, num := range s.Numbers {
+			r, err := p.bind(s, num.From)
+			if err != nil {
+				errorf(num.From.Pos, num.From.Path, "%v", err)
+			} else if r.Kind != artifact.KindScalars {
+				errorf(num.From.Pos, num.From.Path, "a value must come from scalars (json) data, %s is %s", num.From, r.Kind)
+			}
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	for _, pd := range all {
 		seen := map[*Node]bool{}

@@ -54,7 +54,7 @@ func expand(p *Paper, m mode) (string, error) {
 	file := p.Spec.Narrative
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("narrative: %w", err)
+		return "", fmt.Errorf("%s: narrative: %w", p.Spec.File, err)
 	}
 	figs, nums, claims := map[string]*spec.Figure{}, map[string]*spec.Number{}, map[string]*spec.Claim{}
 	for _, f := range p.Spec.Figures {

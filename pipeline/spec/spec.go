@@ -169,8 +169,8 @@ func Parse(file string, data []byte) (*Spec, error) {
 	}
 	p := &parser{file: file}
 	s := p.spec(&doc)
-	if len(p.errs) > 0 {
-		return nil, p.errs
+	if err := p.errs.Err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
