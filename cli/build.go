@@ -180,7 +180,7 @@ func figureReport(cc *cache.Cache, plan *pipeline.Plan, n *pipeline.Node, sum *p
 	}
 	for _, dn := range plan.Closure([]*pipeline.Node{n}) {
 		dr := sum.Results[dn]
-		st := reports.Step{ID: dn.ID, Op: dn.Op.Name(), Version: dn.Op.Version(), Key: string(dr.Key), Seconds: dr.Entry.Seconds}
+		st := reports.Step{ID: dn.ID, Op: dn.Op.Name(), Version: dn.Op.Version(), Key: string(dr.Key)}
 		for _, name := range dn.ParamNames() {
 			if dn.Figure != nil {
 				continue // the layout is shown by the figure itself

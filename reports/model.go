@@ -48,13 +48,14 @@ type DataFile struct {
 }
 
 // Step is one step behind a figure, for the "how it was built" disclosure.
+// Reports hold nothing that varies between builds of the same keys (no times),
+// so two builds of the same specs give byte-identical reports.
 type Step struct {
 	ID      string
 	Op      string
 	Version int
 	Params  []Param
 	Key     string
-	Seconds float64
 }
 
 // Param is a parameter in canonical form.

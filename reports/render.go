@@ -175,13 +175,13 @@ func figureBlock(p *Paper, f *spec.Figure, m mode) string {
 		}
 		fmt.Fprintf(&b, "Data: %s\n\n", strings.Join(links, " · "))
 		b.WriteString("<details><summary>How it was built</summary>\n\n")
-		b.WriteString("| step | op | parameters | action key | seconds |\n|---|---|---|---|---|\n")
+		b.WriteString("| step | op | parameters | action key |\n|---|---|---|---|\n")
 		for _, s := range fr.Steps {
 			var ps []string
 			for _, pr := range s.Params {
 				ps = append(ps, "`"+pr.Name+"="+strings.ReplaceAll(pr.Value, "|", "\\|")+"`")
 			}
-			fmt.Fprintf(&b, "| %s | %s v%d | %s | `%s` | %.3g |\n", s.ID, s.Op, s.Version, strings.Join(ps, " "), short(s.Key), s.Seconds)
+			fmt.Fprintf(&b, "| %s | %s v%d | %s | `%s` |\n", s.ID, s.Op, s.Version, strings.Join(ps, " "), short(s.Key))
 		}
 		fmt.Fprintf(&b, "\n%s\n\n</details>\n", provenance(p))
 		return b.String()
@@ -198,14 +198,14 @@ func figureBlock(p *Paper, f *spec.Figure, m mode) string {
 	for _, d := range fr.Data {
 		fmt.Fprintf(&b, `<a href="data/%s">%s</a>`, d.Name, d.Name)
 	}
-	b.WriteString("</span></figcaption>\n<details><summary>How it was built</summary>\n<table><tr><th>step</th><th>op</th><th>parameters</th><th>action key</th><th>seconds</th></tr>\n")
+	b.WriteString("</span></figcaption>\n<details><summary>How it was built</summary>\n<table><tr><th>step</th><th>op</th><th>parameters</th><th>action key</th></tr>\n")
 	for _, s := range fr.Steps {
 		var ps []string
 		for _, pr := range s.Params {
 			ps = append(ps, "<code>"+html.EscapeString(pr.Name+"="+pr.Value)+"</code>")
 		}
-		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s v%d</td><td>%s</td><td class="key" title="%s">%s</td><td>%.3g</td></tr>`+"\n",
-			html.EscapeString(s.ID), html.EscapeString(s.Op), s.Version, strings.Join(ps, " "), s.Key, short(s.Key), s.Seconds)
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s v%d</td><td>%s</td><td class="key" title="%s">%s</td></tr>`+"\n",
+			html.EscapeString(s.ID), html.EscapeString(s.Op), s.Version, strings.Join(ps, " "), s.Key, short(s.Key))
 	}
 	fmt.Fprintf(&b, "</table>\n<p>%s</p>\n</details>\n</figure>", html.EscapeString(provenance(p)))
 	return b.String()

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// buildQuick builds the repository's specs with the quick profile into fresh
+// cache and output directories and returns them.
+func buildQuick(t *testing.T, jobs string) (cacheDir, outDir string) {
+	t.Helper()
+	root := repoRoot(t)
+	cacheDir, outDir = t.TempDir(), t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"build", "--profile", "quick", "--jobs", jobs, "--cache", cacheDir, "--out", outDir,
+		filepath.Join(root, "configs", "dmk2020.yaml")}, Env{Stdout: &stdout, Stderr: &stderr})
+	if code != 0 {
+		t.Fatalf("build --jobs %s: exit %d\n%s%s", jobs, code, stdout.String(), stderr.String())
+	}
+	return cacheDir, outDir
+}
+
+// TestJobsByteIdentical builds with 1 and 4 workers: every step has the same key
+// and the same output bytes, and the reports are identical.
+func TestJobsByteIdentical(t *testing.T) {
+	c1, o1 := buildQuick(t, "1")
+	c4, o4 := buildQuick(t, "4")
+	outputs := func(dir string) map[string][]cache.Output {
+		c, err := cache.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := spec.Load(filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pipeline.NewPlan([]*spec.Spec{s}, DefaultRegistry(), "quick")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := pipeline.Resolve(c, plan.Nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]cache.Output{}
+		for n, r := range res {
+			if r.Entry == nil {
+				t.Fatalf("%s not cached", n.ID)
+			}
+			out[n.ID+" "+string(r.Key)] = r.Entry.Outputs
+		}
+		return out
+	}
+	a, b := outputs(c1), outputs(c4)
+	if len(a) != len(b) {
+		t.Fatalf("%d steps vs %d", len(a), len(b))
+	}
+	for k, oa := range a {
+		ob, ok := b[k]
+		if !ok {
+			t.Errorf("step/key %s missing with --jobs 4", k)
+			continue
+		}
+		for i := range oa {
+			if oa[i].Digest != ob[i].Digest {
+				t.Errorf("%s output %s: %s vs %s", k, oa[i].Name, oa[i].Digest.Short(), ob[i].Digest.Short())
+			}
+		}
+	}
+	files := func(dir string) map[string][]byte {
+		m := map[string][]byte{}
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				data, _ := os.ReadFile(p)
+				rel, _ := filepath.Rel(dir, p)
+				m[rel] = data
+			}
+			return err
+		})
+		return m
+	}
+	fa, fb := files(o1), files(o4)
+	if len(fa) != len(fb) || len(fa) == 0 {
+		t.Fatalf("%d report files vs %d", len(fa), len(fb))
+	}
+	for name, data := range fa {
+		if !bytes.Equal(data, fb[name]) {
+			t.Errorf("report file %s differs between --jobs 1 and --jobs 4", name)
+		}
+	}
+}
+
+// TestReportRendersInChromium opens the report in headless Chromium and checks
+// that every figure loaded and every formula was typeset by the vendored KaTeX.
+// Skipped when Chromium is absent, except in CI.
+func TestReportRendersInChromium(t *testing.T) {
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is required in CI (.ci/run installs it)")
+		}
+		t.Skip("chromium not installed")
+	}
+	_, out := buildQuick(t, "2")
+	for _, page := range []string{"index.html", "dmk2020/index.html"} {
+		cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+t.TempDir(),
+			"--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom", "file://"+filepath.Join(out, page))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		dom, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("chromium: %v\n%s", err, stderr.String())
+		}
+		body := regexp.MustCompile(`<body[^>]*>`).FindString(string(dom))
+		if page == "index.html" {
+			if !strings.Contains(string(dom), `href="dmk2020/index.html"`) {
+				t.Errorf("index does not link the dmk2020 report")
+			}
+			continue
+		}
+		if m := regexp.MustCompile(`data-figures="(\d+)/(\d+)"`).FindStringSubmatch(body); m == nil || m[1] != m[2] || m[1] != "2" {
+			t.Errorf("figures did not all load: body is %s", body)
+		}
+		m := regexp.MustCompile(`data-math="(\d+)/(\d+)"`).FindStringSubmatch(body)
+		if m == nil || m[1] != m[2] || m[1] == "0" {
+			t.Errorf("math did not all render: body is %s", body)
+		}
+		if !strings.Contains(string(dom), `class="katex"`) || regexp.MustCompile(`class="[^"]*math-error`).MatchString(string(dom)) {
+			t.Errorf("KaTeX output missing or in error")
+		}
+		if !strings.Contains(string(dom), "verdict-pass") {
+			t.Errorf("no claim verdicts in the page")
+		}
+	}
+}
