@@ -1,0 +1,29 @@
+# Common Kadanoff commands. `just --list` shows them.
+
+# Build every paper at paper scale and write out/.
+build *ARGS:
+    go run ./cmd/kadanoff build {{ARGS}}
+
+# Build with the small quick profile.
+quick *ARGS:
+    go run ./cmd/kadanoff build --profile quick {{ARGS}}
+
+# Run the tests (what CI runs).
+test:
+    go test ./...
+
+# Build, then print where the reports are.
+report: build
+    @echo "open out/index.html"
+
+# Show every step as cached, stale or missing.
+status *ARGS:
+    go run ./cmd/kadanoff status {{ARGS}}
+
+# Run the benchmarks of the kernels.
+bench:
+    go test -run '^$' -bench . -benchmem ./experiments/... ./pipeline/...
+
+# Format and vet.
+check:
+    gofmt -l . && go vet ./...

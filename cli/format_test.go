@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// TestFormatExample checks that the example in the spec format document parses
+// and plans against the real operations under both required profiles.
+func TestFormatExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "pipeline", "spec", "FORMAT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("FORMAT.md has no yaml example")
+	}
+	s, err := spec.Parse("FORMAT.md", m[1])
+	if err != nil {
+		t.Fatalf("the example does not parse:\n%v", err)
+	}
+	for _, profile := range spec.RequiredProfiles {
+		plan, err := pipeline.NewPlan([]*spec.Spec{s}, DefaultRegistry(), profile)
+		if err != nil {
+			t.Fatalf("profile %s: %v", profile, err)
+		}
+		if len(plan.Nodes) != 5 {
+			t.Errorf("profile %s: %d steps, want 5", profile, len(plan.Nodes))
+		}
+	}
+	if len(s.Numbers) != 1 || len(s.Claims) != 1 || len(s.Figures) != 1 {
+		t.Errorf("example lost sections: %+v", s)
+	}
+}
