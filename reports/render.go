@@ -229,7 +229,7 @@ func provenance(p *Paper) string {
 	return fmt.Sprintf("Profile %q, built by %s. A step's random streams are ChaCha8 generators seeded with "+
 		"SHA-256(\"kadanoff seed\", action key, stream name), so outputs depend only on the action key; "+
 		"the key is the SHA-256 of the step's op and version, parameters and input digests "+
-		"(`kadanoff explain STEP` prints it).", p.Profile, p.Tool)
+		"(kadanoff explain STEP prints it).", p.Profile, p.Tool)
 }
 
 func claimsTable(p *Paper, m mode) string {

@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// countOp outputs [n, draws...]: n from its parameter and draws from a stream.
+func countOp() Op {
+	return &Func{
+		OpName: "test.count", OpVersion: 3, OpDoc: "test",
+		Par: []ParamSpec{{Name: "n", Kind: spec.Int}, {Name: "scale", Kind: spec.Float, Default: FloatValue(1)}},
+		In:  []InputSpec{{Name: "in", Many: true}},
+		Out: []OutputSpec{{Name: "out", Kind: artifact.KindArray}, {Name: "sum", Kind: artifact.KindScalars}},
+		RunFunc: func(ctx context.Context, env *Env) error {
+			rng := env.Rand("draws")
+			v := []float64{float64(env.Int("n")) * env.Float("scale")}
+			for i := 0; i < 3; i++ {
+				v = append(v, rng.Float64())
+			}
+			if err := env.PutArray("out", artifact.NewFloat64(v, len(v))); err != nil {
+				return err
+			}
+			return env.PutScalars("sum", artifact.Scalars{"n": {Value: v[0]}})
+		},
+	}
+}
+
+func plan(t *testing.T, src, profile string) *Plan {
+	t.Helper()
+	s, err := spec.Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan([]*spec.Spec{s}, NewRegistry(countOp()), profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const twoSteps = `
+paper: {id: t, title: T}
+steps:
+  b: {op: test.count, params: {n: 2}, inputs: {in: [a, a.sum]}}
+  a: {op: test.count, params: {n: 1, scale: 0.5}}
+profiles: {quick: {a: {n: 5}}, paper: {}}
+`
+
+func TestPlanOrderAndLookup(t *testing.T) {
+	p := plan(t, twoSteps, "paper")
+	if len(p.Nodes) != 2 || p.Nodes[0].Name != "a" || p.Nodes[1].Name != "b" {
+		t.Fatalf("order = %v, %v", p.Nodes[0].ID, p.Nodes[1].ID)
+	}
+	for _, name := range []string{"b", "t/b"} {
+		if n, err := p.Lookup(name); err != nil || n.ID != "t/b" {
+			t.Errorf("Lookup(%q) = %v, %v", name, n, err)
+		}
+	}
+	if _, err := p.Lookup("c"); err == nil {
+		t.Error("Lookup of a missing step: no error")
+	}
+	b, _ := p.Lookup("b")
+	if got := p.Closure([]*Node{b}); len(got) != 2 {
+		t.Errorf("closure has %d nodes", len(got))
+	}
+	if got := b.Deps(); len(got) != 1 {
+		t.Errorf("b has %d distinct deps, want 1", len(got))
+	}
+}
+
+func TestPreimage(t *testing.T) {
+	p := plan(t, twoSteps, "paper")
+	b, _ := p.Lookup("b")
+	d1, d2 := cache.Sum([]byte("x")), cache.Sum([]byte("y"))
+	got := Preimage(b, [][]cache.Digest{{d1, d2}})
+	want := "kadanoff action v1\nformat 1\nop test.count 3\nparam n int 2\nparam scale float 1\n" +
+		"input in[0] " + string(d1) + "\ninput in[1] " + string(d2) + "\n"
+	if got != want {
+		t.Fatalf("preimage:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestDiff(t *testing.T) {
+	old := "kadanoff action v1\nformat 1\nop test.count 3\nparam n int 2\nparam gone int 1\ninput in[0] aaa\n"
+	new := "kadanoff action v1\nformat 1\nop test.count 4\nparam n int 5\ninput in[0] bbb\nparam added float 0.5\n"
+	got := Diff(old, new)
+	want := []Change{
+		{What: "op", Old: "test.count 3", New: "test.count 4"},
+		{What: "param n", Old: "2", New: "5"},
+		{What: "input in[0]", Old: "aaa", New: "bbb"},
+		{What: "param added", New: "0.5"},
+		{What: "param gone", Old: "1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Diff = %+v\nwant %+v", got, want)
+	}
+	var lines []string
+	for _, c := range got {
+		lines = append(lines, c.String())
+	}
+	if s := strings.Join(lines, "; "); s != "op: test.count 3 -> test.count 4; param n: 2 -> 5; input in[0]: aaa -> bbb; param added added: 0.5; param gone removed (was 1)" {
+		t.Errorf("rendered: %s", s)
+	}
+}
+
+func build(t *testing.T, p *Plan, dir string, jobs int) *Summary {
+	t.Helper()
+	c, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Builder{Cache: c, Executor: &Local{Registry: NewRegistry(countOp()), Store: c}, Jobs: jobs}
+	return b.Build(context.Background(), p, p.Nodes)
+}
+
+func TestBuildCachesAndSeeds(t *testing.T) {
+	dir := t.TempDir()
+	p := plan(t, twoSteps, "paper")
+	s1 := build(t, p, dir, 2)
+	if s1.Line() != "steps: 2 total, 2 ran, 0 cached, 0 failed" {
+		t.Fatal(s1.Line())
+	}
+	s2 := build(t, p, dir, 1)
+	if s2.Line() != "steps: 2 total, 0 ran, 2 cached, 0 failed" {
+		t.Fatal(s2.Line())
+	}
+	// The profile changes a's key and so b's input digest.
+	q := plan(t, twoSteps, "quick")
+	s3 := build(t, q, dir, 1)
+	if s3.Line() != "steps: 2 total, 2 ran, 0 cached, 0 failed" {
+		t.Fatal(s3.Line())
+	}
+	// Random draws depend on the key alone: a fresh cache gives the same bytes,
+	// and the two steps (different keys) draw different numbers.
+	s4 := build(t, p, t.TempDir(), 4)
+	for _, n := range p.Nodes {
+		if s4.Results[n].Entry.Outputs[0].Digest != s1.Results[n].Entry.Outputs[0].Digest {
+			t.Errorf("%s: output differs between builds", n.ID)
+		}
+	}
+	c, _ := cache.Open(dir)
+	a, _ := p.Lookup("a")
+	b, _ := p.Lookup("b")
+	da, _ := c.GetBlob(s1.Results[a].Entry.Outputs[0].Digest)
+	db, _ := c.GetBlob(s1.Results[b].Entry.Outputs[0].Digest)
+	xa, _ := artifact.DecodeNPY(da)
+	xb, _ := artifact.DecodeNPY(db)
+	if xa.F64[0] != 0.5 || xb.F64[0] != 2 || xa.F64[1] == xb.F64[1] {
+		t.Errorf("outputs a=%v b=%v", xa.F64, xb.F64)
+	}
+}
+
+func TestSeedStreams(t *testing.T) {
+	k := cache.Sum([]byte("k"))
+	if Seed(k, "a") == Seed(k, "b") || Seed(k, "a") != Seed(k, "a") || Seed(k, "a") == Seed(cache.Sum([]byte("j")), "a") {
+		t.Fatal("seeds must depend on key and stream, and only on them")
+	}
+}
+
+func TestTaskIsPlainData(t *testing.T) {
+	// A task survives serialisation, so another process could run it.
+	dir := t.TempDir()
+	p := plan(t, twoSteps, "paper")
+	s := build(t, p, dir, 1)
+	c, _ := cache.Open(dir)
+	b, _ := p.Lookup("b")
+	r := s.Results[b]
+	a, _ := p.Lookup("a")
+	ae := s.Results[a].Entry
+	task := &Task{Step: b.ID, Op: "test.count", Version: 3, Key: r.Key, Params: b.Params, Inputs: map[string][]TaskInput{
+		"in": {{Step: a.ID, Output: "out", Kind: artifact.KindArray, Digest: ae.Outputs[0].Digest},
+			{Step: a.ID, Output: "sum", Kind: artifact.KindScalars, Digest: ae.Outputs[1].Digest}},
+	}}
+	data, err := jsonRoundTrip(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := (&Local{Registry: NewRegistry(countOp()), Store: c}).Execute(context.Background(), data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cache.Sum(out[0].Data) != r.Entry.Outputs[0].Digest {
+		t.Fatal("re-executed task gave different bytes")
+	}
+}
+
+func jsonRoundTrip(t *Task) (*Task, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	var out Task
+	return &out, json.Unmarshal(b, &out)
+}

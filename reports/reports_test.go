@@ -1,0 +1,130 @@
+package reports
+
+import (
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func goldenPaper(t *testing.T) *Paper {
+	s, err := spec.Load("testdata/golden/spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Paper{
+		Spec: s, Profile: "quick", Tool: "kadanoff test",
+		Figures: map[string]*Figure{
+			"fig1": {SVG: []byte("<svg/>"), PNG: []byte("png"), Data: []DataFile{{Name: "a.npy", Data: []byte("npy")}},
+				Steps: []Step{{ID: "demo/a", Op: "x", Version: 2, Params: []Param{{"size", "32"}, {"mode", `"a|b"`}}, Key: strings.Repeat("ab", 32)}}},
+			"fig2": {Missing: "step demo/a failed: boom"},
+		},
+		Numbers: map[string]*Number{
+			"rho":   {Value: -0.97549},
+			"slope": {Value: -0.0780594, Err: 0.00618},
+			"gone":  {Missing: "no scalar"},
+		},
+	}
+}
+
+// TestGolden renders a paper to HTML and Markdown and compares them with
+// testdata/golden/want.html and want.md (go test -update rewrites them).
+func TestGolden(t *testing.T) {
+	out := t.TempDir()
+	if err := Write(out, []*Paper{goldenPaper(t)}); err != nil {
+		t.Fatal(err)
+	}
+	for got, want := range map[string]string{"demo/index.html": "want.html", "demo/README.md": "want.md", "index.html": "want-index.html"} {
+		data, err := os.ReadFile(filepath.Join(out, got))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "golden", want)
+		if *update {
+			os.WriteFile(golden, data, 0o644)
+		}
+		w, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(data) != string(w) {
+			t.Errorf("%s differs from %s:\n%s", got, golden, data)
+		}
+	}
+	for _, f := range []string{"demo/figures/fig1.svg", "demo/figures/fig1.png", "demo/data/a.npy", "assets/katex/katex.min.js", "assets/style.css"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+}
+
+func TestUnchangedFilesAreNotRewritten(t *testing.T) {
+	out := t.TempDir()
+	p := goldenPaper(t)
+	if err := Write(out, []*Paper{p}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "demo", "index.html")
+	before, _ := os.Stat(path)
+	if err := Write(out, []*Paper{p}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(path)
+	if !os.SameFile(before, after) {
+		t.Error("an unchanged report was rewritten")
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	tests := []struct {
+		expect   spec.Expect
+		value    float64
+		pass     bool
+		expected string
+	}{
+		{spec.Expect{Less: f(1)}, 0.5, true, "< 1"},
+		{spec.Expect{Less: f(1)}, 1, false, "< 1"},
+		{spec.Expect{Greater: f(0.01)}, 0.02, true, "> 0.01"},
+		{spec.Expect{Between: []float64{0, 1}}, 1, true, "in [0, 1]"},
+		{spec.Expect{Between: []float64{0, 1}}, 1.1, false, "in [0, 1]"},
+		{spec.Expect{Equals: f(0.125), Tolerance: 0.01}, 0.13, true, "0.125 ± 0.01"},
+		{spec.Expect{Equals: f(0.125), Tolerance: 0.01}, 0.14, false, "0.125 ± 0.01"},
+		{spec.Expect{Equals: f(1), Tolerance: 0}, 1, true, "1"},
+	}
+	for _, tt := range tests {
+		v := Evaluate(&spec.Claim{Expect: tt.expect}, &Number{Value: tt.value}, 0)
+		if !v.Evaluated || v.Pass != tt.pass || v.Expected != tt.expected {
+			t.Errorf("%s with %v: pass=%v expected=%q", tt.expected, tt.value, v.Pass, v.Expected)
+		}
+	}
+	if v := Evaluate(&spec.Claim{Expect: spec.Expect{Less: f(1)}}, &Number{Missing: "x"}, 0); v.Evaluated || v.Label() != "not evaluated" {
+		t.Errorf("missing value evaluated: %+v", v)
+	}
+}
+
+func TestNumberFormat(t *testing.T) {
+	tests := []struct {
+		n      Number
+		digits int
+		want   string
+	}{
+		{Number{Value: -0.97549}, 3, "-0.975"},
+		{Number{Value: 3}, 0, "3"},
+		{Number{Value: 0.12345, Err: 0.0123}, 0, "0.123 ± 0.012"},
+		{Number{Value: 2.2691, Err: 0.3}, 0, "2.27 ± 0.30"},
+		{Number{Value: 123.4, Err: 12}, 0, "123 ± 12"},
+		{Number{Value: math.Pi, Missing: "x"}, 0, "n/a"},
+	}
+	for _, tt := range tests {
+		if got := tt.n.Format(tt.digits); got != tt.want {
+			t.Errorf("Format(%+v, %d) = %q, want %q", tt.n, tt.digits, got, tt.want)
+		}
+	}
+}
