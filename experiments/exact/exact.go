@@ -123,3 +123,27 @@ func SpecificHeat(L int, T float64) float64 {
 	beta := 1 / T
 	return beta * beta * fd.Derivative(f, beta, &fd.Settings{Formula: fd.Central2nd}) / float64(L*L)
 }
+
+// EnergyLevels returns the number of configurations of each total energy
+// E = −Σ_⟨ij⟩ s_i s_j of the periodic L×L lattice, by enumeration. It is meant
+// for tests of samplers on tiny lattices and panics for L > 5.
+func EnergyLevels(L int) map[int]float64 {
+	if L > 5 {
+		panic("exact: enumeration beyond 5×5 is too large")
+	}
+	N := L * L
+	levels := map[int]float64{}
+	for s := 0; s < 1<<N; s++ {
+		spin := func(x, y int) int {
+			return 2*((s>>(((y%L)*L)+x%L))&1) - 1
+		}
+		E := 0
+		for y := 0; y < L; y++ {
+			for x := 0; x < L; x++ {
+				E -= spin(x, y) * (spin(x+1, y) + spin(x, y+1))
+			}
+		}
+		levels[E]++
+	}
+	return levels
+}

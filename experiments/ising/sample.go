@@ -1,0 +1,202 @@
+package ising
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/kadanoff/kadanoff/experiments/mcstat"
+)
+
+// The update algorithms.
+const (
+	AlgWolff      = "wolff"
+	AlgMetropolis = "metropolis"
+)
+
+// Config says what to sample.
+type Config struct {
+	L         int
+	T, H      float64
+	Algorithm string // "wolff" or "metropolis"
+	Samples   int
+	// Equilibrate is the number of sweeps discarded at the start.
+	Equilibrate int
+	// Pilot is the number of sweeps of the run that measures τ_int before
+	// production; it is doubled (up to 8 times) until it spans 50 τ.
+	Pilot int
+	// MinSpacing is the least number of sweeps between stored samples.
+	MinSpacing int
+	// Start is "random", "ordered" or "auto" (ordered below the infinite-lattice
+	// Tc, random above; a random start below Tc can freeze into stripes).
+	Start string
+}
+
+// Run is the outcome of sampling at one temperature.
+type Run struct {
+	Spins []int8    // Samples × L² spins
+	E     []float64 // energy per site of each stored sample
+	M     []float64 // magnetization per site of each stored sample
+	// TauE and TauM are τ_int of the energy and |m| measured after every sweep
+	// of the production run, in sweeps.
+	TauE, TauM mcstat.Tau
+	// PilotTau is the larger τ of the pilot run, which set the spacing.
+	PilotTau float64
+	Spacing  int
+	Sweeps   int // all sweeps, equilibration and pilot included
+	// Acceptance is the Metropolis acceptance rate, or for Wolff the mean
+	// cluster size as a fraction of the lattice.
+	Acceptance float64
+	// ClustersPerSweep is the number of Wolff clusters in a sweep (0 for Metropolis).
+	ClustersPerSweep int
+	// SeriesE and SeriesM are e and |m| after every production sweep.
+	SeriesE, SeriesM []float64
+}
+
+const tcInf = 2.269185314213022
+
+// sweeper applies one sweep: L² Metropolis attempts, or a fixed number of Wolff
+// clusters whose mean total size is L² (a sweep-equivalent).
+type sweeper interface {
+	sweep(rng *rand.Rand)
+	acceptance() float64
+}
+
+type metroSweeper struct{ *Metropolis }
+
+func (m metroSweeper) sweep(rng *rand.Rand) { m.Sweep(rng) }
+func (m metroSweeper) acceptance() float64 {
+	return float64(m.Accepted) / math.Max(1, float64(m.Attempted))
+}
+
+type wolffSweeper struct {
+	*Wolff
+	grown int64
+	// perSweep is the number of clusters in a sweep, fixed after equilibration
+	// so that measurements are not taken at a size-dependent stopping time
+	// (which would bias them); 0 while equilibrating.
+	perSweep int
+}
+
+func (w *wolffSweeper) sweep(rng *rand.Rand) {
+	if w.perSweep > 0 {
+		for i := 0; i < w.perSweep; i++ {
+			w.grown += int64(w.Step(rng))
+		}
+		return
+	}
+	// Equilibration: clusters until their sizes add up to L².
+	for done := 0; done < w.lat.N(); {
+		c := w.Step(rng)
+		done += c
+		w.grown += int64(c)
+	}
+}
+
+// fix sets the clusters per sweep to ⌈L²/⟨|C|⟩⟩ from the clusters grown so far.
+func (w *wolffSweeper) fix() {
+	mean := float64(w.grown) / math.Max(1, float64(w.Clusters))
+	w.perSweep = max(1, int(math.Ceil(float64(w.lat.N())/mean)))
+}
+
+func (w *wolffSweeper) acceptance() float64 {
+	return float64(w.grown) / math.Max(1, float64(w.Clusters)) / float64(w.lat.N())
+}
+
+// Sample equilibrates a lattice, measures the autocorrelation time in a pilot
+// run, and stores cfg.Samples configurations at least max(MinSpacing, ⌈2τ⌉)
+// sweeps apart, where τ is the larger τ_int of the energy and |m|. progress, if
+// not nil, is called with the number of samples stored so far.
+func Sample(ctx context.Context, cfg Config, rng *rand.Rand, progress func(done int)) (*Run, error) {
+	if cfg.T <= 0 || cfg.Samples < 1 || cfg.L < 2 {
+		return nil, fmt.Errorf("ising: bad config %+v", cfg)
+	}
+	lat := NewLattice(cfg.L)
+	start := cfg.Start
+	if start == "" || start == "auto" {
+		start = "random"
+		if cfg.T < tcInf {
+			start = "ordered"
+		}
+	}
+	switch start {
+	case "random":
+		lat.Randomize(rng)
+	case "ordered":
+	default:
+		return nil, fmt.Errorf("ising: unknown start %q", cfg.Start)
+	}
+	beta := 1 / cfg.T
+	var sw sweeper
+	switch cfg.Algorithm {
+	case AlgWolff:
+		sw = &wolffSweeper{Wolff: NewWolff(lat, beta, cfg.H)}
+	case AlgMetropolis:
+		sw = metroSweeper{NewMetropolis(lat, beta, cfg.H)}
+	default:
+		return nil, fmt.Errorf("ising: unknown algorithm %q", cfg.Algorithm)
+	}
+	run := &Run{}
+	n := float64(lat.N())
+	measure := func() (e, m float64) {
+		return lat.Energy(cfg.H) / n, float64(lat.Magnetization()) / n
+	}
+	for i := 0; i < max(cfg.Equilibrate, 1); i++ {
+		sw.sweep(rng)
+		run.Sweeps++
+	}
+	if w, ok := sw.(*wolffSweeper); ok {
+		w.fix()
+		run.ClustersPerSweep = w.perSweep
+	}
+	pilot := max(cfg.Pilot, 100)
+	var tau float64
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		es, ms := make([]float64, pilot), make([]float64, pilot)
+		for i := range es {
+			sw.sweep(rng)
+			run.Sweeps++
+			e, m := measure()
+			es[i], ms[i] = e, math.Abs(m)
+		}
+		te, tm := mcstat.IntegratedTime(es, 6), mcstat.IntegratedTime(ms, 6)
+		tau = math.Max(te.Tau, tm.Tau)
+		if (te.Reliable && tm.Reliable) || attempt == 3 {
+			break
+		}
+		pilot *= 2
+	}
+	run.PilotTau = tau
+	run.Spacing = max(cfg.MinSpacing, int(math.Ceil(2*tau)), 1)
+	N := lat.N()
+	run.Spins = make([]int8, 0, cfg.Samples*N)
+	total := cfg.Samples * run.Spacing
+	run.SeriesE, run.SeriesM = make([]float64, 0, total), make([]float64, 0, total)
+	for s := 0; s < cfg.Samples; s++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var e, m float64
+		for i := 0; i < run.Spacing; i++ {
+			sw.sweep(rng)
+			run.Sweeps++
+			e, m = measure()
+			run.SeriesE = append(run.SeriesE, e)
+			run.SeriesM = append(run.SeriesM, math.Abs(m))
+		}
+		run.Spins = append(run.Spins, lat.S...)
+		run.E = append(run.E, e)
+		run.M = append(run.M, m)
+		if progress != nil {
+			progress(s + 1)
+		}
+	}
+	run.TauE = mcstat.IntegratedTime(run.SeriesE, 6)
+	run.TauM = mcstat.IntegratedTime(run.SeriesM, 6)
+	run.Acceptance = sw.acceptance()
+	return run, nil
+}
