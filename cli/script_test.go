@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -88,18 +87,10 @@ func repoRoot(t testing.TB) string {
 }
 
 func TestScripts(t *testing.T) {
-	root := repoRoot(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("KADANOFF_CACHE", filepath.Join(env.WorkDir, "cache"))
-			env.Setenv("REPO", root)
-			// Each script starts with the repository's real specs and narratives.
-			for _, dir := range []string{"configs", "reports"} {
-				if err := copyGlob(filepath.Join(root, dir), filepath.Join(env.WorkDir, dir), "*.yaml", "*.md"); err != nil {
-					return err
-				}
-			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -146,25 +137,3 @@ func TestScripts(t *testing.T) {
 }
 
 func unquote(s string) string { return strings.ReplaceAll(s, `\n`, "\n") }
-
-func copyGlob(src, dst string, patterns ...string) error {
-	if err := os.MkdirAll(dst, 0o777); err != nil {
-		return err
-	}
-	for _, pat := range patterns {
-		files, err := filepath.Glob(filepath.Join(src, pat))
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), data, 0o666); err != nil {
-				return fmt.Errorf("copy %s: %w", f, err)
-			}
-		}
-	}
-	return nil
-}

@@ -120,7 +120,7 @@ func (v Verdict) class() string {
 func Evaluate(c *spec.Claim, n *Number, digits int) Verdict {
 	e := c.Expect
 	v := Verdict{Claim: c, Measured: n.Format(digits)}
-	g := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	g := func(x float64) string { return strconv.FormatFloat(x, 'g', 7, 64) }
 	var pass func(x float64) bool
 	switch {
 	case e.Less != nil:

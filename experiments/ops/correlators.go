@@ -129,3 +129,74 @@ func trend() pipeline.Op {
 		},
 	}
 }
+
+func level() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "series.level",
+		OpVersion: 1,
+		OpDoc: "Where a curve y(x) (rows in increasing x) first and last crosses a level, by linear interpolation, and the value of y " +
+			"(and of its error column, if named) interpolated at a given x.",
+		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "x", Kind: spec.String, Doc: "column of x"},
+			{Name: "y", Kind: spec.String, Doc: "column of y"},
+			{Name: "err", Kind: spec.String, Doc: "column of y's error, or empty", Default: pipeline.StringValue("")},
+			{Name: "level", Kind: spec.Float, Doc: "the level whose first crossing is sought"},
+			{Name: "at", Kind: spec.Float, Doc: "the x at which y is interpolated"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
+			Doc: "first_crossing and last_crossing (absent when y never crosses the level), crossings (count), y_at (± error)"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			t, err := env.Table("series")
+			if err != nil {
+				return err
+			}
+			x, err := t.Col(env.String("x"))
+			if err != nil {
+				return err
+			}
+			y, err := t.Col(env.String("y"))
+			if err != nil {
+				return err
+			}
+			var e []float64
+			if name := env.String("err"); name != "" {
+				if e, err = t.Col(name); err != nil {
+					return err
+				}
+			}
+			lvl, at := env.Float("level"), env.Float("at")
+			out := artifact.Scalars{}
+			crossings := 0
+			for i := 1; i < len(x); i++ {
+				a, b := y[i-1]-lvl, y[i]-lvl
+				if a == 0 || a*b < 0 {
+					xc := x[i-1]
+					if a != 0 {
+						xc = x[i-1] + (x[i]-x[i-1])*a/(a-b)
+					}
+					if crossings == 0 {
+						out["first_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("first x where %s crosses %v", env.String("y"), lvl)}
+					}
+					out["last_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("last x where %s crosses %v", env.String("y"), lvl)}
+					crossings++
+				}
+			}
+			out["crossings"] = artifact.Scalar{Value: float64(crossings), Note: "number of crossings of the level"}
+			for i := 1; i < len(x); i++ {
+				if at >= x[i-1] && at <= x[i] {
+					w := (at - x[i-1]) / (x[i] - x[i-1])
+					s := artifact.Scalar{Value: (1-w)*y[i-1] + w*y[i], Note: fmt.Sprintf("%s interpolated at %s = %v", env.String("y"), env.String("x"), at)}
+					if e != nil {
+						s.Err = math.Hypot((1-w)*e[i-1], w*e[i])
+					}
+					out["y_at"] = s
+				}
+			}
+			if _, ok := out["y_at"]; !ok {
+				return fmt.Errorf("x = %v lies outside the series [%v, %v]", at, x[0], x[len(x)-1])
+			}
+			return env.PutScalars("summary", out)
+		},
+	}
+}

@@ -15,5 +15,8 @@ func All() []pipeline.Op {
 		checkerboard(),
 		panelG(),
 		trend(),
+		level(),
+		isingSample(),
+		scalingDimension(),
 	}
 }

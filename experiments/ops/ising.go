@@ -1,0 +1,269 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/kadanoff/kadanoff/experiments/correlator"
+	"github.com/kadanoff/kadanoff/experiments/exact"
+	"github.com/kadanoff/kadanoff/experiments/fit"
+	"github.com/kadanoff/kadanoff/experiments/ising"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// parallel runs f(i) for i in [0, n) on all CPUs, returning the first error.
+func parallel(ctx context.Context, n int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	next := make(chan int)
+	for w := 0; w < min(runtime.NumCPU(), n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isingSample() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "ising.sample",
+		OpVersion: 1,
+		OpDoc: "Monte Carlo samples of the 2-D Ising model (J = 1) on a periodic L×L lattice at each temperature of a grid: " +
+			"equilibrate, measure τ_int of e and |m| in a pilot run (Madras–Sokal), store samples max(min_spacing, ⌈2τ⌉) sweeps apart. " +
+			"Temperatures run in parallel, each from its own random stream.",
+		Par: []pipeline.ParamSpec{
+			{Name: "size", Kind: spec.Int, Doc: "lattice side L (odd allowed)", Check: pipeline.AtLeast(2)},
+			{Name: "temperatures", Kind: spec.Floats, Doc: "temperatures (list or grid)", Check: pipeline.AtLeast(1e-6)},
+			{Name: "samples", Kind: spec.Int, Doc: "samples per temperature", Check: pipeline.AtLeast(2)},
+			{Name: "field", Kind: spec.Float, Doc: "magnetic field h", Default: pipeline.FloatValue(0)},
+			{Name: "algorithm", Kind: spec.String, Doc: "wolff or metropolis", Default: pipeline.StringValue(ising.AlgWolff),
+				Check: pipeline.OneOf(ising.AlgWolff, ising.AlgMetropolis)},
+			{Name: "equilibrate", Kind: spec.Int, Doc: "sweeps discarded first", Default: pipeline.IntValue(1000), Check: pipeline.AtLeast(0)},
+			{Name: "pilot", Kind: spec.Int, Doc: "sweeps of the pilot run measuring τ_int (doubled until it spans 50τ)", Default: pipeline.IntValue(1000), Check: pipeline.AtLeast(100)},
+			{Name: "min_spacing", Kind: spec.Int, Doc: "least sweeps between stored samples", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
+			{Name: "start", Kind: spec.String, Doc: "random, ordered, or auto (ordered below Tc)", Default: pipeline.StringValue("auto"),
+				Check: pipeline.OneOf("auto", "random", "ordered")},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "per temperature: T, tau_e, tau_e_err, tau_m, tau_m_err, pilot_tau, spacing, sweeps, acceptance, clusters_per_sweep"},
+			{Name: "observables", Kind: artifact.KindTable, Doc: "per temperature: e, |m|, m², U4, C, χ with jackknife errors, and the exact e and C of the finite lattice"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			L, temps, n := env.Int("size"), env.Floats("temperatures"), env.Int("samples")
+			runs := make([]*ising.Run, len(temps))
+			var mu sync.Mutex
+			done := 0
+			err := parallel(ctx, len(temps), func(i int) error {
+				cfg := ising.Config{L: L, T: temps[i], H: env.Float("field"), Algorithm: env.String("algorithm"), Samples: n,
+					Equilibrate: env.Int("equilibrate"), Pilot: env.Int("pilot"), MinSpacing: env.Int("min_spacing"), Start: env.String("start")}
+				r, err := ising.Sample(ctx, cfg, env.Rand(fmt.Sprintf("T[%d]=%v", i, temps[i])), func(int) {
+					mu.Lock()
+					done++
+					env.Progress(done, n*len(temps))
+					mu.Unlock()
+				})
+				runs[i] = r
+				if err != nil {
+					return fmt.Errorf("T=%v: %w", temps[i], err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			N := L * L
+			spins := make([]int8, 0, len(temps)*n*N)
+			cols := map[string][]float64{}
+			names := []string{"T", "tau_e", "tau_e_err", "tau_m", "tau_m_err", "pilot_tau", "spacing", "sweeps", "acceptance", "clusters_per_sweep"}
+			onames := []string{"T", "e", "e_err", "e_exact", "abs_m", "abs_m_err", "m2", "m2_err", "u4", "u4_err", "c", "c_err", "c_exact", "chi", "chi_err"}
+			for i, r := range runs {
+				spins = append(spins, r.Spins...)
+				T := temps[i]
+				for k, v := range []float64{T, r.TauE.Tau, r.TauE.Err, r.TauM.Tau, r.TauM.Err, r.PilotTau, float64(r.Spacing), float64(r.Sweeps), r.Acceptance, float64(r.ClustersPerSweep)} {
+					cols[names[k]] = append(cols[names[k]], v)
+				}
+				o := ising.Measure(r.E, r.M, N, T, min(n, 100))
+				eExact, cExact := math.NaN(), math.NaN()
+				if env.Float("field") == 0 {
+					eExact, cExact = exact.Energy(L, T), exact.SpecificHeat(L, T)
+				}
+				for k, v := range []float64{T, o.E.Value, o.E.Err, eExact, o.AbsM.Value, o.AbsM.Err, o.M2.Value, o.M2.Err, o.U4.Value, o.U4.Err, o.C.Value, o.C.Err, cExact, o.Chi.Value, o.Chi.Err} {
+					cols["o:"+onames[k]] = append(cols["o:"+onames[k]], v)
+				}
+			}
+			meta := &artifact.Table{}
+			for _, name := range names {
+				meta.Columns = append(meta.Columns, artifact.Column{Name: name, Values: cols[name]})
+			}
+			obs := &artifact.Table{}
+			for _, name := range onames {
+				obs.Columns = append(obs.Columns, artifact.Column{Name: name, Values: cols["o:"+name]})
+			}
+			if err := env.PutArray("spins", artifact.NewInt8(spins, len(temps), n, L, L)); err != nil {
+				return err
+			}
+			if err := env.PutTable("meta", meta); err != nil {
+				return err
+			}
+			return env.PutTable("observables", obs)
+		},
+	}
+}
+
+func scalingDimension() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "ising.scaling_dimension",
+		OpVersion: 1,
+		OpDoc: "Scaling dimension Δ at each temperature from a power-law fit A·r^(−2Δ) of the connected two-point function of the spin " +
+			"(σ) or bond-energy (ε(x) = Σ_μ σ(x)σ(x+μ)) field over r_min ≤ r ≤ r_max, periodic Euclidean distance. G(r) errors and the error " +
+			"of Δ come from a bootstrap over samples; the fit is weighted by the G(r) errors. Temperatures where the field does not " +
+			"fluctuate at all (every sample perfectly ordered) have no Δ and are left out of the delta table.",
+		In: []pipeline.InputSpec{
+			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature"},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "field", Kind: spec.String, Doc: "spin or energy", Check: pipeline.OneOf("spin", "energy")},
+			{Name: "r_min", Kind: spec.Float, Doc: "smallest distance fitted", Default: pipeline.FloatValue(1)},
+			{Name: "r_max", Kind: spec.Float, Doc: "largest distance fitted; 0 means L/2", Default: pipeline.FloatValue(0)},
+			{Name: "bootstrap", Kind: spec.Int, Doc: "bootstrap resamples", Default: pipeline.IntValue(200), Check: pipeline.AtLeast(2)},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "delta", Kind: artifact.KindTable, Doc: "T, delta, delta_err (bootstrap), delta_fit_err (covariance; nan if singular), amplitude, chi2_dof, points"},
+			{Name: "correlators", Kind: artifact.KindTable, Doc: "long format: T, r, g, g_err"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("spins")
+			if err != nil {
+				return err
+			}
+			if a.DType != artifact.Int8 || len(a.Shape) != 4 || a.Shape[2] != a.Shape[3] {
+				return fmt.Errorf("spins: want int8 [T][sample][L][L], got %s %v", a.DType, a.Shape)
+			}
+			meta, err := env.Table("meta")
+			if err != nil {
+				return err
+			}
+			temps, err := meta.Col("T")
+			if err != nil {
+				return err
+			}
+			nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2]
+			if len(temps) != nT {
+				return fmt.Errorf("meta has %d temperatures, spins %d", len(temps), nT)
+			}
+			rmin, rmax := env.Float("r_min"), env.Float("r_max")
+			if rmax == 0 {
+				rmax = float64(L) / 2
+			}
+			type result struct {
+				delta, deltaErr, fitErr, amp, chi2 float64
+				points                             int
+				c                                  *correlator.Connected
+			}
+			res := make([]result, nT)
+			N := L * L
+			err = parallel(ctx, nT, func(i int) error {
+				spins := a.I8[i*n*N : (i+1)*n*N]
+				var f []float64
+				if env.String("field") == "spin" {
+					f = ising.SpinField(spins)
+				} else {
+					f = ising.EnergyField(spins, L)
+				}
+				c, err := correlator.ConnectedG(f, n, L, env.Int("bootstrap"), env.Rand(fmt.Sprintf("bootstrap T[%d]", i)))
+				if err != nil {
+					return err
+				}
+				maxErr := 0.0
+				for _, e := range c.Err {
+					maxErr = math.Max(maxErr, e)
+				}
+				if maxErr == 0 {
+					return nil // no fluctuations (e.g. every sample perfectly ordered): Δ is undefined
+				}
+				sel := func(g []float64) (x, y, s []float64) {
+					for k, r := range c.R {
+						if r >= rmin-1e-9 && r <= rmax+1e-9 {
+							x, y, s = append(x, r), append(y, g[k]), append(s, math.Max(c.Err[k], 1e-6*maxErr))
+						}
+					}
+					return
+				}
+				x, y, s := sel(c.G)
+				pl, err := fit.FitPowerLaw(x, y, s)
+				if err != nil {
+					return fmt.Errorf("T=%v: %w", temps[i], err)
+				}
+				var m, m2 float64
+				for _, g := range c.Boot {
+					_, yb, _ := sel(g)
+					pb, err := fit.FitPowerLaw(x, yb, s)
+					if err != nil {
+						return fmt.Errorf("T=%v bootstrap: %w", temps[i], err)
+					}
+					m += pb.Delta
+					m2 += pb.Delta * pb.Delta
+				}
+				B := float64(len(c.Boot))
+				m /= B
+				res[i] = result{delta: pl.Delta, deltaErr: math.Sqrt(math.Max(0, m2/B-m*m) * B / (B - 1)), fitErr: pl.DeltaErr,
+					amp: pl.A, chi2: pl.Chi2 / math.Max(1, float64(pl.Dof)), points: len(x), c: c}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			var d [7][]float64
+			var corr [4][]float64
+			for i, r := range res {
+				if r.c == nil {
+					continue
+				}
+				for k, v := range []float64{temps[i], r.delta, r.deltaErr, r.fitErr, r.amp, r.chi2, float64(r.points)} {
+					d[k] = append(d[k], v)
+				}
+				for k := range r.c.R {
+					for j, v := range []float64{temps[i], r.c.R[k], r.c.G[k], r.c.Err[k]} {
+						corr[j] = append(corr[j], v)
+					}
+				}
+			}
+			dt := &artifact.Table{}
+			for k, name := range []string{"T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"} {
+				dt.Columns = append(dt.Columns, artifact.Column{Name: name, Values: d[k]})
+			}
+			ct := &artifact.Table{}
+			for k, name := range []string{"T", "r", "g", "g_err"} {
+				ct.Columns = append(ct.Columns, artifact.Column{Name: name, Values: corr[k]})
+			}
+			if err := env.PutTable("delta", dt); err != nil {
+				return err
+			}
+			return env.PutTable("correlators", ct)
+		},
+	}
+}
