@@ -141,7 +141,7 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			n := &Node{ID: s.Paper.ID + "/" + st.Name, Name: st.Name, Spec: s, Params: map[string]spec.Value{}}
 			op, ok := reg.Lookup(st.Op)
 			if !ok {
-				errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q (known: %s)", st.Op, strings.Join(reg.Names(), ", "))
+				errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q%s; `kadanoff ops` lists every op", st.Op, suggest(st.Op, reg.Names()))
 			} else {
 				n.Op = op
 				params, _ := s.EffectiveParams(st, profile)
@@ -421,4 +421,19 @@ func topo[T any](items []T, node func(int) *Node) (order []*Node, cycle []*Node)
 		}
 	}
 	return order, nil
+}
+
+// suggest names the ops of the same family (the part before the dot) as op.
+func suggest(op string, names []string) string {
+	family, _, _ := strings.Cut(op, ".")
+	var same []string
+	for _, n := range names {
+		if f, _, _ := strings.Cut(n, "."); f == family {
+			same = append(same, n)
+		}
+	}
+	if len(same) == 0 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(same, " or ") + "?)"
 }
