@@ -31,15 +31,16 @@ type Layout struct {
 
 // Panel is one plot of a figure.
 type Panel struct {
-	Kind   string   `json:"kind"`
-	Title  string   `json:"title"`
-	XLabel string   `json:"xlabel"`
-	YLabel string   `json:"ylabel"`
-	X      string   `json:"x"`
-	Y      string   `json:"y"`
-	Err    string   `json:"err"`
-	Index  int      `json:"index"`
-	Ref    *float64 `json:"ref"`
+	Kind   string    `json:"kind"`
+	Title  string    `json:"title"`
+	XLabel string    `json:"xlabel"`
+	YLabel string    `json:"ylabel"`
+	X      string    `json:"x"`
+	Y      string    `json:"y"`
+	Err    string    `json:"err"`
+	Index  int       `json:"index"`
+	Ref    *float64  `json:"ref"`
+	YLim   []float64 `json:"ylim"`
 }
 
 // Data is the decoded input of a panel: an array or a table.

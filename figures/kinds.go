@@ -118,6 +118,9 @@ func line(p Panel, t *artifact.Table) (*plot.Plot, error) {
 		pl.Add(f)
 		pl.Y.Min, pl.Y.Max = math.Min(pl.Y.Min, ref), math.Max(pl.Y.Max, ref)
 	}
+	if len(p.YLim) == 2 {
+		pl.Y.Min, pl.Y.Max = p.YLim[0], p.YLim[1]
+	}
 	pl.Add(plotter.NewGrid())
 	return pl, nil
 }

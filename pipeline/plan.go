@@ -370,6 +370,9 @@ func figureLayout(f *spec.Figure) map[string]any {
 		if p.Ref != nil {
 			m["ref"] = *p.Ref
 		}
+		if p.YLim != nil {
+			m["ylim"] = p.YLim
+		}
 		panels = append(panels, m)
 	}
 	return map[string]any{

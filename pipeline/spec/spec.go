@@ -104,7 +104,10 @@ type Panel struct {
 	Index int
 	// Ref draws a horizontal reference line at this y (line panels).
 	Ref *float64
-	Pos Pos
+	// YLim, when set, fixes the y range [low, high] (line panels); what lies
+	// outside is clipped.
+	YLim []float64
+	Pos  Pos
 }
 
 // PanelKinds are the plot kinds a panel may have.
@@ -488,7 +491,7 @@ func (p *parser) figure(f field) *Figure {
 func (p *parser) panel(n *yaml.Node, path string) *Panel {
 	pn := &Panel{Pos: p.pos(n)}
 	haveInput := false
-	for _, f := range p.mapping(n, path, "kind", "input", "title", "xlabel", "ylabel", "x", "y", "err", "index", "ref") {
+	for _, f := range p.mapping(n, path, "kind", "input", "title", "xlabel", "ylabel", "x", "y", "err", "index", "ref", "ylim") {
 		switch f.key {
 		case "kind":
 			pn.Kind = p.str(f)
@@ -515,6 +518,13 @@ func (p *parser) panel(n *yaml.Node, path string) *Panel {
 		case "ref":
 			v := p.num(f)
 			pn.Ref = &v
+		case "ylim":
+			v, err := decodeFloats(f.val)
+			if err != nil || len(v) != 2 || v[0] >= v[1] {
+				p.errorf(f.val, f.path, "want [low, high] with low < high")
+				continue
+			}
+			pn.YLim = v
 		}
 	}
 	if pn.Kind == "" {
