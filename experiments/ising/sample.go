@@ -59,13 +59,13 @@ const tcInf = 2.269185314213022
 // sweeper applies one sweep: L² Metropolis attempts, or a fixed number of Wolff
 // clusters whose mean total size is L² (a sweep-equivalent).
 type sweeper interface {
-	sweep(rng *rand.Rand)
+	sweep()
 	acceptance() float64
 }
 
 type metroSweeper struct{ *Metropolis }
 
-func (m metroSweeper) sweep(rng *rand.Rand) { m.Sweep(rng) }
+func (m metroSweeper) sweep() { m.Sweep() }
 func (m metroSweeper) acceptance() float64 {
 	return float64(m.Accepted) / math.Max(1, float64(m.Attempted))
 }
@@ -79,16 +79,16 @@ type wolffSweeper struct {
 	perSweep int
 }
 
-func (w *wolffSweeper) sweep(rng *rand.Rand) {
+func (w *wolffSweeper) sweep() {
 	if w.perSweep > 0 {
 		for i := 0; i < w.perSweep; i++ {
-			w.grown += int64(w.Step(rng))
+			w.grown += int64(w.Step())
 		}
 		return
 	}
 	// Equilibration: clusters until their sizes add up to L².
 	for done := 0; done < w.lat.N(); {
-		c := w.Step(rng)
+		c := w.Step()
 		done += c
 		w.grown += int64(c)
 	}
@@ -131,9 +131,9 @@ func Sample(ctx context.Context, cfg Config, rng *rand.Rand, progress func(done 
 	var sw sweeper
 	switch cfg.Algorithm {
 	case AlgWolff:
-		sw = &wolffSweeper{Wolff: NewWolff(lat, beta, cfg.H)}
+		sw = &wolffSweeper{Wolff: NewWolff(lat, beta, cfg.H, rng)}
 	case AlgMetropolis:
-		sw = metroSweeper{NewMetropolis(lat, beta, cfg.H)}
+		sw = metroSweeper{NewMetropolis(lat, beta, cfg.H, rng)}
 	default:
 		return nil, fmt.Errorf("ising: unknown algorithm %q", cfg.Algorithm)
 	}
@@ -143,7 +143,7 @@ func Sample(ctx context.Context, cfg Config, rng *rand.Rand, progress func(done 
 		return lat.Energy(cfg.H) / n, float64(lat.Magnetization()) / n
 	}
 	for i := 0; i < max(cfg.Equilibrate, 1); i++ {
-		sw.sweep(rng)
+		sw.sweep()
 		run.Sweeps++
 	}
 	if w, ok := sw.(*wolffSweeper); ok {
@@ -158,7 +158,7 @@ func Sample(ctx context.Context, cfg Config, rng *rand.Rand, progress func(done 
 		}
 		es, ms := make([]float64, pilot), make([]float64, pilot)
 		for i := range es {
-			sw.sweep(rng)
+			sw.sweep()
 			run.Sweeps++
 			e, m := measure()
 			es[i], ms[i] = e, math.Abs(m)
@@ -182,7 +182,7 @@ func Sample(ctx context.Context, cfg Config, rng *rand.Rand, progress func(done 
 		}
 		var e, m float64
 		for i := 0; i < run.Spacing; i++ {
-			sw.sweep(rng)
+			sw.sweep()
 			run.Sweeps++
 			e, m = measure()
 			run.SeriesE = append(run.SeriesE, e)

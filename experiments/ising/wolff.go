@@ -10,6 +10,7 @@ import (
 // min(1, exp(−2βH s |C|)), which keeps detailed balance.
 type Wolff struct {
 	lat    *Lattice
+	src    *rand.PCG
 	beta   float64
 	h      float64
 	padd   uint64
@@ -21,43 +22,53 @@ type Wolff struct {
 	Flipped, Clusters int64
 }
 
-// NewWolff returns a Wolff updater of lat.
-func NewWolff(lat *Lattice, beta, h float64) *Wolff {
-	return &Wolff{lat: lat, beta: beta, h: h, padd: threshold(1 - math.Exp(-2*beta)), mark: make([]uint32, lat.N())}
+// NewWolff returns a Wolff updater of lat, drawing its random numbers from a
+// PCG stream seeded from rng.
+func NewWolff(lat *Lattice, beta, h float64, rng *rand.Rand) *Wolff {
+	return &Wolff{lat: lat, beta: beta, h: h, padd: threshold(1 - math.Exp(-2*beta)), mark: make([]uint32, lat.N()),
+		src: rand.NewPCG(rng.Uint64(), rng.Uint64())}
 }
 
 // Step grows one cluster from a random site and flips it (subject to the field's
 // acceptance). It returns the cluster size.
-func (w *Wolff) Step(rng *rand.Rand) int {
+func (w *Wolff) Step() int {
 	l := w.lat
 	S := l.S
-	w.gen++
-	if w.gen == 0 { // wrapped: clear the marks
-		clear(w.mark)
-		w.gen = 1
+	src := w.src
+	right, left, down, up := l.right, l.left, l.down, l.up
+	mark, gen, padd := w.mark, w.gen+1, w.padd
+	if gen == 0 { // wrapped: clear the marks
+		clear(mark)
+		gen = 1
 	}
-	seed := int32(rng.IntN(len(S)))
+	w.gen = gen
+	seed := int32(src.Uint64() % uint64(len(S)))
 	s := S[seed]
-	w.mark[seed] = w.gen
-	w.stack = append(w.stack[:0], seed)
-	w.member = append(w.member[:0], seed)
-	for len(w.stack) > 0 {
-		i := w.stack[len(w.stack)-1]
-		w.stack = w.stack[:len(w.stack)-1]
-		for _, j := range [4]int32{l.right[i], l.left[i], l.down[i], l.up[i]} {
-			if S[j] == s && w.mark[j] != w.gen && rng.Uint64() < w.padd {
-				w.mark[j] = w.gen
-				w.stack = append(w.stack, j)
-				w.member = append(w.member, j)
-			}
+	mark[seed] = gen
+	stack := append(w.stack[:0], seed)
+	member := append(w.member[:0], seed)
+	add := func(j int32) {
+		if S[j] == s && mark[j] != gen && src.Uint64() < padd {
+			mark[j] = gen
+			stack = append(stack, j)
+			member = append(member, j)
 		}
 	}
-	size := len(w.member)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		add(right[i])
+		add(left[i])
+		add(down[i])
+		add(up[i])
+	}
+	w.stack, w.member = stack, member
+	size := len(member)
 	w.Clusters++
-	if w.h != 0 && rng.Float64() >= math.Exp(-2*w.beta*w.h*float64(s)*float64(size)) {
+	if w.h != 0 && float64(src.Uint64()>>11)/(1<<53) >= math.Exp(-2*w.beta*w.h*float64(s)*float64(size)) {
 		return size
 	}
-	for _, j := range w.member {
+	for _, j := range member {
 		S[j] = -s
 	}
 	w.Flipped += int64(size)
