@@ -9,6 +9,7 @@ import (
 // Beta and field H.
 type Metropolis struct {
 	lat  *Lattice
+	src  *rand.PCG
 	beta float64
 	h    float64
 	// accept[(s+1)/2][(Σnn+4)/2] is the acceptance threshold for flipping spin
@@ -18,9 +19,10 @@ type Metropolis struct {
 	Accepted, Attempted int64
 }
 
-// NewMetropolis returns a Metropolis updater of lat.
-func NewMetropolis(lat *Lattice, beta, h float64) *Metropolis {
-	m := &Metropolis{lat: lat, beta: beta, h: h}
+// NewMetropolis returns a Metropolis updater of lat, drawing its random numbers
+// from a PCG stream seeded from rng.
+func NewMetropolis(lat *Lattice, beta, h float64, rng *rand.Rand) *Metropolis {
+	m := &Metropolis{lat: lat, beta: beta, h: h, src: rand.NewPCG(rng.Uint64(), rng.Uint64())}
 	for si, s := range []float64{-1, 1} {
 		for k := 0; k < 5; k++ {
 			nn := float64(2*k - 4)
@@ -35,15 +37,17 @@ func NewMetropolis(lat *Lattice, beta, h float64) *Metropolis {
 // bipartite. On lattices of side 2 and 3, whose sites neighbour each other
 // twice, a fixed order is not ergodic (zero-energy flips, always accepted,
 // cycle deterministically), so sites are drawn at random there.
-func (m *Metropolis) Sweep(rng *rand.Rand) {
+func (m *Metropolis) Sweep() {
 	l := m.lat
 	L := l.L
 	S := l.S
+	src := m.src
+	right, left, down, up := l.right, l.left, l.down, l.up
 	acc := int64(0)
-	update := func(i int) {
+	try := func(i int) {
 		s := S[i]
-		nn := int(S[l.right[i]]) + int(S[l.left[i]]) + int(S[l.down[i]]) + int(S[l.up[i]])
-		if rng.Uint64() < m.accept[(s+1)>>1][(nn+4)>>1] {
+		nn := int(S[right[i]]) + int(S[left[i]]) + int(S[down[i]]) + int(S[up[i]])
+		if src.Uint64() < m.accept[(s+1)>>1][(nn+4)>>1] {
 			S[i] = -s
 			acc++
 		}
@@ -51,19 +55,20 @@ func (m *Metropolis) Sweep(rng *rand.Rand) {
 	switch {
 	case L <= 3:
 		for range S {
-			update(rng.IntN(len(S)))
+			try(int(src.Uint64() % uint64(len(S))))
 		}
 	case L%2 == 0:
 		for parity := 0; parity < 2; parity++ {
 			for y := 0; y < L; y++ {
-				for x := (y + parity) % 2; x < L; x += 2 {
-					update(y*L + x)
+				row := y * L
+				for x := (y + parity) & 1; x < L; x += 2 {
+					try(row + x)
 				}
 			}
 		}
 	default:
 		for i := range S {
-			update(i)
+			try(i)
 		}
 	}
 	m.Accepted += acc
