@@ -88,15 +88,7 @@ func trend() pipeline.Op {
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "spearman_rho, spearman_p, slope (± error), peaks, points"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			t, err := env.Table("series")
-			if err != nil {
-				return err
-			}
-			xs, err := t.Col(env.String("x"))
-			if err != nil {
-				return err
-			}
-			ys, err := t.Col(env.String("y"))
+			_, xs, ys, err := seriesXY(env)
 			if err != nil {
 				return err
 			}
@@ -147,15 +139,7 @@ func level() pipeline.Op {
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "first_crossing and last_crossing (absent when y never crosses the level), crossings (count), y_at (± error)"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			t, err := env.Table("series")
-			if err != nil {
-				return err
-			}
-			x, err := t.Col(env.String("x"))
-			if err != nil {
-				return err
-			}
-			y, err := t.Col(env.String("y"))
+			t, x, y, err := seriesXY(env)
 			if err != nil {
 				return err
 			}
@@ -199,4 +183,16 @@ func level() pipeline.Op {
 			return env.PutScalars("summary", out)
 		},
 	}
+}
+
+// seriesXY reads the "series" input and its columns named by the x and y parameters.
+func seriesXY(env *pipeline.Env) (t *artifact.Table, x, y []float64, err error) {
+	if t, err = env.Table("series"); err != nil {
+		return nil, nil, nil, err
+	}
+	if x, err = t.Col(env.String("x")); err != nil {
+		return nil, nil, nil, err
+	}
+	y, err = t.Col(env.String("y"))
+	return t, x, y, err
 }
