@@ -20,9 +20,10 @@ report: build
 status *ARGS:
     go run ./cmd/kadanoff status {{ARGS}}
 
-# Run the benchmarks of the kernels.
+# Kernel throughput (beside numpy when installed), then the go test benchmarks.
 bench:
-    go test -run '^$' -bench . -benchmem ./experiments/... ./pipeline/...
+    go run ./cmd/kadanoff bench ising
+    go test -run '^$' -bench . -benchmem ./experiments/...
 
 # Format and vet.
 check:

@@ -66,6 +66,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		"gc":      gc,
 		"ops":     listOps,
 		"version": version,
+		"bench":   bench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -94,6 +95,8 @@ Commands:
           write a cached step output as .npy, .csv or .json
   gc      [--older-than D] [--cache DIR]
           remove cache entries unused for D (default 720h) and print bytes freed
+  bench   [--json] [--time D] ising
+          kernel throughput on one core, beside numpy when it is installed
   ops     describe every operation a spec may use
   version print the tool version
 
