@@ -52,7 +52,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	var rep pipeline.Reporter
 	if env.Terminal {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
-		defer tr.Close()
+		defer tr.Close() // on early returns; closed below otherwise
 		rep = tr
 	} else {
 		rep = pipeline.NewLogReporter(env.Stdout)
@@ -66,8 +66,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	start := time.Now()
 	sum := b.Build(ctx, plan, targets)
 	if tr, ok := rep.(*pipeline.TerminalReporter); ok {
-		tr.Close()
-		rep = nil
+		tr.Close() // erase the live block before the report lines
 	}
 	status := ExitOK
 	if sum.Failed > 0 {

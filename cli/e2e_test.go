@@ -151,3 +151,21 @@ func TestReportRendersInChromium(t *testing.T) {
 		}
 	}
 }
+
+// TestTerminalDisplay builds with the live display on: it draws running steps
+// with ANSI redraws, erases them, and still ends with the summary line.
+func TestTerminalDisplay(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"build", "--profile", "quick", "--cache", t.TempDir(), "--out", t.TempDir(),
+		filepath.Join(repoRoot(t), "configs", "dmk2020.yaml")}, Env{Stdout: &stdout, Stderr: &stderr, Terminal: true})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "running dmk2020/") || !strings.Contains(out, "\x1b[1A\x1b[2K") {
+		t.Errorf("no live display in the output:\n%q", out)
+	}
+	if !regexp.MustCompile(`steps: \d+ total, \d+ ran, 0 cached, 0 failed\n$`).MatchString(out) {
+		t.Errorf("output does not end with the summary:\n%q", out[max(0, len(out)-200):])
+	}
+}

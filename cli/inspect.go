@@ -39,7 +39,7 @@ func states(cc *cache.Cache, plan *pipeline.Plan) ([]stepState, error) {
 			}
 		default:
 			st.State, st.Reason = "missing", "never built"
-			if old, ok := previous(cc, n, r.Key); ok {
+			if old, ok := previous(cc, n); ok {
 				st.State = "stale"
 				var parts []string
 				for _, ch := range pipeline.Diff(old.Preimage, r.Preimage) {
@@ -61,9 +61,8 @@ func hasHistory(cc *cache.Cache, n *pipeline.Node) bool {
 	return err == nil
 }
 
-// previous returns the entry of the step's most recent build, if it is cached
-// under another key (or under the same key with outputs lost).
-func previous(cc *cache.Cache, n *pipeline.Node, key cache.Digest) (*cache.Entry, bool) {
+// previous returns the entry of the step's most recent build, if it is still cached.
+func previous(cc *cache.Cache, n *pipeline.Node) (*cache.Entry, bool) {
 	k, err := cc.Latest(n.ID)
 	if err != nil {
 		return nil, false
@@ -169,7 +168,7 @@ func explain(_ context.Context, args []string, env Env) int {
 	for _, line := range strings.Split(strings.TrimRight(r.Preimage, "\n"), "\n") {
 		fmt.Fprintln(w, "  "+annotate(line, n))
 	}
-	old, ok := previous(cc, n, r.Key)
+	old, ok := previous(cc, n)
 	switch {
 	case !ok:
 		fmt.Fprintln(w, "no earlier build of this step is cached")

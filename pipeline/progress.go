@@ -66,6 +66,7 @@ type TerminalReporter struct {
 	drawn   int // lines of the live block currently on screen
 	stop    chan struct{}
 	stopped chan struct{}
+	once    sync.Once
 }
 
 type live struct {
@@ -119,8 +120,12 @@ func (t *TerminalReporter) Finish(r *Result) {
 	t.redraw(finishLine(r))
 }
 
-// Close stops the display and erases the live block.
+// Close stops the display and erases the live block. Calling it again does nothing.
 func (t *TerminalReporter) Close() {
+	t.once.Do(t.close)
+}
+
+func (t *TerminalReporter) close() {
 	close(t.stop)
 	<-t.stopped
 	t.mu.Lock()
