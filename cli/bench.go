@@ -94,17 +94,11 @@ func benchIsing(ctx context.Context, d time.Duration) []benchRow {
 		for i := 0; i < 200; i++ {
 			w.Step()
 		}
-		start := time.Now()
-		total := 0
-		n := 0
-		for time.Since(start) < d {
-			total += w.Step()
-			n++
-		}
-		secs := time.Since(start).Seconds()
+		var clusters, spins int
+		perSec := perSecond(d, func() { spins += w.Step(); clusters++ })
 		rows = append(rows,
-			benchRow{Kernel: "wolff", L: L, Metric: "clusters/s", Value: float64(n) / secs},
-			benchRow{Kernel: "wolff", L: L, Metric: "spins added/s", Value: float64(total) / secs})
+			benchRow{Kernel: "wolff", L: L, Metric: "clusters/s", Value: perSec},
+			benchRow{Kernel: "wolff", L: L, Metric: "spins added/s", Value: perSec * float64(spins) / float64(clusters)})
 
 		// Cost of one independent sample at Tc: 2τ_int sweeps, τ measured here.
 		for _, alg := range []string{ising.AlgWolff, ising.AlgMetropolis} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -17,7 +18,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	var c common
 	fs := newFlags("build", env)
 	c.register(fs)
-	jobs := fs.Int("jobs", defaultJobs(), "steps run at once")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "steps run at once")
 	out := fs.String("out", "out", "directory for reports")
 	only := fs.String("only", "", "build only these steps or figures (comma-separated) and their inputs")
 	var err error

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -257,5 +256,3 @@ func resolveTargets(plan *pipeline.Plan, only string) ([]*pipeline.Node, error) 
 	}
 	return out, nil
 }
-
-func defaultJobs() int { return runtime.NumCPU() }
