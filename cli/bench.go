@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,26 +20,56 @@ import (
 // benchRow is one measurement of `kadanoff bench`.
 type benchRow struct {
 	Kernel string  `json:"kernel"`
-	L      int     `json:"L"`
+	Size   string  `json:"size"`
 	Metric string  `json:"metric"`
 	Value  float64 `json:"value"`
-	// Ratio is Kadanoff's value over the reference implementation's, when one ran.
-	Ratio float64 `json:"ratio,omitempty"`
+	// Ratio is Kadanoff's value over the reference implementation's (named
+	// by Reference) on the same measurement, when one ran; above 1 means
+	// Kadanoff is faster.
+	Ratio     float64 `json:"ratio,omitempty"`
+	Reference string  `json:"reference,omitempty"`
+}
+
+// benchOptions are the flags shared by the benchmarks.
+type benchOptions struct {
+	time  time.Duration // per measurement
+	quick bool          // small sizes only, for smoke tests
+}
+
+// benches are the benchmark suites by name.
+var benchSuites = []struct {
+	name string
+	run  func(context.Context, benchOptions) []benchRow
+	note string
+}{
+	{"ising", benchIsing, "one core, T = Tc"},
 }
 
 func bench(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("bench", env)
 	asJSON := fs.Bool("json", false, "print JSON")
 	dur := fs.Duration("time", time.Second, "time per measurement")
+	quick := fs.Bool("quick", false, "small sizes only (a smoke test of the command)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return ExitUsage
 	}
-	if len(pos) != 1 || pos[0] != "ising" {
-		fmt.Fprintln(env.Stderr, "usage: kadanoff bench [--json] [--time D] ising")
+	var names []string
+	for _, b := range benchSuites {
+		names = append(names, b.name)
+	}
+	k := -1
+	for i, b := range benchSuites {
+		if len(pos) == 1 && pos[0] == b.name {
+			k = i
+		}
+	}
+	if k < 0 {
+		fmt.Fprintf(env.Stderr, "usage: kadanoff bench [--json] [--time D] [--quick] %s\n", strings.Join(names, "|"))
 		return ExitUsage
 	}
-	rows := benchIsing(ctx, *dur)
+	suite := benchSuites[k]
+	rows := suite.run(ctx, benchOptions{time: *dur, quick: *quick})
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -45,16 +77,16 @@ func bench(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "kernel\tL\tmetric\tvalue\tratio to numpy")
+	fmt.Fprintln(tw, "kernel\tsize\tmetric\tvalue\tratio")
 	for _, r := range rows {
 		ratio := ""
 		if r.Ratio != 0 {
-			ratio = fmt.Sprintf("%.1f×", r.Ratio)
+			ratio = fmt.Sprintf("%.2f× %s", r.Ratio, r.Reference)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.4g\t%s\n", r.Kernel, r.L, r.Metric, r.Value, ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4g\t%s\n", r.Kernel, r.Size, r.Metric, r.Value, ratio)
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stdout, "one core, T = Tc = %.6f; %s\n", exact.Tc, ToolVersion())
+	fmt.Fprintf(env.Stdout, "%s; %s, GOMAXPROCS %d; %s\n", suite.note, cpuName(), runtime.GOMAXPROCS(0), ToolVersion())
 	return ExitOK
 }
 
@@ -69,11 +101,17 @@ func perSecond(d time.Duration, f func()) float64 {
 	return float64(calls) / time.Since(start).Seconds()
 }
 
-func benchIsing(ctx context.Context, d time.Duration) []benchRow {
+func benchIsing(ctx context.Context, o benchOptions) []benchRow {
 	var rows []benchRow
 	beta := 1 / exact.Tc
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, L := range []int{32, 64} {
+	d := o.time
+	sizes := []int{32, 64}
+	if o.quick {
+		sizes = []int{16}
+	}
+	for _, L := range sizes {
+		size := strconv.Itoa(L)
 		lat := ising.NewLattice(L)
 		lat.Randomize(rng)
 		m := ising.NewMetropolis(lat, beta, 0, rng)
@@ -82,12 +120,23 @@ func benchIsing(ctx context.Context, d time.Duration) []benchRow {
 		}
 		sweeps := perSecond(d, m.Sweep)
 		flips := sweeps * float64(L*L)
-		row := benchRow{Kernel: "metropolis (checkerboard)", L: L, Metric: "attempted flips/s", Value: flips}
+		row := benchRow{Kernel: "metropolis (checkerboard)", Size: size, Metric: "attempted flips/s", Value: flips}
+
+		ms, err := ising.NewMultiSpin(L, []float64{exact.Tc}, rng)
+		if err != nil {
+			panic(err) // L ≥ 4 and one positive temperature: cannot happen
+		}
+		for i := 0; i < 200; i++ {
+			ms.Sweep()
+		}
+		msFlips := perSecond(d, ms.Sweep) * float64(L*L*ising.Replicas)
+		msRow := benchRow{Kernel: "multi-spin metropolis (64 replicas)", Size: size, Metric: "attempted flips/s", Value: msFlips}
 		if np := numpyMetropolis(ctx, L, d); np > 0 {
-			row.Ratio = flips / np
-			rows = append(rows, row, benchRow{Kernel: "numpy checkerboard metropolis", L: L, Metric: "attempted flips/s", Value: np})
+			row.Ratio, msRow.Ratio = flips/np, msFlips/np
+			row.Reference, msRow.Reference = "numpy", "numpy"
+			rows = append(rows, row, msRow, benchRow{Kernel: "numpy checkerboard metropolis", Size: size, Metric: "attempted flips/s", Value: np})
 		} else {
-			rows = append(rows, row)
+			rows = append(rows, row, msRow)
 		}
 
 		w := ising.NewWolff(lat, beta, 0, rng)
@@ -97,8 +146,8 @@ func benchIsing(ctx context.Context, d time.Duration) []benchRow {
 		var clusters, spins int
 		perSec := perSecond(d, func() { spins += w.Step(); clusters++ })
 		rows = append(rows,
-			benchRow{Kernel: "wolff", L: L, Metric: "clusters/s", Value: perSec},
-			benchRow{Kernel: "wolff", L: L, Metric: "spins added/s", Value: perSec * float64(spins) / float64(clusters)})
+			benchRow{Kernel: "wolff", Size: size, Metric: "clusters/s", Value: perSec},
+			benchRow{Kernel: "wolff", Size: size, Metric: "spins added/s", Value: perSec * float64(spins) / float64(clusters)})
 
 		// Cost of one independent sample at Tc: 2τ_int sweeps, τ measured here.
 		for _, alg := range []string{ising.AlgWolff, ising.AlgMetropolis} {
@@ -109,7 +158,18 @@ func benchIsing(ctx context.Context, d time.Duration) []benchRow {
 			}
 			perSweep := time.Since(start).Seconds() / float64(run.Sweeps)
 			tau := max(run.TauE.Tau, run.TauM.Tau)
-			rows = append(rows, benchRow{Kernel: alg, L: L, Metric: fmt.Sprintf("seconds per independent sample (2τ = %.1f sweeps)", 2*tau), Value: 2 * tau * perSweep})
+			rows = append(rows, benchRow{Kernel: alg, Size: size, Metric: fmt.Sprintf("seconds per independent sample (2τ = %.1f sweeps)", 2*tau), Value: 2 * tau * perSweep})
+		}
+		// Multi-spin: 64 replicas share each sweep, so a replica's independent
+		// sample costs 2τ sweeps over 64.
+		start := time.Now()
+		runs, err := ising.SampleReplicas(ctx, ising.Config{L: L, Samples: 20 * ising.Replicas, Equilibrate: 500, Pilot: 1000, MinSpacing: 1}, []float64{exact.Tc}, rng, nil)
+		if err == nil {
+			run := runs[0]
+			perSweep := time.Since(start).Seconds() / float64(run.Sweeps)
+			tau := max(run.TauE.Tau, run.TauM.Tau)
+			rows = append(rows, benchRow{Kernel: ising.AlgMultiSpin, Size: size,
+				Metric: fmt.Sprintf("seconds per independent sample (2τ = %.1f sweeps, 64 replicas)", 2*tau), Value: 2 * tau * perSweep / ising.Replicas})
 		}
 	}
 	return rows
@@ -156,4 +216,17 @@ func numpyMetropolis(ctx context.Context, L int, d time.Duration) float64 {
 		}
 	}
 	return 0
+}
+
+// cpuName returns the processor's model name from /proc/cpuinfo, or GOARCH.
+func cpuName() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
 }

@@ -44,3 +44,38 @@ func BenchmarkWolff(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMultiSpin reports attempted flips per second (64 replicas per site
+// visit) at Tc.
+func BenchmarkMultiSpin(b *testing.B) {
+	for _, L := range []int{32, 64} {
+		b.Run(fmt.Sprintf("L=%d", L), func(b *testing.B) {
+			m, err := NewMultiSpin(L, []float64{exact.Tc}, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < 100; i++ {
+				m.Sweep()
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.Sweep()
+			}
+			b.ReportMetric(float64(b.N*L*L*Replicas)/b.Elapsed().Seconds(), "flips/s")
+		})
+	}
+}
+
+// BenchmarkMultiSpinMeasure reports the cost of measuring all 64 replicas'
+// energy and magnetization, in site visits per second.
+func BenchmarkMultiSpinMeasure(b *testing.B) {
+	m, err := NewMultiSpin(64, []float64{exact.Tc}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Randomize(rand.New(rand.NewPCG(3, 4)))
+	for i := 0; i < b.N; i++ {
+		m.Measure()
+	}
+	b.ReportMetric(float64(b.N*64*64)/b.Elapsed().Seconds(), "sites/s")
+}

@@ -2,16 +2,19 @@ package ising
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
 // Metropolis performs single-spin Metropolis updates at inverse temperature
 // Beta and field H.
 type Metropolis struct {
-	lat  *Lattice
-	src  *rand.PCG
-	beta float64
-	h    float64
+	lat *Lattice
+	src *rand.PCG // for L ≤ 3
+	// state is the wyrand generator of the fixed-order sweeps.
+	state uint64
+	beta  float64
+	h     float64
 	// accept[(s+1)/2][(Σnn+4)/2] is the acceptance threshold for flipping spin
 	// s whose neighbours sum to Σnn: min(1, exp(−2βs(Σnn+h))).
 	accept [2][5]uint64
@@ -22,7 +25,7 @@ type Metropolis struct {
 // NewMetropolis returns a Metropolis updater of lat, drawing its random numbers
 // from a PCG stream seeded from rng.
 func NewMetropolis(lat *Lattice, beta, h float64, rng *rand.Rand) *Metropolis {
-	m := &Metropolis{lat: lat, beta: beta, h: h, src: rand.NewPCG(rng.Uint64(), rng.Uint64())}
+	m := &Metropolis{lat: lat, beta: beta, h: h, src: rand.NewPCG(rng.Uint64(), rng.Uint64()), state: rng.Uint64()}
 	for si, s := range []float64{-1, 1} {
 		for k := 0; k < 5; k++ {
 			nn := float64(2*k - 4)
@@ -60,17 +63,46 @@ func (m *Metropolis) Sweep() {
 	case L%2 == 0:
 		for parity := 0; parity < 2; parity++ {
 			for y := 0; y < L; y++ {
-				row := y * L
-				for x := (y + parity) & 1; x < L; x += 2 {
-					try(row + x)
-				}
+				acc += m.row(y, (y+parity)&1, 2)
 			}
 		}
 	default:
-		for i := range S {
-			try(i)
+		for y := 0; y < L; y++ {
+			acc += m.row(y, 0, 1)
 		}
 	}
 	m.Accepted += acc
 	m.Attempted += int64(len(S))
+}
+
+// row attempts flips of sites x0, x0+step, … of row y and returns the number
+// accepted.
+func (m *Metropolis) row(y, x0, step int) int64 {
+	L := m.lat.L
+	S := m.lat.S
+	cur := S[y*L : y*L+L]
+	up := S[((y+L-1)%L)*L:][:L]
+	down := S[((y+1)%L)*L:][:L]
+	state := m.state
+	acc := int64(0)
+	table := &m.accept
+	for x := x0; x < L; x += step {
+		xl, xr := x-1, x+1
+		if xl < 0 {
+			xl = L - 1
+		}
+		if xr == L {
+			xr = 0
+		}
+		s := cur[x]
+		nn := int(cur[xl]) + int(cur[xr]) + int(up[x]) + int(down[x])
+		state += wyGamma
+		hi, lo := bits.Mul64(state, state^0xe7037ed1a0b428db)
+		// Branchless: borrow is 1 when the uniform falls below the threshold.
+		_, borrow := bits.Sub64(hi^lo, table[(s+1)>>1][(nn+4)>>1], 0)
+		cur[x] = s * int8(1-2*borrow)
+		acc += int64(borrow)
+	}
+	m.state = state
+	return acc
 }

@@ -200,3 +200,159 @@ func Sample(ctx context.Context, cfg Config, rng *rand.Rand, progress func(done 
 	run.Acceptance = sw.acceptance()
 	return run, nil
 }
+
+// AlgMultiSpin names multi-spin-coded Metropolis (SampleReplicas).
+const AlgMultiSpin = "multispin"
+
+// SampleReplicas samples several temperatures at once with multi-spin-coded
+// Metropolis (zero field, L ≥ 4): the 64 lanes of one MultiSpin are dealt to
+// temps round-robin, so each temperature gets ⌊64/len(temps)⌋ or one more
+// independent replicas. The sampling plan is that of Sample, per temperature:
+// equilibrate, measure τ_int of e and |m| of every lane in a pilot run (doubled
+// up to three times until reliable), then store samples from each replica
+// every max(MinSpacing, ⌈2τ⌉) sweeps, where τ is the largest over the
+// temperature's replicas, dealing sample s of a temperature with c replicas to
+// replica s mod c. cfg.T and cfg.Algorithm are ignored. The runs share their
+// sweeps; Sweeps counts all of them. progress, if not nil, is called with the
+// number of samples stored so far over all temperatures.
+func SampleReplicas(ctx context.Context, cfg Config, temps []float64, rng *rand.Rand, progress func(done int)) ([]*Run, error) {
+	if cfg.H != 0 {
+		return nil, fmt.Errorf("ising: multi-spin Metropolis runs in zero field only, not h = %v", cfg.H)
+	}
+	if cfg.Samples < 1 {
+		return nil, fmt.Errorf("ising: bad sample count %d", cfg.Samples)
+	}
+	ms, err := NewMultiSpin(cfg.L, temps, rng)
+	if err != nil {
+		return nil, err
+	}
+	nT := len(temps)
+	// Starts: ordered lanes keep all spins up, random lanes get random bits.
+	var random uint64
+	for r := 0; r < Replicas; r++ {
+		start := cfg.Start
+		if start == "" || start == "auto" {
+			start = "random"
+			if temps[r%nT] < tcInf {
+				start = "ordered"
+			}
+		}
+		switch start {
+		case "random":
+			random |= 1 << r
+		case "ordered":
+		default:
+			return nil, fmt.Errorf("ising: unknown start %q", cfg.Start)
+		}
+	}
+	for i := range ms.Words {
+		ms.Words[i] = rng.Uint64()&random | ^random
+	}
+	n := float64(cfg.L * cfg.L)
+	var es, as [Replicas][]float64
+	record := func() (bonds, mag [Replicas]int) {
+		bonds, mag = ms.Measure()
+		for r := 0; r < Replicas; r++ {
+			es[r] = append(es[r], -float64(bonds[r])/n)
+			as[r] = append(as[r], math.Abs(float64(mag[r]))/n)
+		}
+		return bonds, mag
+	}
+	reset := func() {
+		for r := range es {
+			es[r], as[r] = es[r][:0], as[r][:0]
+		}
+	}
+	for i := 0; i < max(cfg.Equilibrate, 1); i++ {
+		ms.Sweep()
+	}
+	runs := make([]*Run, nT)
+	for k := range runs {
+		runs[k] = &Run{}
+	}
+	pilot := max(cfg.Pilot, 100)
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		reset()
+		for i := 0; i < pilot; i++ {
+			ms.Sweep()
+			record()
+		}
+		reliable := true
+		for k := range runs {
+			runs[k].PilotTau = 0
+		}
+		for r := 0; r < Replicas; r++ {
+			te, tm := mcstat.IntegratedTime(es[r], 6), mcstat.IntegratedTime(as[r], 6)
+			reliable = reliable && te.Reliable && tm.Reliable
+			run := runs[r%nT]
+			run.PilotTau = math.Max(run.PilotTau, math.Max(te.Tau, tm.Tau))
+		}
+		if reliable || attempt == 3 {
+			break
+		}
+		pilot *= 2
+	}
+	// copies[k] is the number of replicas of temperature k; need[k] the stored
+	// samples each replica contributes.
+	copies := make([]int, nT)
+	for r := 0; r < Replicas; r++ {
+		copies[r%nT]++
+	}
+	N := cfg.L * cfg.L
+	total := 0
+	for k, run := range runs {
+		run.Spacing = max(cfg.MinSpacing, int(math.Ceil(2*run.PilotTau)), 1)
+		total = max(total, run.Spacing*((cfg.Samples+copies[k]-1)/copies[k]))
+		run.Spins = make([]int8, cfg.Samples*N)
+		run.E, run.M = make([]float64, cfg.Samples), make([]float64, cfg.Samples)
+	}
+	reset()
+	stored := 0
+	for sweep := 1; sweep <= total; sweep++ {
+		if sweep%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		ms.Sweep()
+		bonds, mag := record()
+		for r := 0; r < Replicas; r++ {
+			k := r % nT
+			run := runs[k]
+			if sweep%run.Spacing != 0 {
+				continue
+			}
+			// Replica c = r / nT of temperature k stores sample j·copies + c
+			// at its j-th spacing point.
+			s := (sweep/run.Spacing-1)*copies[k] + r/nT
+			if s >= cfg.Samples {
+				continue
+			}
+			ms.Spins(r, run.Spins[s*N:(s+1)*N])
+			run.E[s], run.M[s] = -float64(bonds[r])/n, float64(mag[r])/n
+			stored++
+		}
+		if progress != nil && sweep%16 == 0 {
+			progress(stored)
+		}
+	}
+	if progress != nil {
+		progress(stored)
+	}
+	for k, run := range runs {
+		// Lane k is replica 0 of temperature k: its series stands for them all.
+		run.SeriesE, run.SeriesM = es[k], as[k]
+		run.TauE = mcstat.IntegratedTime(es[k], 6)
+		run.TauM = mcstat.IntegratedTime(as[k], 6)
+		run.Sweeps = int(ms.Sweeps)
+		acc := 0.0
+		for r := k; r < Replicas; r += nT {
+			acc += ms.Acceptance(r)
+		}
+		run.Acceptance = acc / float64(copies[k])
+	}
+	return runs, nil
+}

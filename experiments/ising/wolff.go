@@ -2,6 +2,7 @@ package ising
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
@@ -11,11 +12,10 @@ import (
 type Wolff struct {
 	lat    *Lattice
 	src    *rand.PCG
+	state  uint64 // wyrand state for bond decisions
 	beta   float64
 	h      float64
 	padd   uint64
-	mark   []uint32
-	gen    uint32
 	stack  []int32
 	member []int32
 	// Flipped and Clusters count spins flipped and clusters grown since the last reset.
@@ -25,8 +25,8 @@ type Wolff struct {
 // NewWolff returns a Wolff updater of lat, drawing its random numbers from a
 // PCG stream seeded from rng.
 func NewWolff(lat *Lattice, beta, h float64, rng *rand.Rand) *Wolff {
-	return &Wolff{lat: lat, beta: beta, h: h, padd: threshold(1 - math.Exp(-2*beta)), mark: make([]uint32, lat.N()),
-		src: rand.NewPCG(rng.Uint64(), rng.Uint64())}
+	return &Wolff{lat: lat, beta: beta, h: h, padd: threshold(1 - math.Exp(-2*beta)),
+		src: rand.NewPCG(rng.Uint64(), rng.Uint64()), state: rng.Uint64()}
 }
 
 // Step grows one cluster from a random site and flips it (subject to the field's
@@ -36,20 +36,23 @@ func (w *Wolff) Step() int {
 	S := l.S
 	src := w.src
 	right, left, down, up := l.right, l.left, l.down, l.up
-	mark, gen, padd := w.mark, w.gen+1, w.padd
-	if gen == 0 { // wrapped: clear the marks
-		clear(mark)
-		gen = 1
-	}
-	w.gen = gen
+	padd := w.padd
+	// Spins flip as they join the cluster, so a joined site no longer
+	// matches s and needs no mark; a field rejection flips them back.
 	seed := int32(src.Uint64() % uint64(len(S)))
 	s := S[seed]
-	mark[seed] = gen
+	S[seed] = -s
 	stack := append(w.stack[:0], seed)
 	member := append(w.member[:0], seed)
+	state := w.state
 	add := func(j int32) {
-		if S[j] == s && mark[j] != gen && src.Uint64() < padd {
-			mark[j] = gen
+		if S[j] != s {
+			return
+		}
+		state += wyGamma
+		hi, lo := bits.Mul64(state, state^0xe7037ed1a0b428db)
+		if hi^lo < padd {
+			S[j] = -s
 			stack = append(stack, j)
 			member = append(member, j)
 		}
@@ -62,14 +65,15 @@ func (w *Wolff) Step() int {
 		add(down[i])
 		add(up[i])
 	}
+	w.state = state
 	w.stack, w.member = stack, member
 	size := len(member)
 	w.Clusters++
 	if w.h != 0 && float64(src.Uint64()>>11)/(1<<53) >= math.Exp(-2*w.beta*w.h*float64(s)*float64(size)) {
+		for _, j := range member {
+			S[j] = s
+		}
 		return size
-	}
-	for _, j := range member {
-		S[j] = -s
 	}
 	w.Flipped += int64(size)
 	return size

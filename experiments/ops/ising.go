@@ -46,10 +46,14 @@ func parallel(ctx context.Context, n int, f func(i int) error) error {
 	return nil
 }
 
+// multiSpinGroup is the most temperatures sharing one multi-spin word, so that
+// each has at least four replicas and groups spread over the cores.
+const multiSpinGroup = 16
+
 func isingSample() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "ising.sample",
-		OpVersion: 1,
+		OpVersion: 2,
 		OpDoc: "Monte Carlo samples of the 2-D Ising model (J = 1) on a periodic L×L lattice at each temperature of a grid: " +
 			"equilibrate, measure τ_int of e and |m| in a pilot run (Madras–Sokal), store samples max(min_spacing, ⌈2τ⌉) sweeps apart. " +
 			"Temperatures run in parallel, each from its own random stream.",
@@ -58,8 +62,9 @@ func isingSample() pipeline.Op {
 			{Name: "temperatures", Kind: spec.Floats, Doc: "temperatures (list or grid)", Check: pipeline.AtLeast(1e-6)},
 			{Name: "samples", Kind: spec.Int, Doc: "samples per temperature", Check: pipeline.AtLeast(2)},
 			{Name: "field", Kind: spec.Float, Doc: "magnetic field h", Default: pipeline.FloatValue(0)},
-			{Name: "algorithm", Kind: spec.String, Doc: "wolff or metropolis", Default: pipeline.StringValue(ising.AlgWolff),
-				Check: pipeline.OneOf(ising.AlgWolff, ising.AlgMetropolis)},
+			{Name: "algorithm", Kind: spec.String, Doc: "wolff, metropolis, or multispin (multi-spin-coded Metropolis, zero field, L ≥ 4: " +
+				"temperatures packed 16 to a 64-replica word, each with 4 or more independent replicas)", Default: pipeline.StringValue(ising.AlgWolff),
+				Check: pipeline.OneOf(ising.AlgWolff, ising.AlgMetropolis, ising.AlgMultiSpin)},
 			{Name: "equilibrate", Kind: spec.Int, Doc: "sweeps discarded first", Default: pipeline.IntValue(1000), Check: pipeline.AtLeast(0)},
 			{Name: "pilot", Kind: spec.Int, Doc: "sweeps of the pilot run measuring τ_int (doubled until it spans 50τ)", Default: pipeline.IntValue(1000), Check: pipeline.AtLeast(100)},
 			{Name: "min_spacing", Kind: spec.Int, Doc: "least sweeps between stored samples", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
@@ -75,22 +80,50 @@ func isingSample() pipeline.Op {
 			L, temps, n := env.Int("size"), env.Floats("temperatures"), env.Int("samples")
 			runs := make([]*ising.Run, len(temps))
 			var mu sync.Mutex
-			done := 0
-			err := parallel(ctx, len(temps), func(i int) error {
-				cfg := ising.Config{L: L, T: temps[i], H: env.Float("field"), Algorithm: env.String("algorithm"), Samples: n,
-					Equilibrate: env.Int("equilibrate"), Pilot: env.Int("pilot"), MinSpacing: env.Int("min_spacing"), Start: env.String("start")}
-				r, err := ising.Sample(ctx, cfg, env.Rand(fmt.Sprintf("T[%d]=%v", i, temps[i])), func(int) {
-					mu.Lock()
-					done++
-					env.Progress(done, n*len(temps))
-					mu.Unlock()
-				})
-				runs[i] = r
-				if err != nil {
-					return fmt.Errorf("T=%v: %w", temps[i], err)
+			doneBy := map[int]int{}
+			report := func(key, done int) {
+				mu.Lock()
+				defer mu.Unlock()
+				doneBy[key] = done
+				total := 0
+				for _, d := range doneBy {
+					total += d
 				}
-				return nil
-			})
+				env.Progress(total, n*len(temps))
+			}
+			cfg := ising.Config{L: L, H: env.Float("field"), Algorithm: env.String("algorithm"), Samples: n,
+				Equilibrate: env.Int("equilibrate"), Pilot: env.Int("pilot"), MinSpacing: env.Int("min_spacing"), Start: env.String("start")}
+			var err error
+			if cfg.Algorithm == ising.AlgMultiSpin {
+				// Groups of at most multiSpinGroup temperatures, fixed by the
+				// grid alone so that results do not depend on the core count.
+				groups := (len(temps) + multiSpinGroup - 1) / multiSpinGroup
+				err = parallel(ctx, groups, func(g int) error {
+					lo, hi := g*len(temps)/groups, (g+1)*len(temps)/groups
+					rs, err := ising.SampleReplicas(ctx, cfg, temps[lo:hi], env.Rand(fmt.Sprintf("group[%d]=%v", g, temps[lo:hi])),
+						func(done int) { report(g, done) })
+					if err != nil {
+						return fmt.Errorf("temperatures %v: %w", temps[lo:hi], err)
+					}
+					copy(runs[lo:hi], rs)
+					return nil
+				})
+			} else {
+				err = parallel(ctx, len(temps), func(i int) error {
+					cfg := cfg
+					cfg.T = temps[i]
+					done := 0
+					r, err := ising.Sample(ctx, cfg, env.Rand(fmt.Sprintf("T[%d]=%v", i, temps[i])), func(int) {
+						done++
+						report(i, done)
+					})
+					runs[i] = r
+					if err != nil {
+						return fmt.Errorf("T=%v: %w", temps[i], err)
+					}
+					return nil
+				})
+			}
 			if err != nil {
 				return err
 			}
