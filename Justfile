@@ -23,6 +23,7 @@ status *ARGS:
 # Kernel throughput (beside numpy when installed), then the go test benchmarks.
 bench:
     go run ./cmd/kadanoff bench ising
+    go run ./cmd/kadanoff bench gemm
     go test -run '^$' -bench . -benchmem ./experiments/...
 
 # Format and vet.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -43,6 +44,7 @@ var benchSuites = []struct {
 	note string
 }{
 	{"ising", benchIsing, "one core, T = Tc"},
+	{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
 }
 
 func bench(ctx context.Context, args []string, env Env) int {
@@ -199,23 +201,46 @@ print(n * L * L / (time.perf_counter() - t0))
 // numpyMetropolis runs numpyScript on one thread and returns its flips per
 // second, or 0 when python3 with numpy is not available.
 func numpyMetropolis(ctx context.Context, L int, d time.Duration) float64 {
-	// The python3 on PATH may lack numpy where Debian's python3-numpy is installed.
+	out, err := runPython(ctx, numpyScript, []string{strconv.Itoa(L), strconv.FormatFloat(d.Seconds(), 'g', -1, 64), strconv.FormatFloat(1/exact.Tc, 'g', -1, 64)}, 1)
+	if err != nil {
+		return 0
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(out), 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// runPython runs a reference script with python3 on the given number of
+// threads and returns what it printed. It tries the python3 on PATH, then
+// Debian's /usr/bin/python3 (a PATH python may lack the Debian packages the
+// scripts import). OPENBLAS_CORETYPE is removed from the environment, so
+// OpenBLAS picks the kernel of this CPU (a value set for another machine would
+// handicap it).
+func runPython(ctx context.Context, script string, args []string, threads int) (string, error) {
+	var lastErr error = errors.New("no python3")
 	for _, py := range []string{"python3", "/usr/bin/python3"} {
 		path, err := exec.LookPath(py)
 		if err != nil {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, path, "-c", numpyScript, strconv.Itoa(L), strconv.FormatFloat(d.Seconds(), 'g', -1, 64), strconv.FormatFloat(1/exact.Tc, 'g', -1, 64))
-		cmd.Env = append(cmd.Environ(), "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1")
+		cmd := exec.CommandContext(ctx, path, append([]string{"-c", script}, args...)...)
+		var env []string
+		for _, kv := range cmd.Environ() {
+			if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") {
+				env = append(env, kv)
+			}
+		}
+		n := strconv.Itoa(threads)
+		cmd.Env = append(env, "OMP_NUM_THREADS="+n, "OPENBLAS_NUM_THREADS="+n, "MKL_NUM_THREADS="+n)
 		out, err := cmd.Output()
-		if err != nil {
-			continue // no numpy here
+		if err == nil {
+			return string(out), nil
 		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64); err == nil {
-			return v
-		}
+		lastErr = err
 	}
-	return 0
+	return "", lastErr
 }
 
 // cpuName returns the processor's model name from /proc/cpuinfo, or GOARCH.

@@ -1,0 +1,69 @@
+#include "textflag.h"
+
+// Constants of expf (activation.go), broadcast from memory.
+DATA expconst<>+0(SB)/4, $0xc2aecccd   // -87.3
+DATA expconst<>+4(SB)/4, $0x42b16666   // 88.7
+DATA expconst<>+8(SB)/4, $0x3fb8aa3b   // log2(e)
+DATA expconst<>+12(SB)/4, $0x4b400000  // 1.5·2²³
+DATA expconst<>+16(SB)/4, $0x3f317200  // ln2 hi
+DATA expconst<>+20(SB)/4, $0x35bfbe8e  // ln2 lo
+DATA expconst<>+24(SB)/4, $0x3ab60b61  // 1/720
+DATA expconst<>+28(SB)/4, $0x3c088889  // 1/120
+DATA expconst<>+32(SB)/4, $0x3d2aaaab  // 1/24
+DATA expconst<>+36(SB)/4, $0x3e2aaaab  // 1/6
+DATA expconst<>+40(SB)/4, $0x3f000000  // 1/2
+DATA expconst<>+44(SB)/4, $0x3f800000  // 1
+GLOBL expconst<>(SB), RODATA|NOPTR, $48
+
+// func sigmoidAVX512(dst, src *float32, n int, scale float32)
+// dst[i] = 1/(1 + e^(−scale·src[i])) for i < n, n a multiple of 16.
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Z20
+	LEAQ expconst<>(SB), AX
+	VBROADCASTSS 0(AX), Z21
+	VBROADCASTSS 4(AX), Z22
+	VBROADCASTSS 8(AX), Z23
+	VBROADCASTSS 12(AX), Z24
+	VBROADCASTSS 16(AX), Z25
+	VBROADCASTSS 20(AX), Z26
+	VBROADCASTSS 24(AX), Z27
+	VBROADCASTSS 28(AX), Z28
+	VBROADCASTSS 32(AX), Z29
+	VBROADCASTSS 36(AX), Z30
+	VBROADCASTSS 40(AX), Z31
+	VBROADCASTSS 44(AX), Z19
+	SHRQ $4, CX
+	JZ done
+loop:
+	VMOVUPS (SI), Z0
+	VMULPS Z20, Z0, Z0          // x = −scale·src (scale carries the sign)
+	VMAXPS Z21, Z0, Z0
+	VMINPS Z22, Z0, Z0
+	VMOVAPS Z24, Z1
+	VFMADD231PS Z23, Z0, Z1     // t = x·log2e + magic
+	VSUBPS Z24, Z1, Z2          // nf = t − magic
+	VPSUBD Z24, Z1, Z1          // n (integer) = bits(t) − bits(magic)
+	VFNMADD231PS Z25, Z2, Z0    // r = x − nf·ln2hi
+	VFNMADD231PS Z26, Z2, Z0    // r −= nf·ln2lo
+	VMOVAPS Z27, Z3
+	VFMADD213PS Z28, Z0, Z3     // p = p·r + c
+	VFMADD213PS Z29, Z0, Z3
+	VFMADD213PS Z30, Z0, Z3
+	VFMADD213PS Z31, Z0, Z3
+	VFMADD213PS Z19, Z0, Z3
+	VFMADD213PS Z19, Z0, Z3
+	VPSLLD $23, Z1, Z1
+	VPADDD Z1, Z3, Z3           // e^x = p·2ⁿ
+	VADDPS Z19, Z3, Z3
+	VDIVPS Z3, Z19, Z3          // 1/(1 + e^x)
+	VMOVUPS Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,123 @@
+package linalg
+
+import (
+	"math"
+	"testing"
+)
+
+func TestExpf(t *testing.T) {
+	for x := float32(-87); x <= 88.5; x += 0.013 {
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		if math.Abs(got-want) > 4e-7*want {
+			t.Fatalf("expf(%v) = %v, want %v (rel %.2g)", x, got, want, math.Abs(got-want)/want)
+		}
+	}
+	if expf(-200) > 1e-37 || expf(float32(math.Inf(-1))) > 1e-37 {
+		t.Error("expf does not saturate to 0")
+	}
+	if v := expf(200); math.IsNaN(float64(v)) || v < 1e38 {
+		t.Errorf("expf(200) = %v", v)
+	}
+}
+
+func TestSigmoidTanh(t *testing.T) {
+	var xs []float32
+	for x := float32(-30); x <= 30; x += 0.01 {
+		xs = append(xs, x)
+	}
+	xs = append(xs, -1000, 1000, float32(math.Inf(1)), float32(math.Inf(-1)))
+	s, th := make([]float32, len(xs)), make([]float32, len(xs))
+	for _, vector := range []bool{false, true} {
+		sigmoidScaled(s, xs, 1, vector)
+		sigmoidScaled(th, xs, 2, vector)
+		for i := range th {
+			th[i] = 2*th[i] - 1
+		}
+		for i, x := range xs {
+			ws := 1 / (1 + math.Exp(-float64(x)))
+			wt := math.Tanh(float64(x))
+			if math.Abs(float64(s[i])-ws) > 3e-7*ws+1e-30 || math.IsNaN(float64(s[i])) {
+				t.Fatalf("Sigmoid(%v) = %v, want %v", x, s[i], ws)
+			}
+			if math.Abs(float64(th[i])-wt) > 5e-7 || math.IsNaN(float64(th[i])) {
+				t.Fatalf("Tanh(%v) = %v, want %v", x, th[i], wt)
+			}
+		}
+	}
+	// The exported forms agree with the paths tested above.
+	Sigmoid(th, xs)
+	if th[17] != s[17] {
+		t.Error("Sigmoid differs from sigmoidScaled")
+	}
+}
+
+// Bernoulli frequencies match p within 5 standard errors; p = 0 and 1 are exact.
+func TestBernoulli(t *testing.T) {
+	r := NewRand(1)
+	for _, p := range []float32{0, 1e-3, 0.25, 0.5, 0.9, 1, -0.5, 1.5} {
+		const n = 200001 // odd: the last value uses half a word
+		ps := make([]float32, n)
+		for i := range ps {
+			ps[i] = p
+		}
+		for _, low := range []float32{0, -1} {
+			dst := make([]float32, n)
+			bernoulli(dst, ps, r, low)
+			ones := 0
+			for _, v := range dst {
+				switch v {
+				case 1:
+					ones++
+				case low:
+				default:
+					t.Fatalf("value %v", v)
+				}
+			}
+			q := math.Max(0, math.Min(1, float64(p)))
+			freq := float64(ones) / n
+			se := math.Sqrt(q*(1-q)/n) + 1e-12
+			if math.Abs(freq-q) > 5*se {
+				t.Errorf("p=%v low=%v: frequency %v", p, low, freq)
+			}
+		}
+	}
+}
+
+// Two generators with different seeds give different streams; the same seed
+// the same stream.
+func TestRandSeeds(t *testing.T) {
+	if NewRand(1).Uint64() == NewRand(2).Uint64() {
+		t.Error("seeds 1 and 2 agree")
+	}
+	a, c := NewRand(1), NewRand(1)
+	a.Uint64()
+	c.Uint64()
+	if a.Uint64() != c.Uint64() {
+		t.Error("same seed, different streams")
+	}
+}
+
+func BenchmarkSigmoid(b *testing.B) {
+	x := make([]float32, 1<<14)
+	for i := range x {
+		x[i] = float32(i%200-100) / 10
+	}
+	y := make([]float32, len(x))
+	for i := 0; i < b.N; i++ {
+		Sigmoid(y, x)
+	}
+	b.ReportMetric(float64(b.N*len(x))/b.Elapsed().Seconds(), "values/s")
+}
+
+func BenchmarkBernoulli(b *testing.B) {
+	p := make([]float32, 1<<14)
+	for i := range p {
+		p[i] = float32(i%100) / 100
+	}
+	y := make([]float32, len(p))
+	r := NewRand(1)
+	for i := 0; i < b.N; i++ {
+		Bernoulli(y, p, r)
+	}
+	b.ReportMetric(float64(b.N*len(p))/b.Elapsed().Seconds(), "values/s")
+}

@@ -1,0 +1,18 @@
+//go:build !amd64
+
+package linalg
+
+func hasAVX2() bool   { return false }
+func hasAVX512() bool { return false }
+
+func kernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	panic("linalg: no AVX2 kernel on this architecture")
+}
+
+func kernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	panic("linalg: no AVX-512 kernel on this architecture")
+}
+
+func sigmoidScaled(dst, src []float32, scale float32, vector bool) {
+	sigmoidGo(dst[:len(src)], src, scale)
+}
