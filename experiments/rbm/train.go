@@ -1,0 +1,285 @@
+package rbm
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+)
+
+// Config holds the training hyperparameters.
+type Config struct {
+	Hidden int
+	Units  Units
+	Epochs int
+	Batch  int
+	// LR is the learning rate; with LRFinal > 0 it decays linearly from LR
+	// to LRFinal over the epochs.
+	LR, LRFinal float64
+	Momentum    float64
+	WeightDecay float64 // L2 penalty on W
+	L1          float64 // L1 penalty on W
+	K           int     // Gibbs steps of CD-k
+	Persistent  bool    // persistent CD: negative chains carry over between batches
+	InitStd     float64 // std of the initial weights
+	// Monitor is the number of training samples (and at most as many
+	// held-out ones) on which the per-epoch curve is measured.
+	Monitor int
+}
+
+// Validate reports the first bad hyperparameter.
+func (c Config) Validate() error {
+	switch {
+	case c.Hidden < 1:
+		return fmt.Errorf("rbm: hidden units %d < 1", c.Hidden)
+	case !c.Units.Valid():
+		return fmt.Errorf("rbm: unknown units %q (spin or binary)", c.Units)
+	case c.Epochs < 1 || c.Batch < 1 || c.K < 1:
+		return fmt.Errorf("rbm: epochs %d, batch %d and k %d must be at least 1", c.Epochs, c.Batch, c.K)
+	case !(c.LR > 0) || c.LRFinal < 0 || c.Momentum < 0 || c.Momentum >= 1 || c.WeightDecay < 0 || c.L1 < 0 || c.InitStd < 0:
+		return fmt.Errorf("rbm: bad rates (lr %v, lr_final %v, momentum %v, weight decay %v, l1 %v, init std %v)",
+			c.LR, c.LRFinal, c.Momentum, c.WeightDecay, c.L1, c.InitStd)
+	}
+	return nil
+}
+
+// Epoch is the monitoring of one epoch.
+type Epoch struct {
+	Epoch int
+	LR    float64
+	// Recon is the mean squared difference between data and its mean-field
+	// reconstruction v → ⟨h⟩ → ⟨v⟩, per unit.
+	Recon float64
+	// PseudoLL is the pseudo-log-likelihood per visible unit, log P(v_i |
+	// v_−i) = log σ(F(v with i flipped) − F(v)) for one random unit i per sample.
+	PseudoLL float64
+	// FreeEnergyGap is mean F(held-out) − mean F(training): it grows when the
+	// machine over-fits (NaN without held-out data).
+	FreeEnergyGap float64
+}
+
+// Trainer trains one RBM by contrastive divergence.
+type Trainer struct {
+	Config Config
+	Gemm   *linalg.Gemm
+	Rand   *linalg.Rand
+}
+
+// Train trains an RBM on the rows of data (n×NV), monitoring on held (which
+// may have no rows), and returns it with its per-epoch curve. progress, if not
+// nil, is called after every epoch.
+func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress func(epoch int)) (*RBM, []Epoch, error) {
+	cfg := t.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	n, nv, nh := data.Rows, data.Cols, cfg.Hidden
+	if n < cfg.Batch {
+		return nil, nil, fmt.Errorf("rbm: %d samples, fewer than a batch of %d", n, cfg.Batch)
+	}
+	if held.Rows > 0 && held.Cols != nv {
+		return nil, nil, fmt.Errorf("rbm: held-out data has %d units, training data %d", held.Cols, nv)
+	}
+	m := &Machine{RBM: New(nv, nh, cfg.Units, cfg.InitStd, t.Rand), Gemm: t.Gemm, Rand: t.Rand}
+	// Visible biases start at the data's log-odds (Hinton's practical guide),
+	// which removes the first epochs' work of learning the marginals.
+	for j := 0; j < nv; j++ {
+		var mean float64
+		for i := 0; i < n; i++ {
+			mean += float64(data.At(i, j))
+		}
+		mean /= float64(n)
+		p := mean
+		if cfg.Units == Spin {
+			p = (mean + 1) / 2
+		}
+		p = math.Min(math.Max(p, 0.01), 0.99)
+		b := math.Log(p / (1 - p))
+		if cfg.Units == Spin {
+			b /= 2
+		}
+		m.B[j] = float32(b)
+	}
+	bs := cfg.Batch
+	st := newState(bs, nv, nh)
+	velW := make([]float32, nv*nh)
+	velB, velC := make([]float32, nv), make([]float32, nh)
+	var chains linalg.Matrix // persistent chains (visible states)
+	if cfg.Persistent {
+		chains = linalg.NewMatrix(bs, nv)
+		copy(chains.Data, data.Data[:bs*nv])
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	batches := n / bs
+	curve := make([]Epoch, 0, cfg.Epochs)
+	for epoch := 0; epoch < cfg.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		lr := cfg.LR
+		if cfg.LRFinal > 0 && cfg.Epochs > 1 {
+			lr = cfg.LR + (cfg.LRFinal-cfg.LR)*float64(epoch)/float64(cfg.Epochs-1)
+		}
+		shuffle(order, t.Rand)
+		for b := 0; b < batches; b++ {
+			for i := 0; i < bs; i++ {
+				copy(st.v0.Row(i), data.Row(order[b*bs+i]))
+			}
+			m.gradient(st, cfg.K, chains)
+			m.step(st, velW, velB, velC, cfg, lr)
+		}
+		curve = append(curve, m.monitor(data, held, cfg.Monitor, lr, epoch+1))
+		if progress != nil {
+			progress(epoch + 1)
+		}
+	}
+	return m.RBM, curve, nil
+}
+
+// state is the scratch of one minibatch.
+type state struct {
+	v0, h0, hs, vk, vkMean, hk linalg.Matrix
+	gW                         linalg.Matrix
+	gB, gC                     []float32
+}
+
+func newState(bs, nv, nh int) *state {
+	return &state{
+		v0: linalg.NewMatrix(bs, nv), h0: linalg.NewMatrix(bs, nh), hs: linalg.NewMatrix(bs, nh),
+		vk: linalg.NewMatrix(bs, nv), vkMean: linalg.NewMatrix(bs, nv), hk: linalg.NewMatrix(bs, nh),
+		gW: linalg.NewMatrix(nv, nh), gB: make([]float32, nv), gC: make([]float32, nh),
+	}
+}
+
+// gradient sets st.gW, gB, gC to the CD-k estimate of the log-likelihood
+// gradient (per sample) on the batch st.v0: ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_k, with the
+// hidden means (not samples) in both terms. The negative chain starts at the
+// data, or at the persistent chains when chains has rows (which it updates).
+func (m *Machine) gradient(st *state, k int, chains linalg.Matrix) {
+	m.Hidden(st.v0, st.h0, st.hs)
+	if chains.Rows > 0 {
+		m.Hidden(chains, st.hk, st.hs)
+	}
+	for step := 0; step < k; step++ {
+		m.Visible(st.hs, st.vkMean, st.vk)
+		if step < k-1 {
+			m.Hidden(st.vk, st.hk, st.hs)
+		}
+	}
+	m.Hidden(st.vk, st.hk, linalg.Matrix{})
+	if chains.Rows > 0 {
+		copy(chains.Data, st.vk.Data)
+	}
+	bs := float32(st.v0.Rows)
+	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, 1/bs, st.v0, st.h0, 0, st.gW)
+	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, -1/bs, st.vk, st.hk, 1, st.gW)
+	colMeanDiff(st.gB, st.v0, st.vk)
+	colMeanDiff(st.gC, st.h0, st.hk)
+}
+
+// colMeanDiff sets dst[j] = mean_i (a[i][j] − b[i][j]).
+func colMeanDiff(dst []float32, a, b linalg.Matrix) {
+	clear(dst)
+	for i := 0; i < a.Rows; i++ {
+		ra, rb := a.Row(i), b.Row(i)
+		for j := range dst {
+			dst[j] += ra[j] - rb[j]
+		}
+	}
+	inv := 1 / float32(a.Rows)
+	for j := range dst {
+		dst[j] *= inv
+	}
+}
+
+// step applies one momentum update with weight decay and L1.
+func (m *Machine) step(st *state, velW, velB, velC []float32, cfg Config, lr float64) {
+	mom, eta := float32(cfg.Momentum), float32(lr)
+	wd, l1 := float32(cfg.WeightDecay), float32(cfg.L1)
+	for i, w := range m.W.Data {
+		g := st.gW.Data[i] - wd*w
+		if l1 != 0 {
+			switch {
+			case w > 0:
+				g -= l1
+			case w < 0:
+				g += l1
+			}
+		}
+		velW[i] = mom*velW[i] + eta*g
+		m.W.Data[i] = w + velW[i]
+	}
+	for j := range m.B {
+		velB[j] = mom*velB[j] + eta*st.gB[j]
+		m.B[j] += velB[j]
+	}
+	for j := range m.C {
+		velC[j] = mom*velC[j] + eta*st.gC[j]
+		m.C[j] += velC[j]
+	}
+}
+
+// monitor measures the curve on the first `size` training rows and held-out rows.
+func (m *Machine) monitor(data, held linalg.Matrix, size int, lr float64, epoch int) Epoch {
+	size = min(max(size, 1), data.Rows)
+	train := data.Slice(0, size, 0, data.Cols)
+	e := Epoch{Epoch: epoch, LR: lr, FreeEnergyGap: math.NaN()}
+	h := linalg.NewMatrix(size, m.NH)
+	v := linalg.NewMatrix(size, m.NV)
+	m.Hidden(train, h, linalg.Matrix{})
+	m.Visible(h, v, linalg.Matrix{})
+	var se float64
+	for i := 0; i < size; i++ {
+		for j, x := range train.Row(i) {
+			d := float64(x - v.At(i, j))
+			se += d * d
+		}
+	}
+	e.Recon = se / float64(size*m.NV)
+	// Pseudo-log-likelihood: flip one random unit per sample.
+	flipped := linalg.NewMatrix(size, m.NV)
+	copy(flipped.Data, train.Data[:0])
+	for i := 0; i < size; i++ {
+		copy(flipped.Row(i), train.Row(i))
+		j := int(m.Rand.Uint64() % uint64(m.NV))
+		x := flipped.At(i, j)
+		if m.Units == Spin {
+			flipped.Set(i, j, -x)
+		} else {
+			flipped.Set(i, j, 1-x)
+		}
+	}
+	f, ff := m.FreeEnergy(train), m.FreeEnergy(flipped)
+	var pl float64
+	for i := range f {
+		d := ff[i] - f[i]
+		pl += -logPartition(Binary, -d) // log σ(d) = −softplus(−d)
+	}
+	e.PseudoLL = pl / float64(size)
+	if held.Rows > 0 {
+		hs := min(size, held.Rows)
+		fh := m.FreeEnergy(held.Slice(0, hs, 0, held.Cols))
+		e.FreeEnergyGap = mean(fh) - mean(f[:hs])
+	}
+	return e
+}
+
+func mean(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// shuffle permutes order (Fisher–Yates).
+func shuffle(order []int, r *linalg.Rand) {
+	for i := len(order) - 1; i > 0; i-- {
+		j := int(r.Uint64() % uint64(i+1))
+		order[i], order[j] = order[j], order[i]
+	}
+}
