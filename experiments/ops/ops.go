@@ -18,5 +18,10 @@ func All() []pipeline.Op {
 		level(),
 		isingSample(),
 		scalingDimension(),
+		rbmTrain(),
+		rbmFlow(),
+		rbmReceptiveFields(),
+		mlpTrain(),
+		mlpPredict(),
 	}
 }

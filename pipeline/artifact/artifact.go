@@ -21,6 +21,9 @@ const (
 	KindScalars Kind = "json"
 	KindSVG     Kind = "svg"
 	KindPNG     Kind = "png"
+	// KindModel is a trained network; its encoding belongs to the package
+	// that trains it (a header with shapes and hyperparameters, then weights).
+	KindModel Kind = "model"
 )
 
 // Ext returns the file extension (with the dot) for outputs of kind k.
@@ -29,7 +32,7 @@ func (k Kind) Ext() string { return "." + string(k) }
 // Valid reports whether k is one of the known kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindArray, KindTable, KindScalars, KindSVG, KindPNG:
+	case KindArray, KindTable, KindScalars, KindSVG, KindPNG, KindModel:
 		return true
 	}
 	return false

@@ -1,0 +1,101 @@
+package mlp
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+)
+
+// Back-propagated gradients agree with central finite differences of the loss.
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	for _, act := range []string{"tanh", "relu"} {
+		r := linalg.NewRand(1)
+		net, err := New([]int{5, 4, 3}, act, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &linalg.Gemm{}
+		x := linalg.NewMatrix(6, 5)
+		for i := range x.Data {
+			x.Data[i] = float32(normal(r))
+		}
+		labels := []int{0, 1, 2, 1, 0, 2}
+		gw := []linalg.Matrix{linalg.NewMatrix(5, 4), linalg.NewMatrix(4, 3)}
+		gb := [][]float32{make([]float32, 4), make([]float32, 3)}
+		net.grads(g, x, labels, gw, gb)
+		lossAt := func() float64 {
+			p, _ := net.Predict(g, x)
+			return loss(p, labels)
+		}
+		for k, l := range net.Layers {
+			for _, c := range []struct {
+				p    []float32
+				grad []float32
+			}{{l.W.Data, gw[k].Data}, {l.B, gb[k]}} {
+				for i := range c.p {
+					const h = 1e-2
+					old := c.p[i]
+					c.p[i] = old + h
+					up := lossAt()
+					c.p[i] = old - h
+					down := lossAt()
+					c.p[i] = old
+					fd := (up - down) / (2 * h)
+					if math.Abs(fd-float64(c.grad[i])) > 2e-3+0.02*math.Abs(fd) {
+						t.Fatalf("%s layer %d param %d: backprop %v, finite difference %v", act, k, i, c.grad[i], fd)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A linearly separable three-class problem is learnt by both optimizers.
+func TestTrainSeparable(t *testing.T) {
+	r := linalg.NewRand(2)
+	n := 600
+	x := linalg.NewMatrix(n, 2)
+	labels := make([]int, n)
+	for i := 0; i < n; i++ {
+		c := i % 3
+		labels[i] = c
+		x.Set(i, 0, float32(c)+float32(0.2*normal(r)))
+		x.Set(i, 1, float32(normal(r)))
+	}
+	for _, opt := range []string{"sgd", "adam"} {
+		res, err := Train(context.Background(), &linalg.Gemm{}, linalg.NewRand(3), x, labels, 3,
+			Config{Hidden: []int{8}, Activation: "tanh", Optimizer: opt, LR: 0.05, Momentum: 0.9, Epochs: 30, Batch: 20, Validation: 0.2}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := res.Curve[len(res.Curve)-1]
+		if last.ValidAccuracy < 0.95 || last.TrainLoss > res.Curve[0].TrainLoss {
+			t.Errorf("%s: %+v", opt, last)
+		}
+		total := 0
+		for _, row := range res.Confusion {
+			for _, v := range row {
+				total += v
+			}
+		}
+		if total != n/5 {
+			t.Errorf("%s: confusion counts %d validation samples, want %d", opt, total, n/5)
+		}
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	x := linalg.NewMatrix(10, 2)
+	for _, c := range []Config{
+		{Activation: "sigmoid", Optimizer: "sgd", LR: 0.1, Epochs: 1, Batch: 2},
+		{Activation: "tanh", Optimizer: "rmsprop", LR: 0.1, Epochs: 1, Batch: 2},
+		{Activation: "tanh", Optimizer: "sgd", LR: 0, Epochs: 1, Batch: 2},
+		{Activation: "tanh", Optimizer: "sgd", LR: 0.1, Epochs: 1, Batch: 20},
+	} {
+		if _, err := Train(context.Background(), &linalg.Gemm{}, linalg.NewRand(1), x, make([]int, 10), 2, c, nil); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+}

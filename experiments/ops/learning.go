@@ -1,0 +1,478 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"github.com/kadanoff/kadanoff/experiments/mlp"
+	"github.com/kadanoff/kadanoff/experiments/rbm"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// configurations flattens an array of configurations [...][L][L] (or [...][n])
+// into rows: the last two axes (or the last, when the array is 2-D) are the
+// units. It returns the rows, the leading shape and the unit shape.
+func configurations(a *artifact.Array) (linalg.Matrix, []int, []int, error) {
+	if len(a.Shape) < 2 {
+		return linalg.Matrix{}, nil, nil, fmt.Errorf("want configurations [...][L][L] or [n][units], got shape %v", a.Shape)
+	}
+	unitAxes := 2
+	if len(a.Shape) == 2 {
+		unitAxes = 1
+	}
+	lead, units := a.Shape[:len(a.Shape)-unitAxes], a.Shape[len(a.Shape)-unitAxes:]
+	nu := 1
+	for _, d := range units {
+		nu *= d
+	}
+	n := a.Len() / nu
+	m := linalg.NewMatrix(n, nu)
+	switch a.DType {
+	case artifact.Int8:
+		for i, v := range a.I8 {
+			m.Data[i] = float32(v)
+		}
+	case artifact.Float32:
+		copy(m.Data, a.F32)
+	default:
+		for i, v := range a.Float64s() {
+			m.Data[i] = float32(v)
+		}
+	}
+	return m, lead, units, nil
+}
+
+// toUnits maps ±1 spins to the convention of the machine: unchanged for spin
+// units, (s+1)/2 for binary ones. Any other value is an error.
+func toUnits(m linalg.Matrix, u rbm.Units) error {
+	for i, v := range m.Data {
+		if v != 1 && v != -1 {
+			return fmt.Errorf("data value %v at element %d is not a ±1 spin", v, i)
+		}
+		if u == rbm.Binary {
+			m.Data[i] = (v + 1) / 2
+		}
+	}
+	return nil
+}
+
+func seedOf(env *pipeline.Env, stream string) uint64 { return env.Rand(stream).Uint64() }
+
+func rbmTrain() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "rbm.train",
+		OpVersion: 1,
+		OpDoc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
+			"divergence (CD-k or persistent CD), minibatch SGD with momentum, weight decay and L1. Units are ±1 spins (mean tanh) or " +
+			"{0,1} (mean sigmoid; data mapped by (s+1)/2). Every held_out-th sample is kept out of training for the free-energy gap. " +
+			"float32 on the linalg GEMM; deterministic from the step's key.",
+		In: []pipeline.InputSpec{{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L] (int8 or float)"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "hidden", Kind: spec.Ints, Doc: "hidden units of each layer (one entry: a single RBM)", Check: pipeline.AtLeast(1)},
+			{Name: "units", Kind: spec.String, Doc: "spin (±1) or binary ({0,1})", Default: pipeline.StringValue("spin"), Check: pipeline.OneOf("spin", "binary")},
+			{Name: "feed", Kind: spec.String, Doc: "what the next layer trains on: mean or sample of the hidden units", Default: pipeline.StringValue("mean"), Check: pipeline.OneOf("mean", "sample")},
+			{Name: "epochs", Kind: spec.Int, Doc: "epochs per layer", Check: pipeline.AtLeast(1)},
+			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(100), Check: pipeline.AtLeast(1)},
+			{Name: "lr", Kind: spec.Float, Doc: "learning rate", Default: pipeline.FloatValue(0.01), Check: pipeline.AtLeast(1e-12)},
+			{Name: "lr_final", Kind: spec.Float, Doc: "final learning rate of a linear decay; 0 keeps lr constant", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
+			{Name: "momentum", Kind: spec.Float, Doc: "momentum in [0, 1)", Default: pipeline.FloatValue(0.5), Check: pipeline.AtLeast(0)},
+			{Name: "weight_decay", Kind: spec.Float, Doc: "L2 penalty on the weights", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
+			{Name: "l1", Kind: spec.Float, Doc: "L1 penalty on the weights", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
+			{Name: "k", Kind: spec.Int, Doc: "Gibbs steps of CD-k", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
+			{Name: "persistent", Kind: spec.Bool, Doc: "persistent CD", Default: pipeline.BoolValue(false)},
+			{Name: "init_std", Kind: spec.Float, Doc: "standard deviation of the initial weights", Default: pipeline.FloatValue(0.01), Check: pipeline.AtLeast(0)},
+			{Name: "monitor", Kind: spec.Int, Doc: "samples on which the per-epoch curve is measured", Default: pipeline.IntValue(500), Check: pipeline.AtLeast(1)},
+			{Name: "held_out", Kind: spec.Int, Doc: "every held_out-th sample is held out (0: none)", Default: pipeline.IntValue(10), Check: pipeline.AtLeast(0)},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "the stack: shapes, units, hyperparameters, float32 weights"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "layer, epoch, lr, recon (mean squared error per unit), pseudo_ll (per unit), free_energy_gap (held-out − training)"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("data")
+			if err != nil {
+				return err
+			}
+			all, _, _, err := configurations(a)
+			if err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			units := rbm.Units(env.String("units"))
+			if err := toUnits(all, units); err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			every := env.Int("held_out")
+			var trainRows, heldRows []int
+			for i := 0; i < all.Rows; i++ {
+				if every > 0 && i%every == every-1 {
+					heldRows = append(heldRows, i)
+				} else {
+					trainRows = append(trainRows, i)
+				}
+			}
+			pick := func(rows []int) linalg.Matrix {
+				m := linalg.NewMatrix(len(rows), all.Cols)
+				for k, i := range rows {
+					copy(m.Row(k), all.Row(i))
+				}
+				return m
+			}
+			var hidden []int
+			for _, h := range env.Ints("hidden") {
+				hidden = append(hidden, int(h))
+			}
+			cfg := rbm.Config{Units: units, Epochs: env.Int("epochs"), Batch: env.Int("batch"), LR: env.Float("lr"), LRFinal: env.Float("lr_final"),
+				Momentum: env.Float("momentum"), WeightDecay: env.Float("weight_decay"), L1: env.Float("l1"), K: env.Int("k"),
+				Persistent: env.Bool("persistent"), InitStd: env.Float("init_std"), Monitor: env.Int("monitor"), Hidden: 1}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{}, Rand: linalg.NewRand(seedOf(env, "train"))}
+			total := len(hidden) * cfg.Epochs
+			stack, curves, err := rbm.TrainStack(ctx, tr, pick(trainRows), pick(heldRows), hidden, rbm.Feed(env.String("feed")),
+				func(layer, epoch int) { env.Progress(layer*cfg.Epochs+epoch, total) })
+			if err != nil {
+				return err
+			}
+			hyper := map[string]string{}
+			for _, name := range []string{"units", "feed"} {
+				hyper[name] = env.String(name)
+			}
+			for _, name := range []string{"epochs", "batch", "k", "held_out"} {
+				hyper[name] = strconv.Itoa(env.Int(name))
+			}
+			for _, name := range []string{"lr", "lr_final", "momentum", "weight_decay", "l1", "init_std"} {
+				hyper[name] = strconv.FormatFloat(env.Float(name), 'g', -1, 64)
+			}
+			hyper["persistent"] = strconv.FormatBool(env.Bool("persistent"))
+			model, err := stack.Marshal(hyper)
+			if err != nil {
+				return err
+			}
+			if err := env.Put("model", artifact.KindModel, model); err != nil {
+				return err
+			}
+			cols := map[string][]float64{}
+			names := []string{"layer", "epoch", "lr", "recon", "pseudo_ll", "free_energy_gap"}
+			for k, curve := range curves {
+				for _, e := range curve {
+					for i, v := range []float64{float64(k + 1), float64(e.Epoch), e.LR, e.Recon, e.PseudoLL, e.FreeEnergyGap} {
+						cols[names[i]] = append(cols[names[i]], v)
+					}
+				}
+			}
+			return env.PutTable("curve", table(names, cols))
+		},
+	}
+}
+
+// table builds a table from named columns.
+func table(names []string, cols map[string][]float64) *artifact.Table {
+	t := &artifact.Table{}
+	for _, n := range names {
+		t.Columns = append(t.Columns, artifact.Column{Name: n, Values: cols[n]})
+	}
+	return t
+}
+
+// loadStack reads an RBM model input.
+func loadStack(env *pipeline.Env, name string) (*rbm.Stack, error) {
+	data, err := env.Input(name)
+	if err != nil {
+		return nil, err
+	}
+	s, _, err := rbm.Unmarshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
+}
+
+func rbmFlow() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "rbm.flow",
+		OpVersion: 1,
+		OpDoc: "RBM flow: v → h → v′ through the first layer of a model, repeated `steps` times from each configuration of the data, " +
+			"feeding means or samples; every step is stored, and the lattice keeps its size. Values are in the ±1 convention " +
+			"(binary machines' {0,1} means are mapped back by 2v − 1).",
+		In: []pipeline.InputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"},
+			{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L]"},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "steps", Kind: spec.Int, Doc: "flow steps", Check: pipeline.AtLeast(1)},
+			{Name: "feed", Kind: spec.String, Doc: "mean (mean-field) or sample", Default: pipeline.StringValue("sample"), Check: pipeline.OneOf("mean", "sample")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "flow", Kind: artifact.KindArray, Doc: "float32 [steps+1][...][L][L]; step 0 is the data"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			s, err := loadStack(env, "model")
+			if err != nil {
+				return err
+			}
+			a, err := env.Array("data")
+			if err != nil {
+				return err
+			}
+			v, lead, unitShape, err := configurations(a)
+			if err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			u := s.Layers[0].Units
+			if err := toUnits(v, u); err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			steps, err := s.Flow(&linalg.Gemm{}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
+			if err != nil {
+				return err
+			}
+			out := make([]float32, 0, len(steps)*len(v.Data))
+			for _, m := range steps {
+				for _, x := range m.Data {
+					if u == rbm.Binary {
+						x = 2*x - 1
+					}
+					out = append(out, x)
+				}
+			}
+			shape := append(append([]int{len(steps)}, lead...), unitShape...)
+			return env.PutArray("flow", artifact.NewFloat32(out, shape...))
+		},
+	}
+}
+
+func rbmReceptiveFields() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "rbm.receptive_fields",
+		OpVersion: 1,
+		OpDoc:     "Receptive fields of layer `layer` of a model: the columns of W₁W₂⋯W_k, one per hidden unit, reshaped to the L×L lattice when the visible layer is square.",
+		In:        []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"}},
+		Par:       []pipeline.ParamSpec{{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)}},
+		Out:       []pipeline.OutputSpec{{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [hidden][L][L] (or [hidden][visible])"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			s, err := loadStack(env, "model")
+			if err != nil {
+				return err
+			}
+			p, err := s.ReceptiveFields(&linalg.Gemm{}, env.Int("layer"))
+			if err != nil {
+				return err
+			}
+			out := make([]float32, 0, p.Rows*p.Cols)
+			for j := 0; j < p.Cols; j++ {
+				for i := 0; i < p.Rows; i++ {
+					out = append(out, p.At(i, j))
+				}
+			}
+			if L := int(math.Round(math.Sqrt(float64(p.Rows)))); L*L == p.Rows {
+				return env.PutArray("fields", artifact.NewFloat32(out, p.Cols, L, L))
+			}
+			return env.PutArray("fields", artifact.NewFloat32(out, p.Cols, p.Rows))
+		},
+	}
+}
+
+func mlpTrain() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "mlp.train",
+		OpVersion: 1,
+		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
+			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. An interleaved " +
+			"fraction of the samples validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's.",
+		In: []pipeline.InputSpec{
+			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature"},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "hidden", Kind: spec.Ints, Doc: "sizes of the hidden layers", Check: pipeline.AtLeast(1)},
+			{Name: "activation", Kind: spec.String, Doc: "tanh or relu", Default: pipeline.StringValue("tanh"), Check: pipeline.OneOf("tanh", "relu")},
+			{Name: "optimizer", Kind: spec.String, Doc: "sgd (with momentum) or adam", Default: pipeline.StringValue("adam"), Check: pipeline.OneOf("sgd", "adam")},
+			{Name: "lr", Kind: spec.Float, Doc: "learning rate", Default: pipeline.FloatValue(0.001), Check: pipeline.AtLeast(1e-12)},
+			{Name: "momentum", Kind: spec.Float, Doc: "SGD momentum", Default: pipeline.FloatValue(0.9), Check: pipeline.AtLeast(0)},
+			{Name: "epochs", Kind: spec.Int, Doc: "epochs", Check: pipeline.AtLeast(1)},
+			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(50), Check: pipeline.AtLeast(1)},
+			{Name: "validation", Kind: spec.Float, Doc: "fraction of samples held out for validation", Default: pipeline.FloatValue(0.2), Check: pipeline.AtLeast(0)},
+			{Name: "augment", Kind: spec.Bool, Doc: "apply a random symmetry of the periodic Ising lattice (global spin flip, translation) to each training sample as it enters a batch",
+				Default: pipeline.BoolValue(true)},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, train_loss, train_accuracy, valid_loss, valid_accuracy, valid_within_one"},
+			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)"},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "valid_accuracy, valid_within_one, valid_loss of the last epoch"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("spins")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) != 4 {
+				return fmt.Errorf("spins: want [T][sample][L][L], got shape %v", a.Shape)
+			}
+			meta, err := env.Table("meta")
+			if err != nil {
+				return err
+			}
+			temps, err := meta.Col("T")
+			if err != nil {
+				return err
+			}
+			nT, ns := a.Shape[0], a.Shape[1]
+			if len(temps) != nT {
+				return fmt.Errorf("meta has %d temperatures, spins %d", len(temps), nT)
+			}
+			x, _, _, err := configurations(a)
+			if err != nil {
+				return err
+			}
+			// Interleave the classes, so that the validation split (every
+			// k-th row) and the batches see every temperature.
+			xi := linalg.NewMatrix(x.Rows, x.Cols)
+			labels := make([]int, x.Rows)
+			for s := 0; s < ns; s++ {
+				for t := 0; t < nT; t++ {
+					copy(xi.Row(s*nT+t), x.Row(t*ns+s))
+					labels[s*nT+t] = t
+				}
+			}
+			var hidden []int
+			for _, h := range env.Ints("hidden") {
+				hidden = append(hidden, int(h))
+			}
+			cfg := mlp.Config{Hidden: hidden, Activation: env.String("activation"), Optimizer: env.String("optimizer"), LR: env.Float("lr"),
+				Momentum: env.Float("momentum"), Epochs: env.Int("epochs"), Batch: env.Int("batch"), Validation: env.Float("validation")}
+			if env.Bool("augment") {
+				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
+			}
+			res, err := mlp.Train(ctx, &linalg.Gemm{}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
+				func(e int) { env.Progress(e, cfg.Epochs) })
+			if err != nil {
+				return err
+			}
+			hyper := map[string]string{"optimizer": cfg.Optimizer, "lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64),
+				"epochs": strconv.Itoa(cfg.Epochs), "batch": strconv.Itoa(cfg.Batch)}
+			for i, T := range temps {
+				hyper[fmt.Sprintf("class %02d T", i)] = strconv.FormatFloat(T, 'g', -1, 64)
+			}
+			model, err := res.Net.Marshal(hyper)
+			if err != nil {
+				return err
+			}
+			if err := env.Put("model", artifact.KindModel, model); err != nil {
+				return err
+			}
+			names := []string{"epoch", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one"}
+			cols := map[string][]float64{}
+			for _, e := range res.Curve {
+				for i, v := range []float64{float64(e.Epoch), e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne} {
+					cols[names[i]] = append(cols[names[i]], v)
+				}
+			}
+			if err := env.PutTable("curve", table(names, cols)); err != nil {
+				return err
+			}
+			conf := map[string][]float64{}
+			for t, row := range res.Confusion {
+				for p, c := range row {
+					conf["true"] = append(conf["true"], float64(t))
+					conf["predicted"] = append(conf["predicted"], float64(p))
+					conf["count"] = append(conf["count"], float64(c))
+				}
+			}
+			if err := env.PutTable("confusion", table([]string{"true", "predicted", "count"}, conf)); err != nil {
+				return err
+			}
+			last := res.Curve[len(res.Curve)-1]
+			return env.PutScalars("summary", artifact.Scalars{
+				"valid_accuracy":   {Value: last.ValidAccuracy},
+				"valid_within_one": {Value: last.ValidWithinOne},
+				"valid_loss":       {Value: last.ValidLoss},
+			})
+		},
+	}
+}
+
+func mlpPredict() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "mlp.predict",
+		OpVersion: 1,
+		OpDoc: "Applies a thermometer to sets of configurations (the leading axis: temperatures, flow steps, layers): per set, the " +
+			"mean softmax vector and the fraction of configurations whose argmax is each class.",
+		In: []pipeline.InputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train model"},
+			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L] (int8 or float); several leading axes (flow step, temperature) are flattened row-major into the set index"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "prediction", Kind: artifact.KindTable, Doc: "set, class, mean_prob, argmax_fraction"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			data, err := env.Input("model")
+			if err != nil {
+				return err
+			}
+			net, err := mlp.Unmarshal(data)
+			if err != nil {
+				return fmt.Errorf("model: %w", err)
+			}
+			a, err := env.Array("data")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) < 4 {
+				return fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
+			}
+			x, _, _, err := configurations(a)
+			if err != nil {
+				return err
+			}
+			p, err := net.Predict(&linalg.Gemm{}, x)
+			if err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			ns, nc := a.Shape[len(a.Shape)-3], net.Classes()
+			sets := x.Rows / ns
+			cols := map[string][]float64{}
+			for s := 0; s < sets; s++ {
+				mean, frac := make([]float64, nc), make([]float64, nc)
+				for i := s * ns; i < (s+1)*ns; i++ {
+					row := p.Row(i)
+					best := 0
+					for c, v := range row {
+						mean[c] += float64(v) / float64(ns)
+						if v > row[best] {
+							best = c
+						}
+					}
+					frac[best] += 1 / float64(ns)
+				}
+				for c := 0; c < nc; c++ {
+					cols["set"] = append(cols["set"], float64(s))
+					cols["class"] = append(cols["class"], float64(c))
+					cols["mean_prob"] = append(cols["mean_prob"], mean[c])
+					cols["argmax_fraction"] = append(cols["argmax_fraction"], frac[c])
+				}
+			}
+			return env.PutTable("prediction", table([]string{"set", "class", "mean_prob", "argmax_fraction"}, cols))
+		},
+	}
+}
+
+// isingSymmetry returns an augmentation that applies a random symmetry of the
+// zero-field Ising model on a periodic h×w lattice: a global spin flip (with
+// probability ½) and a random translation.
+func isingSymmetry(h, w int) func(x []float32, r *linalg.Rand) {
+	tmp := make([]float32, h*w)
+	return func(x []float32, r *linalg.Rand) {
+		u := r.Uint64()
+		sign := float32(1 - 2*int(u&1))
+		dy, dx := int((u>>1)%uint64(h)), int((u>>33)%uint64(w))
+		for y := 0; y < h; y++ {
+			for xx := 0; xx < w; xx++ {
+				tmp[((y+dy)%h)*w+(xx+dx)%w] = sign * x[y*w+xx]
+			}
+		}
+		copy(x, tmp)
+	}
+}
