@@ -24,6 +24,7 @@ status *ARGS:
 bench:
     go run ./cmd/kadanoff bench ising
     go run ./cmd/kadanoff bench gemm
+    go run ./cmd/kadanoff bench rbm
     go test -run '^$' -bench . -benchmem ./experiments/...
 
 # Format and vet.

@@ -45,6 +45,7 @@ var benchSuites = []struct {
 }{
 	{"ising", benchIsing, "one core, T = Tc"},
 	{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
+	{"rbm", benchRBM, "{0,1} RBM, float32; ratio = reference seconds / kadanoff seconds"},
 }
 
 func bench(ctx context.Context, args []string, env Env) int {

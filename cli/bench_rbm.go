@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"github.com/kadanoff/kadanoff/experiments/rbm"
+)
+
+// torchRBMScript times one CD-1 epoch of a {0,1} RBM in PyTorch on one
+// thread, the way a user would write it: h0 ~ p(h|v0), v1 ~ p(v|h0),
+// p(h|v1), momentum update. Arguments: visible, hidden, samples, batch.
+const torchRBMScript = `
+import sys, time, torch
+torch.set_num_threads(1)
+nv, nh, n, bs = map(int, sys.argv[1:5])
+g = torch.Generator().manual_seed(1)
+data = (torch.rand(n, nv, generator=g) < 0.5).float()
+W = 0.01 * torch.randn(nv, nh, generator=g); b = torch.zeros(nv); c = torch.zeros(nh)
+vW = torch.zeros_like(W); vb = torch.zeros_like(b); vc = torch.zeros_like(c)
+lr, mom = 0.01, 0.5
+def epoch():
+    global W, b, c, vW, vb, vc
+    perm = torch.randperm(n, generator=g)
+    for i in range(0, n - bs + 1, bs):
+        v0 = data[perm[i:i+bs]]
+        p0 = torch.sigmoid(v0 @ W + c)
+        h0 = (torch.rand(p0.shape, generator=g) < p0).float()
+        pv = torch.sigmoid(h0 @ W.t() + b)
+        v1 = (torch.rand(pv.shape, generator=g) < pv).float()
+        p1 = torch.sigmoid(v1 @ W + c)
+        gW = (v0.t() @ p0 - v1.t() @ p1) / bs
+        vW.mul_(mom).add_(lr * gW); W.add_(vW)
+        vb.mul_(mom).add_(lr * (v0 - v1).mean(0)); b.add_(vb)
+        vc.mul_(mom).add_(lr * (p0 - p1).mean(0)); c.add_(vc)
+epoch()
+reps, t0 = 0, time.perf_counter()
+while reps < 3 or time.perf_counter() - t0 < float(sys.argv[5]):
+    epoch(); reps += 1
+print((time.perf_counter() - t0) / reps)
+`
+
+// benchRBM times one CD-1 epoch (batch 100) of Kadanoff's RBM beside the same
+// epoch in PyTorch when it is installed (Debian python3-torch).
+func benchRBM(ctx context.Context, o benchOptions) []benchRow {
+	type size struct{ nv, nh, n int }
+	sizes := []size{{1024, 256, 10000}, {4096, 1024, 2000}}
+	if o.quick {
+		sizes = []size{{64, 16, 400}}
+	}
+	var rows []benchRow
+	for _, s := range sizes {
+		data := linalg.NewMatrix(s.n, s.nv)
+		r := linalg.NewRand(1)
+		for i := range data.Data {
+			data.Data[i] = float32(r.Uint64() & 1)
+		}
+		epochs := func(e int) time.Duration {
+			cfg := rbm.Config{Hidden: s.nh, Units: rbm.Binary, Epochs: e, Batch: 100, LR: 0.01, Momentum: 0.5, K: 1, InitStd: 0.01, Monitor: 100}
+			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: 1}, Rand: linalg.NewRand(2)}
+			start := time.Now()
+			tr.Train(ctx, data, linalg.Matrix{}, nil)
+			return time.Since(start)
+		}
+		// The difference of 3 and 1 epochs is two epochs without the setup.
+		one := epochs(1)
+		perEpoch := (epochs(3) - one).Seconds() / 2
+		name := fmt.Sprintf("%d→%d, %d samples, batch 100", s.nv, s.nh, s.n)
+		row := benchRow{Kernel: "kadanoff CD-1 epoch, 1 thread", Size: name, Metric: "seconds/epoch", Value: perEpoch}
+		out, err := runPython(ctx, torchRBMScript, []string{strconv.Itoa(s.nv), strconv.Itoa(s.nh), strconv.Itoa(s.n), "100",
+			strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64)}, 1)
+		if err == nil {
+			if ref, err := strconv.ParseFloat(strings.TrimSpace(out), 64); err == nil && ref > 0 {
+				// Seconds: the ratio is the reference's time over ours.
+				row.Ratio, row.Reference = ref/perEpoch, "torch"
+				rows = append(rows, row, benchRow{Kernel: "torch CD-1 epoch, 1 thread", Size: name, Metric: "seconds/epoch", Value: ref})
+				continue
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
