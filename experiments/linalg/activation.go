@@ -106,3 +106,10 @@ func below(u uint32, p float32) uint64 {
 	t := int64(max(0, min(1, p)) * (1 << 32))
 	return uint64(int64(u)-t) >> 63
 }
+
+// Normal returns a standard normal variate (Box–Muller).
+func (r *Rand) Normal() float64 {
+	u1 := (float64(r.Uint64()>>11) + 0.5) / (1 << 53)
+	u2 := float64(r.Uint64()>>11) / (1 << 53)
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}

@@ -49,18 +49,13 @@ func New(sizes []int, activation string, r *linalg.Rand) (*Net, error) {
 		}
 		l := Layer{W: linalg.NewMatrix(in, out), B: make([]float32, out)}
 		for i := range l.W.Data {
-			l.W.Data[i] = float32(scale * normal(r))
+			l.W.Data[i] = float32(scale * r.Normal())
 		}
 		n.Layers = append(n.Layers, l)
 	}
 	return n, nil
 }
 
-func normal(r *linalg.Rand) float64 {
-	u1 := (float64(r.Uint64()>>11) + 0.5) / (1 << 53)
-	u2 := float64(r.Uint64()>>11) / (1 << 53)
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-}
 
 // Inputs returns the input size.
 func (n *Net) Inputs() int { return n.Layers[0].W.Rows }

@@ -19,7 +19,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		g := &linalg.Gemm{}
 		x := linalg.NewMatrix(6, 5)
 		for i := range x.Data {
-			x.Data[i] = float32(normal(r))
+			x.Data[i] = float32(r.Normal())
 		}
 		labels := []int{0, 1, 2, 1, 0, 2}
 		gw := []linalg.Matrix{linalg.NewMatrix(5, 4), linalg.NewMatrix(4, 3)}
@@ -61,8 +61,8 @@ func TestTrainSeparable(t *testing.T) {
 	for i := 0; i < n; i++ {
 		c := i % 3
 		labels[i] = c
-		x.Set(i, 0, float32(c)+float32(0.2*normal(r)))
-		x.Set(i, 1, float32(normal(r)))
+		x.Set(i, 0, float32(c)+float32(0.2*r.Normal()))
+		x.Set(i, 1, float32(r.Normal()))
 	}
 	for _, opt := range []string{"sgd", "adam"} {
 		res, err := Train(context.Background(), &linalg.Gemm{}, linalg.NewRand(3), x, labels, 3,

@@ -48,17 +48,11 @@ type RBM struct {
 func New(nv, nh int, units Units, std float64, r *linalg.Rand) *RBM {
 	m := &RBM{Units: units, NV: nv, NH: nh, W: linalg.NewMatrix(nv, nh), B: make([]float32, nv), C: make([]float32, nh)}
 	for i := range m.W.Data {
-		m.W.Data[i] = float32(std * normal(r))
+		m.W.Data[i] = float32(std * r.Normal())
 	}
 	return m
 }
 
-// normal returns a standard normal variate (Box–Muller).
-func normal(r *linalg.Rand) float64 {
-	u1 := (float64(r.Uint64()>>11) + 0.5) / (1 << 53)
-	u2 := float64(r.Uint64()>>11) / (1 << 53)
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-}
 
 // Machine is the workspace of an RBM: its GEMM and scratch.
 type Machine struct {

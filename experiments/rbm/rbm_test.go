@@ -71,10 +71,10 @@ func machine(nv, nh int, u Units, std float64, seed uint64) *Machine {
 	r := linalg.NewRand(seed)
 	m := &Machine{RBM: New(nv, nh, u, std, r), Gemm: &linalg.Gemm{}, Rand: r}
 	for i := range m.B {
-		m.B[i] = float32(0.3 * normal(r))
+		m.B[i] = float32(0.3 * r.Normal())
 	}
 	for j := range m.C {
-		m.C[j] = float32(0.3 * normal(r))
+		m.C[j] = float32(0.3 * r.Normal())
 	}
 	return m
 }
