@@ -56,7 +56,6 @@ func New(sizes []int, activation string, r *linalg.Rand) (*Net, error) {
 	return n, nil
 }
 
-
 // Inputs returns the input size.
 func (n *Net) Inputs() int { return n.Layers[0].W.Rows }
 

@@ -53,7 +53,6 @@ func New(nv, nh int, units Units, std float64, r *linalg.Rand) *RBM {
 	return m
 }
 
-
 // Machine is the workspace of an RBM: its GEMM and scratch.
 type Machine struct {
 	*RBM
