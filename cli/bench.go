@@ -37,15 +37,20 @@ type benchOptions struct {
 	quick bool          // small sizes only, for smoke tests
 }
 
-// benches are the benchmark suites by name.
-var benchSuites = []struct {
+// benchSuite is a named set of benchmarks.
+type benchSuite struct {
 	name string
 	run  func(context.Context, benchOptions) []benchRow
 	note string
-}{
-	{"ising", benchIsing, "one core, T = Tc"},
-	{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
-	{"rbm", benchRBM, "{0,1} RBM, float32; ratio = reference seconds / kadanoff seconds"},
+}
+
+// benchSuites returns the benchmark suites by name.
+func benchSuites() []benchSuite {
+	return []benchSuite{
+		{"ising", benchIsing, "one core, T = Tc"},
+		{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
+		{"rbm", benchRBM, "{0,1} RBM, float32; ratio = reference seconds / kadanoff seconds"},
+	}
 }
 
 func bench(ctx context.Context, args []string, env Env) int {
@@ -58,20 +63,17 @@ func bench(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	var names []string
-	for _, b := range benchSuites {
+	var suite *benchSuite
+	for _, b := range benchSuites() {
 		names = append(names, b.name)
-	}
-	k := -1
-	for i, b := range benchSuites {
 		if len(pos) == 1 && pos[0] == b.name {
-			k = i
+			suite = &b
 		}
 	}
-	if k < 0 {
+	if suite == nil {
 		fmt.Fprintf(env.Stderr, "usage: kadanoff bench [--json] [--time D] [--quick] %s\n", strings.Join(names, "|"))
 		return ExitUsage
 	}
-	suite := benchSuites[k]
 	rows := suite.run(ctx, benchOptions{time: *dur, quick: *quick})
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)

@@ -147,14 +147,11 @@ func isingSample() pipeline.Op {
 					cols["o:"+onames[k]] = append(cols["o:"+onames[k]], v)
 				}
 			}
-			meta := &artifact.Table{}
-			for _, name := range names {
-				meta.Columns = append(meta.Columns, artifact.Column{Name: name, Values: cols[name]})
-			}
-			obs := &artifact.Table{}
+			ocols := map[string][]float64{}
 			for _, name := range onames {
-				obs.Columns = append(obs.Columns, artifact.Column{Name: name, Values: cols["o:"+name]})
+				ocols[name] = cols["o:"+name]
 			}
+			meta, obs := table(names, cols), table(onames, ocols)
 			if err := env.PutArray("spins", artifact.NewInt8(spins, len(temps), n, L, L)); err != nil {
 				return err
 			}
@@ -189,25 +186,11 @@ func scalingDimension() pipeline.Op {
 			{Name: "correlators", Kind: artifact.KindTable, Doc: "long format: T, r, g, g_err"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			a, err := env.Array("spins")
-			if err != nil {
-				return err
-			}
-			if a.DType != artifact.Int8 || len(a.Shape) != 4 || a.Shape[2] != a.Shape[3] {
-				return fmt.Errorf("spins: want int8 [T][sample][L][L], got %s %v", a.DType, a.Shape)
-			}
-			meta, err := env.Table("meta")
-			if err != nil {
-				return err
-			}
-			temps, err := meta.Col("T")
+			a, temps, err := spinsByTemperature(env, true)
 			if err != nil {
 				return err
 			}
 			nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2]
-			if len(temps) != nT {
-				return fmt.Errorf("meta has %d temperatures, spins %d", len(temps), nT)
-			}
 			rmin, rmax := env.Float("r_min"), env.Float("r_max")
 			if rmax == 0 {
 				rmax = float64(L) / 2
@@ -299,4 +282,32 @@ func scalingDimension() pipeline.Op {
 			return env.PutTable("correlators", ct)
 		},
 	}
+}
+
+// spinsByTemperature reads the inputs spins, configurations [T][sample][L][L]
+// (int8 on a square lattice when strict), and meta, a table whose column T has
+// one row per temperature.
+func spinsByTemperature(env *pipeline.Env, strict bool) (*artifact.Array, []float64, error) {
+	a, err := env.Array("spins")
+	if err != nil {
+		return nil, nil, err
+	}
+	if strict && (a.DType != artifact.Int8 || len(a.Shape) != 4 || a.Shape[2] != a.Shape[3]) {
+		return nil, nil, fmt.Errorf("spins: want int8 [T][sample][L][L], got %s %v", a.DType, a.Shape)
+	}
+	if len(a.Shape) != 4 {
+		return nil, nil, fmt.Errorf("spins: want [T][sample][L][L], got shape %v", a.Shape)
+	}
+	meta, err := env.Table("meta")
+	if err != nil {
+		return nil, nil, err
+	}
+	temps, err := meta.Col("T")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(temps) != a.Shape[0] {
+		return nil, nil, fmt.Errorf("meta has %d temperatures, spins %d", len(temps), a.Shape[0])
+	}
+	return a, temps, nil
 }

@@ -306,25 +306,11 @@ func mlpTrain() pipeline.Op {
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "valid_accuracy, valid_within_one, valid_loss of the last epoch"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			a, err := env.Array("spins")
-			if err != nil {
-				return err
-			}
-			if len(a.Shape) != 4 {
-				return fmt.Errorf("spins: want [T][sample][L][L], got shape %v", a.Shape)
-			}
-			meta, err := env.Table("meta")
-			if err != nil {
-				return err
-			}
-			temps, err := meta.Col("T")
+			a, temps, err := spinsByTemperature(env, false)
 			if err != nil {
 				return err
 			}
 			nT, ns := a.Shape[0], a.Shape[1]
-			if len(temps) != nT {
-				return fmt.Errorf("meta has %d temperatures, spins %d", len(temps), nT)
-			}
 			x, _, _, err := configurations(a)
 			if err != nil {
 				return err

@@ -242,7 +242,6 @@ func (m *Machine) monitor(data, held linalg.Matrix, size int, lr float64, epoch 
 	e.Recon = se / float64(size*m.NV)
 	// Pseudo-log-likelihood: flip one random unit per sample.
 	flipped := linalg.NewMatrix(size, m.NV)
-	copy(flipped.Data, train.Data[:0])
 	for i := 0; i < size; i++ {
 		copy(flipped.Row(i), train.Row(i))
 		j := int(m.Rand.Uint64() % uint64(m.NV))
