@@ -16,3 +16,5 @@ func kernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 func sigmoidScaled(dst, src []float32, scale float32, vector bool) {
 	sigmoidGo(dst[:len(src)], src, scale)
 }
+
+func axpy(alpha float32, x, y []float32, vector bool) { axpyGo(alpha, x, y) }

@@ -66,7 +66,7 @@ func seedOf(env *pipeline.Env, stream string) uint64 { return env.Rand(stream).U
 func rbmTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "rbm.train",
-		OpVersion: 1,
+		OpVersion: 2,
 		OpDoc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
 			"divergence (CD-k or persistent CD), minibatch SGD with momentum, weight decay and L1. Units are ±1 spins (mean tanh) or " +
 			"{0,1} (mean sigmoid; data mapped by (s+1)/2). Every held_out-th sample is kept out of training for the free-energy gap. " +

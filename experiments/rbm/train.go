@@ -103,8 +103,7 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 	}
 	bs := cfg.Batch
 	st := newState(bs, nv, nh)
-	velW := make([]float32, nv*nh)
-	velB, velC := make([]float32, nv), make([]float32, nh)
+	vel := newVelocity(nv, nh)
 	var chains linalg.Matrix // persistent chains (visible states)
 	if cfg.Persistent {
 		chains = linalg.NewMatrix(bs, nv)
@@ -129,8 +128,8 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 			for i := 0; i < bs; i++ {
 				copy(st.v0.Row(i), data.Row(order[b*bs+i]))
 			}
-			m.gradient(st, cfg.K, chains)
-			m.step(st, velW, velB, velC, cfg, lr)
+			m.gradient(st, cfg.K, chains, float32(lr), float32(cfg.Momentum), vel)
+			m.step(vel, cfg, lr)
 		}
 		curve = append(curve, m.monitor(data, held, cfg.Monitor, lr, epoch+1))
 		if progress != nil {
@@ -143,23 +142,32 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 // state is the scratch of one minibatch.
 type state struct {
 	v0, h0, hs, vk, vkMean, hk linalg.Matrix
-	gW                         linalg.Matrix
-	gB, gC                     []float32
 }
 
 func newState(bs, nv, nh int) *state {
 	return &state{
 		v0: linalg.NewMatrix(bs, nv), h0: linalg.NewMatrix(bs, nh), hs: linalg.NewMatrix(bs, nh),
 		vk: linalg.NewMatrix(bs, nv), vkMean: linalg.NewMatrix(bs, nv), hk: linalg.NewMatrix(bs, nh),
-		gW: linalg.NewMatrix(nv, nh), gB: make([]float32, nv), gC: make([]float32, nh),
 	}
 }
 
-// gradient sets st.gW, gB, gC to the CD-k estimate of the log-likelihood
-// gradient (per sample) on the batch st.v0: ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_k, with the
+// velocity is a parameter update of an RBM: the gradient step with momentum.
+type velocity struct {
+	W    linalg.Matrix
+	B, C []float32
+}
+
+func newVelocity(nv, nh int) velocity {
+	return velocity{W: linalg.NewMatrix(nv, nh), B: make([]float32, nv), C: make([]float32, nh)}
+}
+
+// gradient sets g to beta·g + alpha·(the CD-k estimate of the log-likelihood
+// gradient per sample) on the batch st.v0: ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_k, with the
 // hidden means (not samples) in both terms. The negative chain starts at the
 // data, or at the persistent chains when chains has rows (which it updates).
-func (m *Machine) gradient(st *state, k int, chains linalg.Matrix) {
+// Training passes the learning rate and the momentum, so the GEMMs write the
+// new velocity directly.
+func (m *Machine) gradient(st *state, k int, chains linalg.Matrix, alpha, beta float32, g velocity) {
 	m.Hidden(st.v0, st.h0, st.hs)
 	if chains.Rows > 0 {
 		m.Hidden(chains, st.hk, st.hs)
@@ -174,53 +182,46 @@ func (m *Machine) gradient(st *state, k int, chains linalg.Matrix) {
 	if chains.Rows > 0 {
 		copy(chains.Data, st.vk.Data)
 	}
-	bs := float32(st.v0.Rows)
-	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, 1/bs, st.v0, st.h0, 0, st.gW)
-	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, -1/bs, st.vk, st.hk, 1, st.gW)
-	colMeanDiff(st.gB, st.v0, st.vk)
-	colMeanDiff(st.gC, st.h0, st.hk)
+	a := alpha / float32(st.v0.Rows)
+	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, a, st.v0, st.h0, beta, g.W)
+	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, -a, st.vk, st.hk, 1, g.W)
+	colSumDiff(g.B, st.v0, st.vk, a, beta)
+	colSumDiff(g.C, st.h0, st.hk, a, beta)
 }
 
-// colMeanDiff sets dst[j] = mean_i (a[i][j] − b[i][j]).
-func colMeanDiff(dst []float32, a, b linalg.Matrix) {
-	clear(dst)
-	for i := 0; i < a.Rows; i++ {
-		ra, rb := a.Row(i), b.Row(i)
-		for j := range dst {
-			dst[j] += ra[j] - rb[j]
-		}
-	}
-	inv := 1 / float32(a.Rows)
+// colSumDiff sets dst[j] = beta·dst[j] + alpha·Σ_i (a[i][j] − b[i][j]).
+func colSumDiff(dst []float32, a, b linalg.Matrix, alpha, beta float32) {
 	for j := range dst {
-		dst[j] *= inv
+		dst[j] *= beta
+	}
+	for i := 0; i < a.Rows; i++ {
+		linalg.Axpy(alpha, a.Row(i), dst)
+		linalg.Axpy(-alpha, b.Row(i), dst)
 	}
 }
 
-// step applies one momentum update with weight decay and L1.
-func (m *Machine) step(st *state, velW, velB, velC []float32, cfg Config, lr float64) {
-	mom, eta := float32(cfg.Momentum), float32(lr)
-	wd, l1 := float32(cfg.WeightDecay), float32(cfg.L1)
-	for i, w := range m.W.Data {
-		g := st.gW.Data[i] - wd*w
-		if l1 != 0 {
+// step finishes the update whose gradient part gradient wrote into vel: it
+// adds the weight decay and L1 terms (at learning rate lr) to the weights'
+// velocity and moves the parameters by vel.
+func (m *Machine) step(vel velocity, cfg Config, lr float64) {
+	eta := float32(lr)
+	if cfg.WeightDecay != 0 {
+		linalg.Axpy(-eta*float32(cfg.WeightDecay), m.W.Data, vel.W.Data)
+	}
+	if cfg.L1 != 0 {
+		d := eta * float32(cfg.L1)
+		for i, w := range m.W.Data {
 			switch {
 			case w > 0:
-				g -= l1
+				vel.W.Data[i] -= d
 			case w < 0:
-				g += l1
+				vel.W.Data[i] += d
 			}
 		}
-		velW[i] = mom*velW[i] + eta*g
-		m.W.Data[i] = w + velW[i]
 	}
-	for j := range m.B {
-		velB[j] = mom*velB[j] + eta*st.gB[j]
-		m.B[j] += velB[j]
-	}
-	for j := range m.C {
-		velC[j] = mom*velC[j] + eta*st.gC[j]
-		m.C[j] += velC[j]
-	}
+	linalg.Axpy(1, vel.W.Data, m.W.Data)
+	linalg.Axpy(1, vel.B, m.B)
+	linalg.Axpy(1, vel.C, m.C)
 }
 
 // monitor measures the curve on the first `size` training rows and held-out rows.
