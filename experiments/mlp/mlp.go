@@ -180,9 +180,13 @@ type Config struct {
 	Activation string
 	Optimizer  string // "sgd" (with momentum) or "adam"
 	LR         float64
-	Momentum   float64 // SGD momentum
-	Epochs     int
-	Batch      int
+	// LRFinal, if positive, is the learning rate of the last epoch: the rate
+	// falls linearly from LR to it, so the final weights do not carry the
+	// noise of the early, large steps.
+	LRFinal  float64
+	Momentum float64 // SGD momentum
+	Epochs   int
+	Batch    int
 	// Validation is the fraction of samples held out for validation.
 	Validation float64
 	// Augment, if not nil, transforms each training sample in place every
@@ -193,6 +197,7 @@ type Config struct {
 // Epoch is one line of the training curve.
 type Epoch struct {
 	Epoch                    int
+	LR                       float64
 	TrainLoss, TrainAccuracy float64
 	ValidLoss, ValidAccuracy float64
 	ValidWithinOne           float64 // fraction of validation samples within ±1 class
@@ -218,7 +223,7 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 			return nil, fmt.Errorf("mlp: label %d outside [0, %d)", c, classes)
 		}
 	}
-	if cfg.Epochs < 1 || cfg.Batch < 1 || !(cfg.LR > 0) || cfg.Momentum < 0 || cfg.Momentum >= 1 || cfg.Validation < 0 || cfg.Validation >= 1 {
+	if cfg.Epochs < 1 || cfg.Batch < 1 || !(cfg.LR > 0) || cfg.LRFinal < 0 || cfg.Momentum < 0 || cfg.Momentum >= 1 || cfg.Validation < 0 || cfg.Validation >= 1 {
 		return nil, fmt.Errorf("mlp: bad settings %+v", cfg)
 	}
 	if cfg.Optimizer != "sgd" && cfg.Optimizer != "adam" {
@@ -229,18 +234,7 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 	if err != nil {
 		return nil, err
 	}
-	var trainIdx, validIdx []int
-	every := 0
-	if cfg.Validation > 0 {
-		every = max(2, int(math.Round(1/cfg.Validation)))
-	}
-	for i := 0; i < x.Rows; i++ {
-		if every > 0 && i%every == 0 {
-			validIdx = append(validIdx, i)
-		} else {
-			trainIdx = append(trainIdx, i)
-		}
-	}
+	trainIdx, validIdx := Split(x.Rows, cfg.Validation)
 	if len(trainIdx) < cfg.Batch {
 		return nil, fmt.Errorf("mlp: %d training samples, fewer than a batch of %d", len(trainIdx), cfg.Batch)
 	}
@@ -266,6 +260,10 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		opt.lr = cfg.LR
+		if cfg.LRFinal > 0 && cfg.Epochs > 1 {
+			opt.lr = cfg.LR + (cfg.LRFinal-cfg.LR)*float64(epoch-1)/float64(cfg.Epochs-1)
+		}
 		for i := len(trainIdx) - 1; i > 0; i-- {
 			j := int(r.Uint64() % uint64(i+1))
 			trainIdx[i], trainIdx[j] = trainIdx[j], trainIdx[i]
@@ -280,7 +278,7 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 			net.grads(g, bx, bl, gw, gb)
 			opt.step(net, gw, gb)
 		}
-		e := Epoch{Epoch: epoch}
+		e := Epoch{Epoch: epoch, LR: opt.lr}
 		tx, tl := gather(trainIdx)
 		e.TrainLoss, e.TrainAccuracy, _, _ = net.evaluate(g, tx, tl, classes)
 		var conf [][]int
@@ -292,6 +290,20 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		}
 	}
 	return res, nil
+}
+
+// Split returns the training and validation indices of n samples when the
+// fraction f validates: sample i validates when ⌊(i+1)f⌋ > ⌊i·f⌋, an
+// interleaved set of exactly ⌊n·f⌋ samples.
+func Split(n int, f float64) (train, valid []int) {
+	for i := 0; i < n; i++ {
+		if math.Floor(float64(i+1)*f) > math.Floor(float64(i)*f) {
+			valid = append(valid, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, valid
 }
 
 // evaluate returns the loss, accuracy, fraction within ±1 class and the
@@ -334,12 +346,13 @@ func argmax(row []float32) int {
 // optimizer updates the weights from gradients.
 type optimizer struct {
 	cfg    Config
+	lr     float64 // this epoch's learning rate
 	t      int
 	m1, m2 [][]float32 // per parameter tensor: velocity (SGD) or Adam moments
 }
 
 func newOptimizer(n *Net, cfg Config) *optimizer {
-	o := &optimizer{cfg: cfg}
+	o := &optimizer{cfg: cfg, lr: cfg.LR}
 	for _, l := range n.Layers {
 		for _, p := range [][]float32{l.W.Data, l.B} {
 			o.m1 = append(o.m1, make([]float32, len(p)))
@@ -351,7 +364,7 @@ func newOptimizer(n *Net, cfg Config) *optimizer {
 
 func (o *optimizer) step(n *Net, gw []linalg.Matrix, gb [][]float32) {
 	o.t++
-	lr := float32(o.cfg.LR)
+	lr := float32(o.lr)
 	k := 0
 	for li, l := range n.Layers {
 		for pi, p := range [][]float32{l.W.Data, l.B} {

@@ -99,3 +99,72 @@ func TestTrainErrors(t *testing.T) {
 		}
 	}
 }
+
+// Split holds out exactly ⌊n·f⌋ interleaved samples and partitions 0…n−1.
+func TestSplit(t *testing.T) {
+	for _, c := range []struct {
+		n     int
+		f     float64
+		valid int
+	}{{10, 0, 0}, {10, 0.4, 4}, {1000, 0.4, 400}, {7, 0.5, 3}, {600, 0.2, 120}, {3, 0.9, 2}} {
+		train, valid := Split(c.n, c.f)
+		if len(valid) != c.valid || len(train)+len(valid) != c.n {
+			t.Errorf("Split(%d, %v): %d train, %d valid; want %d valid", c.n, c.f, len(train), len(valid), c.valid)
+		}
+		seen := make([]bool, c.n)
+		for _, i := range append(train, valid...) {
+			if seen[i] {
+				t.Fatalf("Split(%d, %v): index %d twice", c.n, c.f, i)
+			}
+			seen[i] = true
+		}
+		// Interleaved: every run of ⌈1/f⌉ samples has a validation sample.
+		if c.f > 0 && len(valid) > 1 {
+			gap := int(math.Ceil(1 / c.f))
+			for k := 1; k < len(valid); k++ {
+				if valid[k]-valid[k-1] > gap {
+					t.Errorf("Split(%d, %v): gap %d between validation samples", c.n, c.f, valid[k]-valid[k-1])
+				}
+			}
+		}
+	}
+}
+
+// With LRFinal the rate falls linearly to it: a run whose final rate is tiny
+// ends with (nearly) the weights of the epoch before, a constant rate does not.
+func TestLRDecay(t *testing.T) {
+	r := linalg.NewRand(2)
+	x := linalg.NewMatrix(200, 2)
+	labels := make([]int, 200)
+	for i := range labels {
+		labels[i] = i % 2
+		x.Set(i, 0, float32(labels[i])+float32(r.Normal()))
+		x.Set(i, 1, float32(r.Normal()))
+	}
+	change := func(final float64) float64 {
+		cfg := Config{Hidden: []int{4}, Activation: "tanh", Optimizer: "sgd", LR: 0.5, LRFinal: final, Epochs: 20, Batch: 10}
+		a, err := Train(context.Background(), &linalg.Gemm{}, linalg.NewRand(3), x, labels, 2, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Epochs = 19
+		cfg.LRFinal = 0
+		if final > 0 {
+			cfg.LRFinal = 0.5 + (final-0.5)*18/19 // the 19th epoch's rate of the 20-epoch schedule
+		}
+		b, err := Train(context.Background(), &linalg.Gemm{}, linalg.NewRand(3), x, labels, 2, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d float64
+		for k, l := range a.Net.Layers {
+			for i, w := range l.W.Data {
+				d = max(d, math.Abs(float64(w-b.Net.Layers[k].W.Data[i])))
+			}
+		}
+		return d
+	}
+	if slow, fast := change(1e-6), change(0); !(slow < 1e-3 && fast > 10*slow) {
+		t.Errorf("last-epoch weight change: %.3g with lr_final 1e-6, %.3g without decay", slow, fast)
+	}
+}

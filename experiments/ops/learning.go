@@ -279,10 +279,13 @@ func rbmReceptiveFields() pipeline.Op {
 func mlpTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "mlp.train",
-		OpVersion: 1,
+		OpVersion: 2,
 		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
 			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. An interleaved " +
-			"fraction of the samples validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's.",
+			"fraction of the samples validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +
+			"For reference the summary also scores, on the same split, the classifier that reads only the configuration's energy (a " +
+			"sufficient statistic of T in zero field, so no thermometer can do better on average): maximum likelihood over the training " +
+			"set's energy histogram per class.",
 		In: []pipeline.InputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature"},
@@ -292,6 +295,7 @@ func mlpTrain() pipeline.Op {
 			{Name: "activation", Kind: spec.String, Doc: "tanh or relu", Default: pipeline.StringValue("tanh"), Check: pipeline.OneOf("tanh", "relu")},
 			{Name: "optimizer", Kind: spec.String, Doc: "sgd (with momentum) or adam", Default: pipeline.StringValue("adam"), Check: pipeline.OneOf("sgd", "adam")},
 			{Name: "lr", Kind: spec.Float, Doc: "learning rate", Default: pipeline.FloatValue(0.001), Check: pipeline.AtLeast(1e-12)},
+			{Name: "lr_final", Kind: spec.Float, Doc: "if positive, the last epoch's learning rate: the rate falls linearly from lr to it", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
 			{Name: "momentum", Kind: spec.Float, Doc: "SGD momentum", Default: pipeline.FloatValue(0.9), Check: pipeline.AtLeast(0)},
 			{Name: "epochs", Kind: spec.Int, Doc: "epochs", Check: pipeline.AtLeast(1)},
 			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(50), Check: pipeline.AtLeast(1)},
@@ -301,9 +305,9 @@ func mlpTrain() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
-			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, train_loss, train_accuracy, valid_loss, valid_accuracy, valid_within_one"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss, train_accuracy, valid_loss, valid_accuracy, valid_within_one"},
 			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)"},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "valid_accuracy, valid_within_one, valid_loss of the last epoch"},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one of the energy classifier on the same validation set"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, temps, err := spinsByTemperature(env, false)
@@ -330,7 +334,7 @@ func mlpTrain() pipeline.Op {
 				hidden = append(hidden, int(h))
 			}
 			cfg := mlp.Config{Hidden: hidden, Activation: env.String("activation"), Optimizer: env.String("optimizer"), LR: env.Float("lr"),
-				Momentum: env.Float("momentum"), Epochs: env.Int("epochs"), Batch: env.Int("batch"), Validation: env.Float("validation")}
+				LRFinal: env.Float("lr_final"), Momentum: env.Float("momentum"), Epochs: env.Int("epochs"), Batch: env.Int("batch"), Validation: env.Float("validation")}
 			if env.Bool("augment") {
 				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
 			}
@@ -351,10 +355,10 @@ func mlpTrain() pipeline.Op {
 			if err := env.Put("model", artifact.KindModel, model); err != nil {
 				return err
 			}
-			names := []string{"epoch", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one"}
+			names := []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one"}
 			cols := map[string][]float64{}
 			for _, e := range res.Curve {
-				for i, v := range []float64{float64(e.Epoch), e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne} {
+				for i, v := range []float64{float64(e.Epoch), e.LR, e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne} {
 					cols[names[i]] = append(cols[names[i]], v)
 				}
 			}
@@ -373,10 +377,14 @@ func mlpTrain() pipeline.Op {
 				return err
 			}
 			last := res.Curve[len(res.Curve)-1]
+			train, valid := mlp.Split(xi.Rows, cfg.Validation)
+			eAcc, eWithin := energyClassifier(xi, a.Shape[2], a.Shape[3], labels, nT, train, valid)
 			return env.PutScalars("summary", artifact.Scalars{
-				"valid_accuracy":   {Value: last.ValidAccuracy},
-				"valid_within_one": {Value: last.ValidWithinOne},
-				"valid_loss":       {Value: last.ValidLoss},
+				"valid_accuracy":    {Value: last.ValidAccuracy},
+				"valid_within_one":  {Value: last.ValidWithinOne},
+				"valid_loss":        {Value: last.ValidLoss},
+				"energy_accuracy":   {Value: eAcc},
+				"energy_within_one": {Value: eWithin},
 			})
 		},
 	}
@@ -448,6 +456,54 @@ func mlpPredict() pipeline.Op {
 // isingSymmetry returns an augmentation that applies a random symmetry of the
 // zero-field Ising model on a periodic h×w lattice: a global spin flip (with
 // probability ½) and a random translation.
+// energyClassifier scores, on the valid rows of x (±1 configurations of an
+// h×w periodic lattice), the maximum-likelihood classifier over the energy
+// E = −Σ⟨ij⟩ s_i s_j, with P(E | class) from the train rows' histograms
+// (each count plus ½, so an energy unseen in training is unlikely, not
+// impossible). It returns the fraction classified exactly and within ±1
+// class (NaN without validation rows).
+func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, train, valid []int) (acc, within float64) {
+	if len(valid) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	energy := func(s []float32) int {
+		var e float32
+		for y := 0; y < h; y++ {
+			for xx := 0; xx < w; xx++ {
+				v := s[y*w+xx]
+				e -= v * (s[y*w+(xx+1)%w] + s[((y+1)%h)*w+xx])
+			}
+		}
+		return int(math.Round(float64(e)))
+	}
+	hist := make([]map[int]float64, classes)
+	total := make([]float64, classes)
+	for c := range hist {
+		hist[c] = map[int]float64{}
+	}
+	for _, i := range train {
+		hist[labels[i]][energy(x.Row(i))]++
+		total[labels[i]]++
+	}
+	var hits, near int
+	for _, i := range valid {
+		e := energy(x.Row(i))
+		best, bestL := 0, math.Inf(-1)
+		for c := range hist {
+			if l := math.Log((hist[c][e] + 0.5) / (total[c] + 0.5)); l > bestL {
+				best, bestL = c, l
+			}
+		}
+		if best == labels[i] {
+			hits++
+		}
+		if d := best - labels[i]; d >= -1 && d <= 1 {
+			near++
+		}
+	}
+	return float64(hits) / float64(len(valid)), float64(near) / float64(len(valid))
+}
+
 func isingSymmetry(h, w int) func(x []float32, r *linalg.Rand) {
 	tmp := make([]float32, h*w)
 	return func(x []float32, r *linalg.Rand) {
