@@ -78,13 +78,13 @@ func (r *Rand) Uint64() uint64 {
 // Bernoulli sets dst[i] to 1 with probability p[i] and to 0 otherwise
 // (p outside [0, 1] acts as clamped). Each value consumes 32 random bits:
 // u = bits·2⁻³² and the draw is u < p, decided on integers without a branch.
-func Bernoulli(dst, p []float32, r *Rand) { bernoulli(dst, p, r, 0) }
+func Bernoulli(dst, p []float32, r *Rand) { bernoulli(dst, p, r, 0, true) }
 
 // BernoulliSpin sets dst[i] to +1 with probability p[i] and to −1 otherwise.
-func BernoulliSpin(dst, p []float32, r *Rand) { bernoulli(dst, p, r, -1) }
+func BernoulliSpin(dst, p []float32, r *Rand) { bernoulli(dst, p, r, -1, true) }
 
-// bernoulli sets dst[i] to 1 with probability p[i], else to low (0 or −1).
-func bernoulli(dst, p []float32, r *Rand, low float32) {
+// bernoulliGo sets dst[i] to 1 with probability p[i], else to low (0 or −1).
+func bernoulliGo(dst, p []float32, r *Rand, low float32) {
 	dst = dst[:len(p)]
 	span := 1 - low
 	state := r.state
@@ -105,6 +105,17 @@ func bernoulli(dst, p []float32, r *Rand, low float32) {
 func below(u uint32, p float32) uint64 {
 	t := int64(max(0, min(1, p)) * (1 << 32))
 	return uint64(int64(u)-t) >> 63
+}
+
+// fill sets words to the generator's next len(words) outputs.
+func (r *Rand) fill(words []uint64) {
+	state := r.state
+	for i := range words {
+		state += 0xa0761d6478bd642f
+		hi, lo := bits.Mul64(state, state^0xe7037ed1a0b428db)
+		words[i] = hi ^ lo
+	}
+	r.state = state
 }
 
 // Normal returns a standard normal variate (Box–Muller).

@@ -16,3 +16,24 @@ func sigmoidScaled(dst, src []float32, scale float32, vector bool) {
 
 //go:noescape
 func sigmoidAVX512(dst, src *float32, n int, scale float32)
+
+// bernoulli is bernoulliGo with the AVX-512 comparison when the CPU has it
+// (and vector is true): the random words are drawn in chunks and compared
+// 16 at a time, giving the same values as the Go loop.
+func bernoulli(dst, p []float32, r *Rand, low float32, vector bool) {
+	dst = dst[:len(p)]
+	head := 0
+	if vector && hasAVX512() {
+		head = len(p) &^ 15
+		var words [512]uint64
+		for i := 0; i < head; i += 2 * len(words) {
+			n := min(head-i, 2*len(words))
+			r.fill(words[:n/2])
+			bernoulliAVX512(&dst[i], &p[i], &words[0], n, low)
+		}
+	}
+	bernoulliGo(dst[head:], p[head:], r, low)
+}
+
+//go:noescape
+func bernoulliAVX512(dst, p *float32, u *uint64, n int, low float32)

@@ -67,3 +67,41 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func bernoulliAVX512(dst, p *float32, u *uint64, n int, low float32)
+// dst[i] = 1 if uint32 word i of u < clamp(p[i], 0, 1)·2³² (always when
+// p[i] ≥ 1), else low, for i < n, n a multiple of 16: the Go bernoulli on
+// the same random words, bit for bit.
+TEXT ·bernoulliAVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS low+32(FP), Z20
+	MOVL $0x3f800000, AX        // 1
+	VPBROADCASTD AX, Z21
+	MOVL $0x4f800000, AX        // 2³²
+	VPBROADCASTD AX, Z22
+	VPXORD Z23, Z23, Z23
+	SHRQ $4, CX
+	JZ bdone
+bloop:
+	VMOVUPS (SI), Z0
+	VMAXPS Z23, Z0, Z0
+	VMINPS Z21, Z0, Z0
+	VCMPPS $0x0d, Z21, Z0, K2   // p ≥ 1
+	VMULPS Z22, Z0, Z1
+	VCVTTPS2UDQ Z1, Z1          // threshold t = ⌊p·2³²⌋ (saturates at p = 1)
+	VMOVDQU32 (DX), Z2
+	VPCMPUD $1, Z1, Z2, K1      // u < t
+	KORW K1, K2, K1
+	VBLENDMPS Z21, Z20, K1, Z3  // K1 ? 1 : low
+	VMOVUPS Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ bloop
+bdone:
+	VZEROUPPER
+	RET

@@ -62,7 +62,7 @@ func TestBernoulli(t *testing.T) {
 		}
 		for _, low := range []float32{0, -1} {
 			dst := make([]float32, n)
-			bernoulli(dst, ps, r, low)
+			bernoulli(dst, ps, r, low, true)
 			ones := 0
 			for _, v := range dst {
 				switch v {
@@ -78,6 +78,45 @@ func TestBernoulli(t *testing.T) {
 			se := math.Sqrt(q*(1-q)/n) + 1e-12
 			if math.Abs(freq-q) > 5*se {
 				t.Errorf("p=%v low=%v: frequency %v", p, low, freq)
+			}
+		}
+	}
+}
+
+// The vector path gives the Go path's values bit for bit, on lengths around
+// the vector width and the chunk size, with p at and beyond the edges.
+func TestBernoulliPathsAgree(t *testing.T) {
+	r := NewRand(9)
+	for _, n := range []int{1, 15, 16, 17, 33, 1023, 1024, 1025, 5000} {
+		p := make([]float32, n)
+		for i := range p {
+			switch i % 7 {
+			case 0:
+				p[i] = 0
+			case 1:
+				p[i] = 1
+			case 2:
+				p[i] = float32(r.Normal()) // outside [0, 1] too
+			case 3:
+				p[i] = math.Nextafter32(1, 0)
+			case 4:
+				p[i] = 1e-9
+			default:
+				p[i] = float32(r.Uint64()>>40) / (1 << 24)
+			}
+		}
+		for _, low := range []float32{0, -1} {
+			a, b := make([]float32, n), make([]float32, n)
+			ra, rb := NewRand(uint64(n)), NewRand(uint64(n))
+			bernoulli(a, p, ra, low, false)
+			bernoulli(b, p, rb, low, true)
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("n=%d low=%v: value %d (p=%v) is %v in Go, %v in the vector path", n, low, i, p[i], a[i], b[i])
+				}
+			}
+			if ra.Uint64() != rb.Uint64() {
+				t.Fatalf("n=%d: the paths leave the generator in different states", n)
 			}
 		}
 	}

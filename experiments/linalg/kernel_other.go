@@ -18,3 +18,5 @@ func sigmoidScaled(dst, src []float32, scale float32, vector bool) {
 }
 
 func axpy(alpha float32, x, y []float32, vector bool) { axpyGo(alpha, x, y) }
+
+func bernoulli(dst, p []float32, r *Rand, low float32, vector bool) { bernoulliGo(dst, p, r, low) }
