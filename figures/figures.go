@@ -8,6 +8,7 @@ package figures
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -36,11 +37,31 @@ type Panel struct {
 	XLabel string    `json:"xlabel"`
 	YLabel string    `json:"ylabel"`
 	X      string    `json:"x"`
-	Y      string    `json:"y"`
+	Y      Columns   `json:"y"`
+	Labels []string  `json:"labels"`
 	Err    string    `json:"err"`
 	Index  int       `json:"index"`
 	Ref    *float64  `json:"ref"`
 	YLim   []float64 `json:"ylim"`
+}
+
+// Columns names one table column or several: it decodes from a JSON string
+// or a list of strings.
+type Columns []string
+
+// UnmarshalJSON accepts "col" and ["col1", "col2", ...].
+func (c *Columns) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*c = Columns{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("figures: y must be a column name or a list of them: %w", err)
+	}
+	*c = many
+	return nil
 }
 
 // Data is the decoded input of a panel: an array or a table.

@@ -64,52 +64,78 @@ func heatmap(p Panel, a *artifact.Array) (*plot.Plot, error) {
 	return pl, nil
 }
 
-// line draws column Y against column X, with error bars from column Err when
-// given and a dashed horizontal line at Ref when given.
+// seriesColors are the colours of successive series of a line panel.
+var seriesColors = [...]color.RGBA{
+	{R: 31, G: 119, B: 180, A: 255}, {R: 214, G: 39, B: 40, A: 255}, {R: 44, G: 160, B: 44, A: 255},
+	{R: 255, G: 127, B: 14, A: 255}, {R: 148, G: 103, B: 189, A: 255}, {R: 23, G: 190, B: 207, A: 255},
+}
+
+// line draws each column of Y against column X, with error bars from column
+// Err when given, a legend when there are several series, and a dashed
+// horizontal line at Ref when given.
 func line(p Panel, t *artifact.Table) (*plot.Plot, error) {
 	x, err := t.Col(p.X)
 	if err != nil {
 		return nil, err
 	}
-	y, err := t.Col(p.Y)
-	if err != nil {
-		return nil, err
+	if len(p.Y) == 0 {
+		return nil, fmt.Errorf("a line panel needs a y column")
 	}
-	if err := finite(x, y); err != nil {
-		return nil, err
-	}
-	pts := make(plotter.XYs, len(x))
-	for i := range x {
-		pts[i].X, pts[i].Y = x[i], y[i]
+	if len(p.Y) > len(seriesColors) {
+		return nil, fmt.Errorf("%d series in one panel, at most %d", len(p.Y), len(seriesColors))
 	}
 	pl := newPlot(p)
-	ln, sc, err := plotter.NewLinePoints(pts)
-	if err != nil {
-		return nil, err
-	}
-	blue := color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	ln.Color, sc.Color = blue, blue
-	sc.Radius = vg.Points(1.8)
-	pl.Add(ln, sc)
-	if p.Err != "" {
-		e, err := t.Col(p.Err)
+	for k, col := range p.Y {
+		y, err := t.Col(col)
 		if err != nil {
 			return nil, err
 		}
-		errs := make(plotter.YErrors, len(e))
-		for i, v := range e {
-			errs[i].Low, errs[i].High = v, v
+		if err := finite(x, y); err != nil {
+			return nil, err
 		}
-		bars, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{pts, errs})
+		pts := make(plotter.XYs, len(x))
+		for i := range x {
+			pts[i].X, pts[i].Y = x[i], y[i]
+		}
+		ln, sc, err := plotter.NewLinePoints(pts)
 		if err != nil {
 			return nil, err
 		}
-		bars.Color = blue
-		pl.Add(bars)
+		c := seriesColors[k]
+		ln.Color, sc.Color = c, c
+		sc.Radius = vg.Points(1.8)
+		if len(x) > 200 { // a long curve: the points would hide the line
+			sc.Radius = 0
+		}
+		pl.Add(ln, sc)
+		if len(p.Y) > 1 {
+			label := col
+			if k < len(p.Labels) {
+				label = p.Labels[k]
+			}
+			pl.Legend.Add(label, ln)
+		}
+		if p.Err != "" {
+			e, err := t.Col(p.Err)
+			if err != nil {
+				return nil, err
+			}
+			errs := make(plotter.YErrors, len(e))
+			for i, v := range e {
+				errs[i].Low, errs[i].High = v, v
+			}
+			bars, err := plotter.NewYErrorBars(struct {
+				plotter.XYs
+				plotter.YErrors
+			}{pts, errs})
+			if err != nil {
+				return nil, err
+			}
+			bars.Color = c
+			pl.Add(bars)
+		}
 	}
+	pl.Legend.Top = true
 	if p.Ref != nil {
 		ref := *p.Ref
 		f := plotter.NewFunction(func(float64) float64 { return ref })

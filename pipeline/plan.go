@@ -363,6 +363,9 @@ func figureLayout(f *spec.Figure) map[string]any {
 		m := map[string]any{"kind": p.Kind, "title": p.Title, "xlabel": p.XLabel, "ylabel": p.YLabel}
 		if p.Kind == "line" {
 			m["x"], m["y"], m["err"] = p.X, p.Y, p.Err
+			if len(p.Ys) > 1 || p.Labels != nil {
+				m["y"], m["labels"] = p.Ys, p.Labels
+			}
 		}
 		if p.Kind == "heatmap" {
 			m["index"] = p.Index

@@ -129,11 +129,17 @@ func loss(p linalg.Matrix, labels []int) float64 {
 }
 
 // grads computes the gradient of the mean cross-entropy of the batch with
-// respect to every weight and bias, returning the loss.
-func (n *Net) grads(g *linalg.Gemm, x linalg.Matrix, labels []int, gw []linalg.Matrix, gb [][]float32) float64 {
+// respect to every weight and bias, returning the loss and the number of
+// samples whose argmax is their label.
+func (n *Net) grads(g *linalg.Gemm, x linalg.Matrix, labels []int, gw []linalg.Matrix, gb [][]float32) (l float64, hits int) {
 	outs := n.forward(g, x)
 	p := outs[len(outs)-1]
-	l := loss(p, labels)
+	l = loss(p, labels)
+	for i, c := range labels {
+		if argmax(p.Row(i)) == c {
+			hits++
+		}
+	}
 	// δ of the last layer: (p − onehot)/batch.
 	delta := linalg.NewMatrix(p.Rows, p.Cols)
 	copy(delta.Data, p.Data)
@@ -171,7 +177,7 @@ func (n *Net) grads(g *linalg.Gemm, x linalg.Matrix, labels []int, gw []linalg.M
 		}
 		delta = prev
 	}
-	return l
+	return l, hits
 }
 
 // Config holds the training settings.
@@ -268,6 +274,8 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 			j := int(r.Uint64() % uint64(i+1))
 			trainIdx[i], trainIdx[j] = trainIdx[j], trainIdx[i]
 		}
+		var sumLoss float64
+		var hits, seen int
 		for b := 0; b+cfg.Batch <= len(trainIdx); b += cfg.Batch {
 			bx, bl := gather(trainIdx[b : b+cfg.Batch])
 			if cfg.Augment != nil {
@@ -275,12 +283,16 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 					cfg.Augment(bx.Row(i), r)
 				}
 			}
-			net.grads(g, bx, bl, gw, gb)
+			l, h := net.grads(g, bx, bl, gw, gb)
 			opt.step(net, gw, gb)
+			sumLoss += l * float64(bx.Rows)
+			hits += h
+			seen += bx.Rows
 		}
-		e := Epoch{Epoch: epoch, LR: opt.lr}
-		tx, tl := gather(trainIdx)
-		e.TrainLoss, e.TrainAccuracy, _, _ = net.evaluate(g, tx, tl, classes)
+		// As Keras reports it: the training loss and accuracy are running
+		// means over the epoch's batches (as the weights were then), which
+		// costs no extra pass over the training set.
+		e := Epoch{Epoch: epoch, LR: opt.lr, TrainLoss: sumLoss / float64(seen), TrainAccuracy: float64(hits) / float64(seen)}
 		var conf [][]int
 		e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, conf = net.evaluate(g, validX, validL, classes)
 		res.Curve = append(res.Curve, e)

@@ -99,7 +99,12 @@ type Panel struct {
 	XLabel string
 	YLabel string
 	// For line panels: the table columns for x, y and (optionally) y's error.
+	// Y may name several columns (a list in the spec), drawn as separate
+	// series in one panel; Ys holds them all, Y the first, and Labels, when
+	// set, their legend entries. Err applies to a single series only.
 	X, Y, Err string
+	Ys        []string
+	Labels    []string
 	// For heatmap panels: which panel of a stack of 2-D arrays (the leading index).
 	Index int
 	// Ref draws a horizontal reference line at this y (line panels).
@@ -275,6 +280,19 @@ func (p *parser) str(f field) string {
 		return ""
 	}
 	return f.val.Value
+}
+
+// strs decodes a list of strings.
+func (p *parser) strs(f field) []string {
+	if f.val.Kind != yaml.SequenceNode || len(f.val.Content) == 0 {
+		p.errorf(f.val, f.path, "want a list of strings, got %s", describe(f.val))
+		return nil
+	}
+	var out []string
+	for i, c := range f.val.Content {
+		out = append(out, p.str(field{key: f.key, kn: f.kn, val: c, path: fmt.Sprintf("%s[%d]", f.path, i)}))
+	}
+	return out
 }
 
 func (p *parser) num(f field) float64 {
@@ -491,7 +509,7 @@ func (p *parser) figure(f field) *Figure {
 func (p *parser) panel(n *yaml.Node, path string) *Panel {
 	pn := &Panel{Pos: p.pos(n)}
 	haveInput := false
-	for _, f := range p.mapping(n, path, "kind", "input", "title", "xlabel", "ylabel", "x", "y", "err", "index", "ref", "ylim") {
+	for _, f := range p.mapping(n, path, "kind", "input", "title", "xlabel", "ylabel", "x", "y", "err", "index", "ref", "ylim", "labels") {
 		switch f.key {
 		case "kind":
 			pn.Kind = p.str(f)
@@ -510,7 +528,17 @@ func (p *parser) panel(n *yaml.Node, path string) *Panel {
 		case "x":
 			pn.X = p.str(f)
 		case "y":
+			if f.val.Kind == yaml.SequenceNode {
+				pn.Ys = p.strs(f)
+				if len(pn.Ys) > 0 {
+					pn.Y = pn.Ys[0]
+				}
+				continue
+			}
 			pn.Y = p.str(f)
+			pn.Ys = []string{pn.Y}
+		case "labels":
+			pn.Labels = p.strs(f)
 		case "err":
 			pn.Err = p.str(f)
 		case "index":
@@ -535,6 +563,12 @@ func (p *parser) panel(n *yaml.Node, path string) *Panel {
 	}
 	if pn.Kind == "line" && (pn.X == "" || pn.Y == "") {
 		p.errorf(n, path, "a line panel needs x and y (table columns)")
+	}
+	if pn.Labels != nil && len(pn.Labels) != len(pn.Ys) {
+		p.errorf(n, path+".labels", "%d labels for %d y columns", len(pn.Labels), len(pn.Ys))
+	}
+	if pn.Err != "" && len(pn.Ys) > 1 {
+		p.errorf(n, path+".err", "err applies to a single y column, not %d", len(pn.Ys))
 	}
 	return pn
 }
