@@ -136,7 +136,7 @@ func TestReportRendersInChromium(t *testing.T) {
 			}
 			continue
 		}
-		if m := regexp.MustCompile(`data-figures="(\d+)/(\d+)"`).FindStringSubmatch(body); m == nil || m[1] != m[2] || m[1] != "4" {
+		if m := regexp.MustCompile(`data-figures="(\d+)/(\d+)"`).FindStringSubmatch(body); m == nil || m[1] != m[2] || m[1] != "5" {
 			t.Errorf("figures did not all load: body is %s", body)
 		}
 		m := regexp.MustCompile(`data-math="(\d+)/(\d+)"`).FindStringSubmatch(body)

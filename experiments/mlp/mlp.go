@@ -240,7 +240,7 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 	if err != nil {
 		return nil, err
 	}
-	trainIdx, validIdx := Split(x.Rows, cfg.Validation)
+	trainIdx, validIdx := Split(labels, cfg.Validation)
 	if len(trainIdx) < cfg.Batch {
 		return nil, fmt.Errorf("mlp: %d training samples, fewer than a batch of %d", len(trainIdx), cfg.Batch)
 	}
@@ -304,12 +304,19 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 	return res, nil
 }
 
-// Split returns the training and validation indices of n samples when the
-// fraction f validates: sample i validates when ⌊(i+1)f⌋ > ⌊i·f⌋, an
-// interleaved set of exactly ⌊n·f⌋ samples.
-func Split(n int, f float64) (train, valid []int) {
-	for i := 0; i < n; i++ {
-		if math.Floor(float64(i+1)*f) > math.Floor(float64(i)*f) {
+// Split returns the training and validation indices of samples with the
+// given labels when the fraction f validates, stratified by class: the k-th
+// sample of a class validates when ⌊(k+1)f⌋ > ⌊k·f⌋, so each class puts
+// exactly ⌊n_c·f⌋ of its n_c samples, interleaved, into validation. (An
+// unstratified rule on the row index would send whole classes to one side
+// when the classes are interleaved with a period that shares a factor with
+// 1/f.)
+func Split(labels []int, f float64) (train, valid []int) {
+	seen := map[int]int{}
+	for i, c := range labels {
+		k := seen[c]
+		seen[c]++
+		if math.Floor(float64(k+1)*f) > math.Floor(float64(k)*f) {
 			valid = append(valid, i)
 		} else {
 			train = append(train, i)

@@ -100,31 +100,37 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-// Split holds out exactly ⌊n·f⌋ interleaved samples and partitions 0…n−1.
+// Split holds out exactly ⌊n_c·f⌋ samples of every class, whatever the
+// period with which the classes are interleaved, and partitions 0…n−1.
 func TestSplit(t *testing.T) {
 	for _, c := range []struct {
-		n     int
-		f     float64
-		valid int
-	}{{10, 0, 0}, {10, 0.4, 4}, {1000, 0.4, 400}, {7, 0.5, 3}, {600, 0.2, 120}, {3, 0.9, 2}} {
-		train, valid := Split(c.n, c.f)
-		if len(valid) != c.valid || len(train)+len(valid) != c.n {
-			t.Errorf("Split(%d, %v): %d train, %d valid; want %d valid", c.n, c.f, len(train), len(valid), c.valid)
+		classes, perClass int
+		f                 float64
+		validPerClass     int
+	}{{1, 10, 0, 0}, {1, 10, 0.4, 4}, {60, 100, 0.4, 40}, {5, 100, 0.4, 40}, {7, 7, 0.5, 3}, {3, 200, 0.2, 40}, {2, 3, 0.9, 2}} {
+		n := c.classes * c.perClass
+		labels := make([]int, n)
+		for i := range labels {
+			labels[i] = i % c.classes // interleaved, as mlp.train orders them
 		}
-		seen := make([]bool, c.n)
+		train, valid := Split(labels, c.f)
+		if len(train)+len(valid) != n {
+			t.Fatalf("%+v: %d + %d indices for %d samples", c, len(train), len(valid), n)
+		}
+		perClass := map[int]int{}
+		seen := make([]bool, n)
+		for _, i := range valid {
+			perClass[labels[i]]++
+		}
 		for _, i := range append(train, valid...) {
 			if seen[i] {
-				t.Fatalf("Split(%d, %v): index %d twice", c.n, c.f, i)
+				t.Fatalf("%+v: index %d twice", c, i)
 			}
 			seen[i] = true
 		}
-		// Interleaved: every run of ⌈1/f⌉ samples has a validation sample.
-		if c.f > 0 && len(valid) > 1 {
-			gap := int(math.Ceil(1 / c.f))
-			for k := 1; k < len(valid); k++ {
-				if valid[k]-valid[k-1] > gap {
-					t.Errorf("Split(%d, %v): gap %d between validation samples", c.n, c.f, valid[k]-valid[k-1])
-				}
+		for k := 0; k < c.classes; k++ {
+			if perClass[k] != c.validPerClass {
+				t.Errorf("%+v: class %d has %d validation samples, want %d", c, k, perClass[k], c.validPerClass)
 			}
 		}
 	}

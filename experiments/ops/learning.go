@@ -279,10 +279,10 @@ func rbmReceptiveFields() pipeline.Op {
 func mlpTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "mlp.train",
-		OpVersion: 2,
+		OpVersion: 3,
 		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
-			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. An interleaved " +
-			"fraction of the samples validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +
+			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. A fraction of " +
+			"each temperature's samples, interleaved, validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +
 			"For reference the summary also scores, on the same split, the classifier that reads only the configuration's energy (a " +
 			"sufficient statistic of T in zero field, so no thermometer can do better on average): maximum likelihood over the training " +
 			"set's energy histogram per class.",
@@ -305,9 +305,9 @@ func mlpTrain() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
-			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss, train_accuracy, valid_loss, valid_accuracy, valid_within_one"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)"},
 			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)"},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one of the energy classifier on the same validation set"},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "train_loss, train_accuracy, valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one, energy_loss of the energy classifier on the same validation set"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, temps, err := spinsByTemperature(env, false)
@@ -355,10 +355,12 @@ func mlpTrain() pipeline.Op {
 			if err := env.Put("model", artifact.KindModel, model); err != nil {
 				return err
 			}
-			names := []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one"}
+			train, valid := mlp.Split(labels, cfg.Validation)
+			eAcc, eWithin, eLoss := energyClassifier(xi, a.Shape[2], a.Shape[3], labels, nT, train, valid)
+			names := []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "energy_loss"}
 			cols := map[string][]float64{}
 			for _, e := range res.Curve {
-				for i, v := range []float64{float64(e.Epoch), e.LR, e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne} {
+				for i, v := range []float64{float64(e.Epoch), e.LR, e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, eLoss} {
 					cols[names[i]] = append(cols[names[i]], v)
 				}
 			}
@@ -377,14 +379,15 @@ func mlpTrain() pipeline.Op {
 				return err
 			}
 			last := res.Curve[len(res.Curve)-1]
-			train, valid := mlp.Split(xi.Rows, cfg.Validation)
-			eAcc, eWithin := energyClassifier(xi, a.Shape[2], a.Shape[3], labels, nT, train, valid)
 			return env.PutScalars("summary", artifact.Scalars{
+				"train_loss":        {Value: last.TrainLoss},
+				"train_accuracy":    {Value: last.TrainAccuracy},
 				"valid_accuracy":    {Value: last.ValidAccuracy},
 				"valid_within_one":  {Value: last.ValidWithinOne},
 				"valid_loss":        {Value: last.ValidLoss},
 				"energy_accuracy":   {Value: eAcc},
 				"energy_within_one": {Value: eWithin},
+				"energy_loss":       {Value: eLoss},
 			})
 		},
 	}
@@ -461,10 +464,12 @@ func mlpPredict() pipeline.Op {
 // E = −Σ⟨ij⟩ s_i s_j, with P(E | class) from the train rows' histograms
 // (each count plus ½, so an energy unseen in training is unlikely, not
 // impossible). It returns the fraction classified exactly and within ±1
-// class (NaN without validation rows).
-func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, train, valid []int) (acc, within float64) {
+// class, and the cross-entropy of its posterior P(class | E) (equal priors)
+// against the true classes: the loss floor of a thermometer (all NaN
+// without validation rows).
+func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, train, valid []int) (acc, within, loss float64) {
 	if len(valid) == 0 {
-		return math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), math.NaN()
 	}
 	energy := func(s []float32) int {
 		var e float32
@@ -486,14 +491,19 @@ func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, trai
 		total[labels[i]]++
 	}
 	var hits, near int
+	like := make([]float64, classes)
 	for _, i := range valid {
 		e := energy(x.Row(i))
 		best, bestL := 0, math.Inf(-1)
+		var z float64
 		for c := range hist {
-			if l := math.Log((hist[c][e] + 0.5) / (total[c] + 0.5)); l > bestL {
+			like[c] = (hist[c][e] + 0.5) / (total[c] + 0.5)
+			z += like[c]
+			if l := math.Log(like[c]); l > bestL {
 				best, bestL = c, l
 			}
 		}
+		loss -= math.Log(like[labels[i]] / z)
 		if best == labels[i] {
 			hits++
 		}
@@ -501,7 +511,8 @@ func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, trai
 			near++
 		}
 	}
-	return float64(hits) / float64(len(valid)), float64(near) / float64(len(valid))
+	n := float64(len(valid))
+	return float64(hits) / n, float64(near) / n, loss / n
 }
 
 func isingSymmetry(h, w int) func(x []float32, r *linalg.Rand) {

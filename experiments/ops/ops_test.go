@@ -173,8 +173,8 @@ profiles: {quick: {}, paper: {}}
 	}
 	// The energy is a sufficient statistic of T: its classifier is the bound
 	// (about 0.94 within ±1 class on this grid, 0.90 on 1.0…4.5).
-	t.Logf("thermometer: validation accuracy %.3f, within one class %.3f; energy classifier %.3f, %.3f",
-		s["valid_accuracy"].Value, s["valid_within_one"].Value, s["energy_accuracy"].Value, s["energy_within_one"].Value)
+	t.Logf("thermometer: validation accuracy %.3f, within one class %.3f, loss %.3f; energy classifier %.3f, %.3f, %.3f",
+		s["valid_accuracy"].Value, s["valid_within_one"].Value, s["valid_loss"].Value, s["energy_accuracy"].Value, s["energy_within_one"].Value, s["energy_loss"].Value)
 	if s["valid_within_one"].Value < 0.9 {
 		t.Errorf("thermometer within ±1 class on %.1f%% of held-out samples, want ≥ 90%%", 100*s["valid_within_one"].Value)
 	}
@@ -219,10 +219,11 @@ func TestEnergyClassifier(t *testing.T) {
 		return run.Spins
 	}
 	for _, c := range []struct {
-		name     string
-		temps    []float64
-		min, max float64
-	}{{"far apart", []float64{1.2, 5}, 0.99, 1}, {"same T", []float64{2.5, 2.5}, 0.4, 0.6}} {
+		name             string
+		temps            []float64
+		min, max         float64
+		minLoss, maxLoss float64 // same T: the posterior is near ½ (loss ln 2 = 0.693)
+	}{{"far apart", []float64{1.2, 5}, 0.99, 1, 0, 0.05}, {"same T", []float64{2.5, 2.5}, 0.4, 0.6, 0.65, 0.8}} {
 		x := linalg.NewMatrix(n*len(c.temps), L*L)
 		labels := make([]int, x.Rows)
 		for k, T := range c.temps {
@@ -235,10 +236,11 @@ func TestEnergyClassifier(t *testing.T) {
 				}
 			}
 		}
-		train, valid := mlp.Split(x.Rows, 0.4)
-		acc, within := energyClassifier(x, L, L, labels, len(c.temps), train, valid)
-		if acc < c.min || acc > c.max || within != 1 {
-			t.Errorf("%s: accuracy %.3f (want %.2f…%.2f), within one %.3f (want 1)", c.name, acc, c.min, c.max, within)
+		train, valid := mlp.Split(labels, 0.4)
+		acc, within, loss := energyClassifier(x, L, L, labels, len(c.temps), train, valid)
+		if acc < c.min || acc > c.max || within != 1 || loss < c.minLoss || loss > c.maxLoss {
+			t.Errorf("%s: accuracy %.3f (want %.2f…%.2f), within one %.3f (want 1), loss %.3f (want %.2f…%.2f)",
+				c.name, acc, c.min, c.max, within, loss, c.minLoss, c.maxLoss)
 		}
 	}
 	// Ground state and checkerboard: classes 0 and 1 are told apart exactly.
@@ -254,7 +256,7 @@ func TestEnergyClassifier(t *testing.T) {
 			}
 		}
 	}
-	if acc, _ := energyClassifier(x, L, L, []int{0, 1, 0, 1}, 2, []int{0, 1}, []int{2, 3}); acc != 1 {
+	if acc, _, _ := energyClassifier(x, L, L, []int{0, 1, 0, 1}, 2, []int{0, 1}, []int{2, 3}); acc != 1 {
 		t.Errorf("ground state vs checkerboard: accuracy %v", acc)
 	}
 }
