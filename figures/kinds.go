@@ -135,7 +135,10 @@ func line(p Panel, t *artifact.Table) (*plot.Plot, error) {
 			pl.Add(bars)
 		}
 	}
-	pl.Legend.Top = true
+	// Bottom left: curves that fall (losses, correlators) leave it empty.
+	pl.Legend.Left = true
+	pl.Legend.Padding = vg.Points(3)
+	pl.Legend.XOffs, pl.Legend.YOffs = vg.Points(6), vg.Points(6)
 	if p.Ref != nil {
 		ref := *p.Ref
 		f := plotter.NewFunction(func(float64) float64 { return ref })
