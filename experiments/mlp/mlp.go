@@ -203,8 +203,9 @@ type Config struct {
 // Epoch is one line of the training curve.
 type Epoch struct {
 	Epoch                    int
-	LR                       float64
-	TrainLoss, TrainAccuracy float64
+	LR                       float64 // the epoch's learning rate
+	TrainLoss, TrainAccuracy float64 // running means over the epoch's batches
+
 	ValidLoss, ValidAccuracy float64
 	ValidWithinOne           float64 // fraction of validation samples within ±1 class
 }
