@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline"
-	"github.com/kadanoff/kadanoff/pipeline/artifact"
-	"github.com/kadanoff/kadanoff/pipeline/cache"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 	"github.com/kadanoff/kadanoff/reports"
 )
 
@@ -40,7 +36,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	}
 	// Check narratives before running anything: a bad name is a spec error.
 	for _, s := range plan.Specs {
-		if err := reports.Check(&reports.Paper{Spec: s, Profile: c.profile}); err != nil {
+		if err := reports.Check(&reports.Paper{Spec: s, Profile: c.profile, Params: reports.StepParams(plan, s)}); err != nil {
 			fmt.Fprintln(env.Stderr, err)
 			return ExitUsage
 		}
@@ -78,7 +74,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	} else if *only == "" {
 		var papers []*reports.Paper
 		for _, s := range plan.Specs {
-			papers = append(papers, paperReport(cc, plan, s, sum, c.profile))
+			papers = append(papers, reports.Gather(cc, plan, s, sum, ToolVersion()))
 		}
 		if err := reports.Write(*out, papers); err != nil {
 			fmt.Fprintln(env.Stderr, "kadanoff: report:", err)
@@ -111,114 +107,4 @@ func verdictSummary(p *reports.Paper) string {
 		s += fmt.Sprintf(", %d not evaluated", none)
 	}
 	return s
-}
-
-// paperReport gathers what the report of spec s shows from the build's results.
-func paperReport(cc *cache.Cache, plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Summary, profile string) *reports.Paper {
-	p := &reports.Paper{Spec: s, Profile: profile, Tool: ToolVersion(), Figures: map[string]*reports.Figure{}, Numbers: map[string]*reports.Number{}}
-	for _, f := range s.Figures {
-		n, _ := plan.Lookup(s.Paper.ID + "/" + f.Name)
-		p.Figures[f.Name] = figureReport(cc, plan, n, sum)
-	}
-	for _, num := range s.Numbers {
-		p.Numbers[num.Name] = numberReport(cc, plan, s, num, sum)
-	}
-	return p
-}
-
-func failure(r *pipeline.Result) string {
-	if r == nil {
-		return "not built"
-	}
-	if errors.Is(r.Err, pipeline.ErrInterrupted) {
-		return "interrupted"
-	}
-	return fmt.Sprintf("step %s failed: %v", r.Node.ID, r.Err)
-}
-
-func outputBlob(cc *cache.Cache, e *cache.Entry, name string) ([]byte, *cache.Output, error) {
-	for i, o := range e.Outputs {
-		if o.Name == name {
-			data, err := cc.GetBlob(o.Digest)
-			return data, &e.Outputs[i], err
-		}
-	}
-	return nil, nil, fmt.Errorf("no output %q", name)
-}
-
-func figureReport(cc *cache.Cache, plan *pipeline.Plan, n *pipeline.Node, sum *pipeline.Summary) *reports.Figure {
-	r := sum.Results[n]
-	if r == nil || r.Status == pipeline.Failed {
-		return &reports.Figure{Missing: failure(r)}
-	}
-	f := &reports.Figure{}
-	var err error
-	if f.SVG, _, err = outputBlob(cc, r.Entry, "svg"); err != nil {
-		return &reports.Figure{Missing: err.Error()}
-	}
-	if f.PNG, _, err = outputBlob(cc, r.Entry, "png"); err != nil {
-		return &reports.Figure{Missing: err.Error()}
-	}
-	seen := map[string]bool{}
-	for _, in := range n.Inputs {
-		for _, ref := range in.Refs {
-			dr := sum.Results[ref.Node]
-			data, o, err := outputBlob(cc, dr.Entry, ref.Output)
-			if err != nil {
-				return &reports.Figure{Missing: err.Error()}
-			}
-			name := ref.Node.Name
-			if ref.Output != ref.Node.Op.Outputs()[0].Name {
-				name += "." + ref.Output
-			}
-			name += artifact.Kind(o.Kind).Ext()
-			if !seen[name] {
-				seen[name] = true
-				f.Data = append(f.Data, reports.DataFile{Name: name, Data: data})
-			}
-		}
-	}
-	for _, dn := range plan.Closure([]*pipeline.Node{n}) {
-		dr := sum.Results[dn]
-		st := reports.Step{ID: dn.ID, Op: dn.Op.Name(), Version: dn.Op.Version(), Key: string(dr.Key)}
-		for _, name := range dn.ParamNames() {
-			if dn.Figure != nil {
-				continue // the layout is shown by the figure itself
-			}
-			st.Params = append(st.Params, reports.Param{Name: name, Value: dn.Params[name].Canonical()})
-		}
-		f.Steps = append(f.Steps, st)
-	}
-	return f
-}
-
-func numberReport(cc *cache.Cache, plan *pipeline.Plan, s *spec.Spec, num *spec.Number, sum *pipeline.Summary) *reports.Number {
-	n, err := plan.Lookup(s.Paper.ID + "/" + num.From.Step)
-	if err != nil {
-		return &reports.Number{Missing: err.Error()}
-	}
-	r := sum.Results[n]
-	if r == nil || r.Status == pipeline.Failed {
-		return &reports.Number{Missing: failure(r)}
-	}
-	out := num.From.Output
-	if out == "" {
-		out = n.Op.Outputs()[0].Name
-	}
-	data, o, err := outputBlob(cc, r.Entry, out)
-	if err != nil {
-		return &reports.Number{Missing: err.Error()}
-	}
-	if artifact.Kind(o.Kind) != artifact.KindScalars {
-		return &reports.Number{Missing: fmt.Sprintf("%s is %s, not scalars", num.From, o.Kind)}
-	}
-	sc, err := artifact.DecodeJSON(data)
-	if err != nil {
-		return &reports.Number{Missing: err.Error()}
-	}
-	v, ok := sc[num.Key]
-	if !ok {
-		return &reports.Number{Missing: fmt.Sprintf("%s has no scalar %q (has %v)", num.From, num.Key, sc.Names())}
-	}
-	return &reports.Number{Value: v.Value, Err: v.Err, Note: v.Note}
 }

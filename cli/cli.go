@@ -42,7 +42,7 @@ type Env struct {
 
 // DefaultRegistry returns every operation Kadanoff ships.
 func DefaultRegistry() *pipeline.Registry {
-	return pipeline.NewRegistry(append(ops.All(), figures.Op())...)
+	return pipeline.NewRegistry(append(ops.All(), figures.Op(ToolVersion()))...)
 }
 
 // Main runs the command line args (without the program name) and returns the exit status.

@@ -10,6 +10,8 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+	"github.com/kadanoff/kadanoff/reports"
 )
 
 // stepState is a step's standing in the cache, as status reports it.
@@ -217,7 +219,7 @@ func export(_ context.Context, args []string, env Env) int {
 	if !ok {
 		return ExitUsage
 	}
-	name, output, _ := strings.Cut(pos[0], ".")
+	name, output := spec.SplitStepRef(pos[0])
 	n, err := plan.Lookup(name)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff export:", err)
@@ -241,18 +243,14 @@ func export(_ context.Context, args []string, env Env) int {
 	if output == "" {
 		output = n.Op.Outputs()[0].Name
 	}
-	data, o, err := outputBlob(cc, r.Entry, output)
+	data, o, err := reports.OutputBlob(cc, r.Entry, output)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "kadanoff export: %s: %v\n", n.ID, err)
 		return ExitFailed
 	}
 	dest := *to
 	if dest == "" {
-		dest = n.Name
-		if output != n.Op.Outputs()[0].Name {
-			dest += "." + output
-		}
-		dest += artifact.Kind(o.Kind).Ext()
+		dest = reports.DataFileName(n.Name, output, output == n.Op.Outputs()[0].Name, artifact.Kind(o.Kind))
 	}
 	if dest == "-" {
 		env.Stdout.Write(data)

@@ -1,15 +1,17 @@
 // Package figures draws the figures of a report with gonum.org/v1/plot: a
-// grid of panels, each a plot kind (heat map of a correlator panel, line of a
-// table's columns) over one input artifact, rendered to SVG (fonts embedded,
-// heat maps rasterized inside) and PNG.
+// grid of panels, each of a panel kind over its input artifacts, rendered to
+// SVG (fonts embedded) and PNG with the figure's provenance in their metadata.
 //
-// Figures know artifact encodings, not how artifacts were computed.
+// Each panel kind is one file: a Kind declares its fields (validated where the
+// spec writes them) and draws itself. Figures know artifact encodings, not how
+// artifacts were computed.
 package figures
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -22,52 +24,73 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 )
 
+// Kind is a panel kind.
+type Kind interface {
+	// Name is the kind's name in specs ("heatmap").
+	Name() string
+	// Doc describes the kind for `kadanoff ops`.
+	Doc() string
+	// Fields declares the panel fields the kind reads besides kind and input.
+	Fields() []Field
+	// Inputs gives how many inputs a panel takes (max 0: any number) and of
+	// which artifact kind.
+	Inputs() (min, max int, kind artifact.Kind)
+	// New decodes a panel's fields (JSON of the spec's mapping) and its data.
+	New(fields json.RawMessage, in []Data) (Panel, error)
+}
+
+// Panel is a panel ready to draw.
+type Panel interface {
+	Draw(c draw.Canvas) error
+}
+
+// colorScaled is a panel with a colour scale, which a figure may share
+// between its panels.
+type colorScaled interface {
+	ColorRange() (lo, hi float64)
+	SetColorRange(lo, hi float64)
+}
+
+// Kinds returns every panel kind.
+func Kinds() []Kind {
+	return []Kind{heatmapKind{}, heatmapsKind{}, lineKind{}, bandKind{}}
+}
+
+// KindByName returns the named kind.
+func KindByName(name string) (Kind, bool) {
+	for _, k := range Kinds() {
+		if k.Name() == name {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
 // Layout describes a figure: its panels and their arrangement.
 type Layout struct {
 	Number  string    `json:"number"`
 	Columns int       `json:"columns"`
 	Size    []float64 `json:"size"` // panel width and height in centimetres
-	Panels  []Panel   `json:"panels"`
+	// ColorScale is "panel" (each heat map its own scale) or "shared" (one
+	// scale for every heat map of the figure, so brightness compares).
+	ColorScale string            `json:"colorscale"`
+	Panels     []json.RawMessage `json:"panels"`
+	// Watermark, when set, is printed across the top of the figure.
+	Watermark string `json:"-"`
 }
 
-// Panel is one plot of a figure.
-type Panel struct {
-	Kind   string    `json:"kind"`
-	Title  string    `json:"title"`
-	XLabel string    `json:"xlabel"`
-	YLabel string    `json:"ylabel"`
-	X      string    `json:"x"`
-	Y      Columns   `json:"y"`
-	Labels []string  `json:"labels"`
-	Err    string    `json:"err"`
-	Index  int       `json:"index"`
-	Ref    *float64  `json:"ref"`
-	YLim   []float64 `json:"ylim"`
+// head is what every panel's fields hold besides its kind's own.
+type head struct {
+	Kind   string `json:"kind"`
+	Inputs int    `json:"inputs"`
 }
 
-// Columns names one table column or several: it decodes from a JSON string
-// or a list of strings.
-type Columns []string
-
-// UnmarshalJSON accepts "col" and ["col1", "col2", ...].
-func (c *Columns) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*c = Columns{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("figures: y must be a column name or a list of them: %w", err)
-	}
-	*c = many
-	return nil
-}
-
-// Data is the decoded input of a panel: an array or a table.
+// Data is a decoded input of a panel: an array or a table, and the step
+// output it came from.
 type Data struct {
-	Array *artifact.Array
-	Table *artifact.Table
+	Array  *artifact.Array
+	Table  *artifact.Table
+	Source string
 }
 
 // Decode decodes a panel's input blob of the given kind.
@@ -83,40 +106,63 @@ func Decode(kind artifact.Kind, b []byte) (Data, error) {
 	return Data{}, fmt.Errorf("figures: cannot plot %s data", kind)
 }
 
-// Render draws the figure and returns its SVG and PNG encodings.
-func Render(l *Layout, data []Data) (svg, png []byte, err error) {
-	if len(data) != len(l.Panels) {
-		return nil, nil, fmt.Errorf("figures: %d panels but %d inputs", len(l.Panels), len(data))
+// Render draws the figure and returns its SVG and PNG encodings; meta, when
+// not nil, is written into both files' metadata.
+func Render(l *Layout, data []Data, meta *Provenance) (svg, png []byte, err error) {
+	panels := make([]Panel, len(l.Panels))
+	next := 0
+	for i, raw := range l.Panels {
+		var h head
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return nil, nil, fmt.Errorf("panel %d: %w", i+1, err)
+		}
+		k, ok := KindByName(h.Kind)
+		if !ok {
+			return nil, nil, fmt.Errorf("panel %d: unknown kind %q", i+1, h.Kind)
+		}
+		if h.Inputs < 1 || next+h.Inputs > len(data) {
+			return nil, nil, fmt.Errorf("panel %d: %d inputs, but only %d of %d are left", i+1, h.Inputs, len(data)-next, len(data))
+		}
+		in := data[next : next+h.Inputs]
+		next += h.Inputs
+		if err := checkInputs(k, in); err != nil {
+			return nil, nil, fmt.Errorf("panel %d (%s): %w", i+1, h.Kind, err)
+		}
+		if panels[i], err = k.New(raw, in); err != nil {
+			return nil, nil, fmt.Errorf("panel %d (%s): %w", i+1, h.Kind, err)
+		}
+	}
+	if next != len(data) {
+		return nil, nil, fmt.Errorf("figures: panels take %d inputs, got %d", next, len(data))
+	}
+	if l.ColorScale == "shared" {
+		shareColors(panels)
 	}
 	cols := max(l.Columns, 1)
-	rows := (len(l.Panels) + cols - 1) / cols
-	grid := make([][]*plot.Plot, rows)
-	for r := range grid {
-		grid[r] = make([]*plot.Plot, cols)
-	}
-	for i, p := range l.Panels {
-		pl, err := panelPlot(p, data[i])
-		if err != nil {
-			return nil, nil, fmt.Errorf("panel %d (%s): %w", i+1, p.Kind, err)
-		}
-		grid[i/cols][i%cols] = pl
-	}
+	rows := (len(panels) + cols - 1) / cols
 	pw, ph := 9.0, 7.0
 	if len(l.Size) == 2 {
 		pw, ph = l.Size[0], l.Size[1]
 	}
-	w, h := vg.Length(pw*float64(cols))*vg.Centimeter, vg.Length(ph*float64(rows))*vg.Centimeter
+	top := vg.Length(0)
+	if l.Watermark != "" {
+		top = 0.55 * vg.Centimeter
+	}
+	w, h := vg.Length(pw*float64(cols))*vg.Centimeter, vg.Length(ph*float64(rows))*vg.Centimeter+top
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+		PadTop: vg.Millimeter*2 + top, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	draw1 := func(c vg.CanvasWriterTo) ([]byte, error) {
 		dc := draw.New(c)
-		canvases := plot.Align(grid, tiles, dc)
-		for r := range grid {
-			for c := range grid[r] {
-				if grid[r][c] != nil {
-					grid[r][c].Draw(canvases[r][c])
-				}
+		for i, p := range panels {
+			if err := p.Draw(tiles.At(dc, i%cols, i/cols)); err != nil {
+				return nil, fmt.Errorf("panel %d: %w", i+1, err)
 			}
+		}
+		if l.Watermark != "" {
+			sty := textStyle(9)
+			sty.Color = color.RGBA{R: 190, G: 30, B: 30, A: 255}
+			sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+			dc.FillText(sty, vg.Point{X: w / 2, Y: h - vg.Millimeter*1.5}, l.Watermark)
 		}
 		var b bytes.Buffer
 		_, err := c.WriteTo(&b)
@@ -130,32 +176,46 @@ func Render(l *Layout, data []Data) (svg, png []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("figures: png: %w", err)
 	}
+	if meta != nil {
+		svg, png = meta.svg(svg), meta.png(png)
+	}
 	return svg, png, nil
 }
 
-func newPlot(p Panel) *plot.Plot {
-	pl := plot.New()
-	pl.Title.Text = p.Title
-	pl.Title.TextStyle.Font.Size = font.Length(10)
-	pl.X.Label.Text = p.XLabel
-	pl.Y.Label.Text = p.YLabel
-	return pl
+func checkInputs(k Kind, in []Data) error {
+	lo, hi, kind := k.Inputs()
+	if len(in) < lo || (hi > 0 && len(in) > hi) {
+		if hi == lo {
+			return fmt.Errorf("takes %d input(s), got %d", lo, len(in))
+		}
+		return fmt.Errorf("takes %d to %d inputs, got %d", lo, hi, len(in))
+	}
+	for i, d := range in {
+		if kind == artifact.KindArray && d.Array == nil || kind == artifact.KindTable && d.Table == nil {
+			return fmt.Errorf("input %d (%s) is not %s data", i+1, d.Source, kind)
+		}
+	}
+	return nil
 }
 
-func panelPlot(p Panel, d Data) (*plot.Plot, error) {
-	switch p.Kind {
-	case "heatmap":
-		if d.Array == nil {
-			return nil, fmt.Errorf("a heatmap needs array data")
+// shareColors gives every colour-scaled panel the union of their ranges.
+func shareColors(panels []Panel) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range panels {
+		if s, ok := p.(colorScaled); ok {
+			a, b := s.ColorRange()
+			lo, hi = math.Min(lo, a), math.Max(hi, b)
 		}
-		return heatmap(p, d.Array)
-	case "line":
-		if d.Table == nil {
-			return nil, fmt.Errorf("a line plot needs table data")
-		}
-		return line(p, d.Table)
 	}
-	return nil, fmt.Errorf("unknown panel kind %q", p.Kind)
+	for _, p := range panels {
+		if s, ok := p.(colorScaled); ok {
+			s.SetColorRange(lo, hi)
+		}
+	}
+}
+
+func textStyle(size float64) draw.TextStyle {
+	return draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, font.Length(size)), Handler: plot.DefaultTextHandler}
 }
 
 func finite(xs ...[]float64) error {

@@ -2,42 +2,64 @@ package figures
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
-// Op returns the pipeline operation that renders a spec's figure (pipeline.FigureOp).
-func Op() pipeline.Op {
+// Op returns the pipeline operation that draws a spec's figure (spec.FigureOp):
+// every entry of figures: becomes a step of this op. tool names the running
+// build; it goes into the files' metadata.
+func Op(tool string) pipeline.Op {
 	return &pipeline.Func{
-		OpName:    pipeline.FigureOp,
-		OpVersion: 1,
-		OpDoc:     "Renders a figure of the spec (added by the pipeline for each entry of figures:).",
-		In:        []pipeline.InputSpec{{Name: "panels", Doc: "one artifact per panel", Many: true}},
-		Par:       []pipeline.ParamSpec{{Name: "layout", Kind: spec.Object, Doc: "panels and their arrangement"}},
+		OpName:    spec.FigureOp,
+		OpVersion: 2,
+		OpDoc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
+		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true}},
+		Par: []pipeline.ParamSpec{
+			{Name: "number", Kind: spec.String, Doc: "the figure's number in the paper"},
+			{Name: "columns", Kind: spec.Int, Default: pipeline.IntValue(1), Doc: "panels per row", Check: pipeline.AtLeast(1)},
+			{Name: "size", Kind: spec.Floats, Default: &spec.Value{Kind: spec.Floats, Floats: []float64{9, 7}},
+				Doc: "[width, height] of each panel in cm", Check: sizeCheck},
+			{Name: "colorscale", Kind: spec.String, Default: pipeline.StringValue("panel"),
+				Doc: "panel: each heat map its own colour scale; shared: one for the figure", Check: pipeline.OneOf("panel", "shared")},
+			{Name: "panels", Kind: spec.Any, Doc: "the panels: kind and fields (`kadanoff ops` lists the kinds)", CheckNode: CheckPanels},
+			{Name: "profile", Kind: spec.String, Doc: "the profile being built (set by the pipeline); other than paper, the figure is watermarked"},
+		},
 		Out: []pipeline.OutputSpec{
 			{Name: "svg", Kind: artifact.KindSVG, Doc: "the figure as SVG"},
 			{Name: "png", Kind: artifact.KindPNG, Doc: "the figure as PNG at 150 dpi"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			var l Layout
-			if err := env.Object("layout", &l); err != nil {
-				return fmt.Errorf("layout: %w", err)
+			l := Layout{Number: env.String("number"), Columns: env.Int("columns"), Size: env.Floats("size"), ColorScale: env.String("colorscale")}
+			var panels []json.RawMessage
+			if err := env.Object("panels", &panels); err != nil {
+				return fmt.Errorf("panels: %w", err)
+			}
+			l.Panels = panels
+			profile := env.String("profile")
+			if profile != "paper" {
+				l.Watermark = profile + " profile — not the paper's scale"
 			}
 			blobs, err := env.Inputs("panels")
 			if err != nil {
 				return err
 			}
-			kinds := env.InputKinds("panels")
+			kinds, sources := env.InputKinds("panels"), env.InputSources("panels")
 			data := make([]Data, len(blobs))
 			for i, b := range blobs {
 				if data[i], err = Decode(kinds[i], b); err != nil {
-					return fmt.Errorf("panel %d: %w", i+1, err)
+					return fmt.Errorf("input %d (%s): %w", i+1, sources[i], err)
 				}
+				data[i].Source = sources[i]
 			}
-			svg, png, err := Render(&l, data)
+			paper, _, _ := strings.Cut(env.Step(), "/")
+			meta := &Provenance{Paper: paper, Figure: l.Number, Profile: profile, Key: string(env.Key()), Tool: tool}
+			svg, png, err := Render(&l, data, meta)
 			if err != nil {
 				return err
 			}
@@ -47,4 +69,11 @@ func Op() pipeline.Op {
 			return env.Put("png", artifact.KindPNG, png)
 		},
 	}
+}
+
+func sizeCheck(v spec.Value) error {
+	if len(v.Floats) != 2 || v.Floats[0] <= 0 || v.Floats[1] <= 0 {
+		return fmt.Errorf("want [width, height] in centimetres")
+	}
+	return nil
 }

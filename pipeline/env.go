@@ -78,9 +78,13 @@ func (e *Env) Floats(name string) []float64 { return e.param(name, spec.Floats).
 // Ints returns a list-of-ints parameter.
 func (e *Env) Ints(name string) []int64 { return e.param(name, spec.Ints).Ints }
 
-// Object decodes an object parameter into v (through JSON).
+// Object decodes an object (or any) parameter into v (through JSON).
 func (e *Env) Object(name string, v any) error {
-	b, err := json.Marshal(e.param(name, spec.Object).Object)
+	kind := spec.Object
+	if p, ok := e.task.Params[name]; ok && p.Kind == spec.Any {
+		kind = spec.Any
+	}
+	b, err := json.Marshal(e.param(name, kind).Object)
 	if err != nil {
 		return err
 	}
@@ -221,3 +225,9 @@ func (e *Env) InputKinds(name string) []artifact.Kind {
 	}
 	return out
 }
+
+// Key returns the step's action key.
+func (e *Env) Key() cache.Digest { return e.task.Key }
+
+// Step returns the step's ID, "paper/name".
+func (e *Env) Step() string { return e.task.Step }

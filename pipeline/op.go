@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
@@ -43,6 +45,9 @@ type ParamSpec struct {
 	Doc     string
 	// Check, when not nil, validates a decoded value.
 	Check func(spec.Value) error
+	// CheckNode, when not nil, validates the value as written; errors of type
+	// spec.NodeError or spec.NodeErrors are reported at their nodes.
+	CheckNode func(*yaml.Node) error
 }
 
 // InputSpec declares an input of an operation.

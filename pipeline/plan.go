@@ -9,11 +9,6 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
-// FigureOp is the name of the operation that renders a spec's figures. Each
-// figure becomes a step of this op, with its layout as the "layout" parameter
-// and its panels' data as the "panels" input, so figures are cached like any step.
-const FigureOp = "figure.render"
-
 // Node is a step of the plan.
 type Node struct {
 	ID     string // "paper/name", unique across specs
@@ -22,8 +17,8 @@ type Node struct {
 	Op     Op
 	Params map[string]spec.Value
 	Inputs []NodeInput
-	// Figure is set for figure-rendering nodes.
-	Figure *spec.Figure
+	// Step is the spec's step the node was made from.
+	Step *spec.Step
 
 	deps  []*Node
 	users []*Node
@@ -138,7 +133,7 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			continue
 		}
 		for _, st := range s.Steps {
-			n := &Node{ID: s.Paper.ID + "/" + st.Name, Name: st.Name, Spec: s, Params: map[string]spec.Value{}}
+			n := &Node{ID: s.Paper.ID + "/" + st.Name, Name: st.Name, Spec: s, Step: st, Params: map[string]spec.Value{}}
 			op, ok := reg.Lookup(st.Op)
 			if !ok {
 				errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q%s; `kadanoff ops` lists every op", st.Op, suggest(st.Op, reg.Names()))
@@ -159,36 +154,11 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			p.byID[n.ID] = n
 			all = append(all, pending{n, st})
 		}
-		for _, fig := range s.Figures {
-			n := &Node{ID: s.Paper.ID + "/" + fig.Name, Name: fig.Name, Spec: s, Figure: fig, Params: map[string]spec.Value{}}
-			op, ok := reg.Lookup(FigureOp)
-			if !ok {
-				errorf(fig.Pos, "figures."+fig.Name, "no figure renderer (op %s) is registered", FigureOp)
-				continue
-			}
-			n.Op = op
-			n.Params["layout"] = spec.Value{Kind: spec.Object, Object: figureLayout(fig)}
-			p.byID[n.ID] = n
-			all = append(all, pending{n, nil})
-		}
 	}
 	// Bind inputs now that every node exists.
 	for _, pd := range all {
 		n := pd.node
 		if n.Op == nil {
-			continue
-		}
-		if n.Figure != nil {
-			in := NodeInput{Name: "panels"}
-			for i, pn := range n.Figure.Panels {
-				r, err := p.bind(n.Spec, pn.Input)
-				if err != nil {
-					errorf(pn.Input.Pos, fmt.Sprintf("figures.%s.panels[%d].input", n.Name, i), "%v", err)
-					continue
-				}
-				in.Refs = append(in.Refs, r)
-			}
-			n.Inputs = append(n.Inputs, in)
 			continue
 		}
 		declared := map[string]InputSpec{}
@@ -258,11 +228,9 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 	order, cycle := topo(all, func(i int) *Node { return all[i].node })
 	if cycle != nil {
 		n := cycle[0]
-		pos, path := spec.Pos{File: n.Spec.File, Line: 1, Col: 1}, "steps."+n.Name
-		if n.Figure != nil {
-			pos, path = n.Figure.Pos, "figures."+n.Name
-		} else if st := n.Spec.StepByName(n.Name); st != nil {
-			pos = st.Pos
+		pos, path := n.Step.Pos, "steps."+n.Name
+		if n.Step.Figure != nil {
+			path = "figures." + n.Name
 		}
 		names := make([]string, len(cycle))
 		for i, c := range cycle {
@@ -287,7 +255,7 @@ func inputNames(op Op) string {
 
 func (p *Plan) bind(s *spec.Spec, ref spec.Ref) (NodeRef, error) {
 	n, ok := p.byID[s.Paper.ID+"/"+ref.Step]
-	if !ok || n.Figure != nil {
+	if !ok {
 		return NodeRef{}, fmt.Errorf("unknown step %q", ref.Step)
 	}
 	if n.Op == nil {
@@ -325,8 +293,11 @@ func decodeParams(n *Node, op Op, params []*spec.Param, pos spec.Pos, path strin
 		if err == nil && ps.Check != nil {
 			err = ps.Check(v)
 		}
+		if err == nil && ps.CheckNode != nil {
+			err = ps.CheckNode(p.Node)
+		}
 		if err != nil {
-			errs = append(errs, &spec.Error{Pos: p.Pos, Path: p.Path, Msg: err.Error()})
+			errs = append(errs, spec.Locate(p, err)...)
 			continue
 		}
 		n.Params[p.Name] = v
@@ -353,37 +324,6 @@ func hasParam(params []*spec.Param, name string) bool {
 		}
 	}
 	return false
-}
-
-// figureLayout is the canonical description of how a figure is drawn; its data
-// comes through inputs, its caption only through the report.
-func figureLayout(f *spec.Figure) map[string]any {
-	var panels []any
-	for _, p := range f.Panels {
-		m := map[string]any{"kind": p.Kind, "title": p.Title, "xlabel": p.XLabel, "ylabel": p.YLabel}
-		if p.Kind == "line" {
-			m["x"], m["y"], m["err"] = p.X, p.Y, p.Err
-			if len(p.Ys) > 1 || p.Labels != nil {
-				m["y"], m["labels"] = p.Ys, p.Labels
-			}
-		}
-		if p.Kind == "heatmap" {
-			m["index"] = p.Index
-		}
-		if p.Ref != nil {
-			m["ref"] = *p.Ref
-		}
-		if p.YLim != nil {
-			m["ylim"] = p.YLim
-		}
-		panels = append(panels, m)
-	}
-	return map[string]any{
-		"number":  f.Number,
-		"columns": f.Columns,
-		"size":    []float64{f.PanelWidth, f.PanelHeight},
-		"panels":  panels,
-	}
 }
 
 // topo orders nodes so that every node follows its dependencies, keeping the

@@ -30,6 +30,9 @@ type Paper struct {
 	Tool    string // the tool version that built it
 	Figures map[string]*Figure
 	Numbers map[string]*Number
+	// Params holds the decoded parameters of every step under the profile
+	// built, by step name, for {{param}}; nil skips checking their names.
+	Params map[string]map[string]spec.Value
 }
 
 // Figure is a built (or failed) figure.

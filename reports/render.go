@@ -9,298 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
-
-	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/extension"
-	ghtml "github.com/yuin/goldmark/renderer/html"
-
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
 //go:embed assets
 var assets embed.FS
-
-// mode is the output a narrative is expanded for.
-type mode int
-
-const (
-	htmlMode mode = iota
-	mdMode
-)
-
-var directive = regexp.MustCompile(`\{\{\s*(figure|value|claim|claims)\b\s*([A-Za-z0-9_-]*)\s*\}\}`)
-
-// Error is a problem in a narrative, located by file and line.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
-
-// Check reports the narrative's unknown names and misplaced directives without
-// rendering anything.
-func Check(p *Paper) error {
-	_, err := expand(p, htmlMode)
-	return err
-}
-
-// expand replaces the directives of the narrative with their content.
-func expand(p *Paper, m mode) (string, error) {
-	file := p.Spec.Narrative
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("%s: narrative: %w", p.Spec.File, err)
-	}
-	figs, nums, claims := map[string]*spec.Figure{}, map[string]*spec.Number{}, map[string]*spec.Claim{}
-	for _, f := range p.Spec.Figures {
-		figs[f.Name] = f
-	}
-	for _, n := range p.Spec.Numbers {
-		nums[n.Name] = n
-	}
-	for _, c := range p.Spec.Claims {
-		claims[c.Name] = c
-	}
-	var errs []string
-	var out strings.Builder
-	sawClaims := false
-	lines := strings.Split(string(src), "\n")
-	for i, line := range lines {
-		lineErr := func(format string, args ...any) {
-			errs = append(errs, (&Error{File: file, Line: i + 1, Msg: fmt.Sprintf(format, args...)}).Error())
-		}
-		line = directive.ReplaceAllStringFunc(line, func(d string) string {
-			sm := directive.FindStringSubmatch(d)
-			kind, name := sm[1], sm[2]
-			block := strings.TrimSpace(line) == d
-			switch kind {
-			case "figure":
-				f, ok := figs[name]
-				if !ok {
-					lineErr("unknown figure %q", name)
-					return d
-				}
-				if !block {
-					lineErr("{{figure %s}} must stand alone on its line", name)
-					return d
-				}
-				return figureBlock(p, f, m)
-			case "value":
-				n, ok := nums[name]
-				if !ok {
-					lineErr("unknown value %q", name)
-					return d
-				}
-				return p.Numbers[name].Format(n.Digits)
-			case "claim":
-				c, ok := claims[name]
-				if !ok {
-					lineErr("unknown claim %q", name)
-					return d
-				}
-				v := p.verdict(c)
-				if m == htmlMode {
-					return fmt.Sprintf(`<span class="%s">%s</span>`, v.class(), v.Label())
-				}
-				return "**" + v.Label() + "**"
-			case "claims":
-				if name != "" {
-					lineErr("{{claims}} takes no name")
-					return d
-				}
-				if !block {
-					lineErr("{{claims}} must stand alone on its line")
-					return d
-				}
-				sawClaims = true
-				return claimsTable(p, m)
-			}
-			return d
-		})
-		out.WriteString(line)
-		out.WriteByte('\n')
-	}
-	if len(errs) > 0 {
-		return "", fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	if !sawClaims && len(p.Spec.Claims) > 0 {
-		out.WriteString("\n## Claims\n\n" + claimsTable(p, m) + "\n")
-	}
-	return out.String(), nil
-}
-
-func (p *Paper) verdict(c *spec.Claim) Verdict {
-	digits := 0
-	for _, n := range p.Spec.Numbers {
-		if n.Name == c.Value {
-			digits = n.Digits
-		}
-	}
-	return Evaluate(c, p.Numbers[c.Value], digits)
-}
-
-// Verdicts returns the verdict of every claim, in spec order.
-func (p *Paper) Verdicts() []Verdict {
-	var out []Verdict
-	for _, c := range p.Spec.Claims {
-		out = append(out, p.verdict(c))
-	}
-	return out
-}
-
-func figureFiles(name string) (svg, png string) {
-	return "figures/" + name + ".svg", "figures/" + name + ".png"
-}
-
-func figureBlock(p *Paper, f *spec.Figure, m mode) string {
-	fr := p.Figures[f.Name]
-	label := "Figure " + f.Number
-	svg, png := figureFiles(f.Name)
-	var b strings.Builder
-	if m == mdMode {
-		if fr == nil || fr.Missing != "" {
-			fmt.Fprintf(&b, "> **%s is missing:** %s\n", label, missingReason(fr))
-			return b.String()
-		}
-		fmt.Fprintf(&b, "![%s: %s](%s)\n\n", label, f.Title, png)
-		fmt.Fprintf(&b, "**%s.** %s\n\n", label, strings.TrimSpace(f.Caption))
-		links := []string{fmt.Sprintf("[SVG](%s)", svg)}
-		for _, d := range fr.Data {
-			links = append(links, fmt.Sprintf("[%s](data/%s)", d.Name, d.Name))
-		}
-		fmt.Fprintf(&b, "Data: %s\n\n", strings.Join(links, " · "))
-		b.WriteString("<details><summary>How it was built</summary>\n\n")
-		b.WriteString("| step | op | parameters | action key |\n|---|---|---|---|\n")
-		for _, s := range fr.Steps {
-			var ps []string
-			for _, pr := range s.Params {
-				ps = append(ps, "`"+pr.Name+"="+strings.ReplaceAll(pr.Value, "|", "\\|")+"`")
-			}
-			fmt.Fprintf(&b, "| %s | %s v%d | %s | `%s` |\n", s.ID, s.Op, s.Version, strings.Join(ps, " "), short(s.Key))
-		}
-		fmt.Fprintf(&b, "\n%s\n\n</details>\n", provenance(p))
-		return b.String()
-	}
-	fmt.Fprintf(&b, `<figure id="%s">`, html.EscapeString(f.Name))
-	if fr == nil || fr.Missing != "" {
-		fmt.Fprintf(&b, `<div class="missing"><strong>%s is missing:</strong> %s</div>`, label, html.EscapeString(missingReason(fr)))
-		fmt.Fprintf(&b, "<figcaption><strong>%s.</strong> %s</figcaption></figure>", label, html.EscapeString(strings.TrimSpace(f.Caption)))
-		return b.String()
-	}
-	fmt.Fprintf(&b, "\n"+`<a href="%s"><img src="%s" alt="%s: %s"></a>`+"\n", svg, svg, label, html.EscapeString(f.Title))
-	fmt.Fprintf(&b, `<figcaption><strong>%s.</strong> %s`+"\n", label, html.EscapeString(strings.TrimSpace(f.Caption)))
-	fmt.Fprintf(&b, `<span class="links"><a href="%s">SVG</a><a href="%s">PNG</a>`, svg, png)
-	for _, d := range fr.Data {
-		fmt.Fprintf(&b, `<a href="data/%s">%s</a>`, d.Name, d.Name)
-	}
-	b.WriteString("</span></figcaption>\n<details><summary>How it was built</summary>\n<table><tr><th>step</th><th>op</th><th>parameters</th><th>action key</th></tr>\n")
-	for _, s := range fr.Steps {
-		var ps []string
-		for _, pr := range s.Params {
-			ps = append(ps, "<code>"+html.EscapeString(pr.Name+"="+pr.Value)+"</code>")
-		}
-		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s v%d</td><td>%s</td><td class="key" title="%s">%s</td></tr>`+"\n",
-			html.EscapeString(s.ID), html.EscapeString(s.Op), s.Version, strings.Join(ps, " "), s.Key, short(s.Key))
-	}
-	fmt.Fprintf(&b, "</table>\n<p>%s</p>\n</details>\n</figure>", html.EscapeString(provenance(p)))
-	return b.String()
-}
-
-func missingReason(f *Figure) string {
-	if f == nil {
-		return "not built"
-	}
-	return f.Missing
-}
-
-func short(key string) string {
-	if len(key) > 16 {
-		return key[:16]
-	}
-	return key
-}
-
-func provenance(p *Paper) string {
-	return fmt.Sprintf("Profile %q, built by %s. A step's random streams are ChaCha8 generators seeded with "+
-		"SHA-256(\"kadanoff seed\", action key, stream name), so outputs depend only on the action key; "+
-		"the key is the SHA-256 of the step's op and version, parameters and input digests "+
-		"(kadanoff explain STEP prints it).", p.Profile, p.Tool)
-}
-
-func claimsTable(p *Paper, m mode) string {
-	var b strings.Builder
-	vs := p.Verdicts()
-	if m == mdMode {
-		b.WriteString("| claim | figure | expected | measured | verdict |\n|---|---|---|---|---|\n")
-		for _, v := range vs {
-			fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s | **%s** |\n", v.Claim.Statement, figNumber(p, v.Claim.Figure),
-				v.Expected, v.Claim.Against, v.Measured, v.Label())
-		}
-		return b.String()
-	}
-	b.WriteString(`<table class="claims"><tr><th>claim</th><th>figure</th><th>expected</th><th>measured</th><th>verdict</th></tr>` + "\n")
-	for _, v := range vs {
-		fmt.Fprintf(&b, `<tr id="claim-%s"><td>%s</td><td>%s</td><td>%s <small>(%s)</small></td><td>%s</td><td class="%s">%s</td></tr>`+"\n",
-			html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Statement), html.EscapeString(figNumber(p, v.Claim.Figure)),
-			html.EscapeString(v.Expected), v.Claim.Against, html.EscapeString(v.Measured), v.class(), v.Label())
-	}
-	b.WriteString("</table>")
-	return b.String()
-}
-
-func figNumber(p *Paper, name string) string {
-	for _, f := range p.Spec.Figures {
-		if f.Name == name {
-			return f.Number
-		}
-	}
-	return ""
-}
-
-var mathRE = regexp.MustCompile(`\$\$([^$]+)\$\$|\$([^$\n]+)\$`)
-
-// protectMath swaps math for placeholders goldmark leaves alone, returning the
-// HTML each placeholder stands for.
-func protectMath(src string) (string, map[string]string) {
-	repl := map[string]string{}
-	i := 0
-	out := mathRE.ReplaceAllStringFunc(src, func(s string) string {
-		sm := mathRE.FindStringSubmatch(s)
-		tok := "KADANOFFMATH" + strconv.Itoa(i) + "X"
-		i++
-		if sm[1] != "" {
-			repl[tok] = `<span class="math display">` + html.EscapeString(sm[1]) + `</span>`
-		} else {
-			repl[tok] = `<span class="math">` + html.EscapeString(sm[2]) + `</span>`
-		}
-		return tok
-	})
-	return out, repl
-}
-
-var mdRenderer = goldmark.New(
-	goldmark.WithExtensions(extension.GFM),
-	goldmark.WithRendererOptions(ghtml.WithUnsafe()),
-)
-
-// renderHTML renders a narrative already expanded for HTML.
-func renderHTML(src string) (string, error) {
-	src, repl := protectMath(src)
-	var b bytes.Buffer
-	if err := mdRenderer.Convert([]byte(src), &b); err != nil {
-		return "", err
-	}
-	out := b.String()
-	for tok, h := range repl {
-		out = strings.ReplaceAll(out, tok, h)
-	}
-	return out, nil
-}
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -376,30 +89,51 @@ func Write(out string, papers []*Paper) error {
 	return writeIfChanged(filepath.Join(out, "index.html"), b.Bytes())
 }
 
+// notPaperScale is the banner of a report built at a profile other than paper.
+func notPaperScale(profile string) string {
+	return fmt.Sprintf("Built with the %s profile — not the paper's scale. Figures, numbers and verdicts are smaller-scale "+
+		"checks; build with --profile paper for the paper's.", profile)
+}
+
 func header(p *Paper, m mode) string {
 	pp := p.Spec.Paper
 	if m == mdMode {
-		return fmt.Sprintf("# %s\n\n%s. *%s*. [%s](%s)\n\nReproduced by Kadanoff, profile `%s` (%s).\n\n",
+		s := fmt.Sprintf("# %s\n\n%s. *%s*. [%s](%s)\n\nReproduced by Kadanoff, profile `%s` (%s).\n\n",
 			pp.Title, pp.Authors, pp.Citation, pp.Link, pp.Link, p.Profile, p.Tool)
+		if p.Profile != "paper" {
+			s += "> **" + notPaperScale(p.Profile) + "**\n\n"
+		}
+		return s
 	}
-	return fmt.Sprintf("<header><p class=\"meta\"><a href=\"../index.html\">Kadanoff reports</a></p><h1>%s</h1>\n<p class=\"meta\">%s. <em>%s</em>. <a href=\"%s\">%s</a></p>\n<p class=\"meta\"><span class=\"badge\">profile %s</span> <span class=\"badge\">%s</span></p></header>\n\n",
-		html.EscapeString(pp.Title), html.EscapeString(pp.Authors), html.EscapeString(pp.Citation), html.EscapeString(pp.Link), html.EscapeString(pp.Link),
+	s := fmt.Sprintf("<header><p class=\"meta\"><a href=\"../index.html\">Kadanoff reports</a></p><h1>%s</h1>\n<p class=\"meta\">%s. <em>%s</em>. <a href=\"%s\">%s</a></p>\n<p class=\"meta\"><span class=\"badge\">profile %s</span> <span class=\"badge\">%s</span></p></header>\n",
+		inlineHTML(pp.Title), html.EscapeString(pp.Authors), html.EscapeString(pp.Citation), html.EscapeString(pp.Link), html.EscapeString(pp.Link),
 		html.EscapeString(p.Profile), html.EscapeString(p.Tool))
+	if p.Profile != "paper" {
+		s += `<p class="banner">` + html.EscapeString(notPaperScale(p.Profile)) + "</p>\n"
+	}
+	return s + "\n"
 }
 
 func writePaper(out string, p *Paper) error {
 	dir := filepath.Join(out, p.Spec.Paper.ID)
-	htmlSrc, err := expand(p, htmlMode)
+	src, err := p.narrative()
 	if err != nil {
 		return err
 	}
-	mdSrc, err := expand(p, mdMode)
+	if err := checkNarrative(p.Spec.Narrative, src, p); err != nil {
+		return err
+	}
+	narr, err := renderNarrativeHTML(src, p)
 	if err != nil {
 		return err
 	}
-	body, err := renderHTML(header(p, htmlMode) + htmlSrc)
-	if err != nil {
-		return err
+	body := header(p, htmlMode) + narr
+	if !p.sawClaims(src) && len(p.Spec.Claims) > 0 {
+		body += "<h2>Claims</h2>\n" + claimsTable(p, htmlMode) + "\n"
+	}
+	mdBody := renderNarrativeMarkdown(src, p)
+	if !p.sawClaims(src) && len(p.Spec.Claims) > 0 {
+		mdBody += "\n## Claims\n\n" + claimsTable(p, mdMode) + "\n"
 	}
 	var b bytes.Buffer
 	if err := pageTmpl.Execute(&b, page{Title: p.Spec.Paper.Title + " — Kadanoff", Root: "../", Body: template.HTML(body)}); err != nil {
@@ -407,7 +141,7 @@ func writePaper(out string, p *Paper) error {
 	}
 	files := map[string][]byte{
 		"index.html": b.Bytes(),
-		"README.md":  []byte(header(p, mdMode) + mdSrc),
+		"README.md":  []byte(header(p, mdMode) + mdBody),
 	}
 	for name, f := range p.Figures {
 		if f.Missing != "" {

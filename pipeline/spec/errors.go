@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"go.yaml.in/yaml/v3"
 	"sort"
 	"strings"
 )
@@ -63,6 +64,50 @@ func (es Errors) Err() error {
 			seen[e.Error()] = true
 			out = append(out, e)
 		}
+	}
+	return out
+}
+
+// NodeError is a problem found in a YAML value by code that sees the value but
+// not its file, e.g. an operation checking a structured parameter. Path is
+// relative to the value ("[2].x"); the caller adds the file and the field path.
+type NodeError struct {
+	Node *yaml.Node
+	Path string
+	Msg  string
+}
+
+func (e *NodeError) Error() string { return e.Path + ": " + e.Msg }
+
+// NodeErrors is a list of NodeError.
+type NodeErrors []*NodeError
+
+func (es NodeErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Locate turns err, found in the value of param, into spec errors: a
+// NodeErrors keeps each node's position, anything else is placed at the param.
+func Locate(param *Param, err error) Errors {
+	var nes NodeErrors
+	if ne, ok := err.(*NodeError); ok {
+		nes = NodeErrors{ne}
+	} else if list, ok := err.(NodeErrors); ok {
+		nes = list
+	} else {
+		return Errors{{Pos: param.Pos, Path: param.Path, Msg: err.Error()}}
+	}
+	var out Errors
+	for _, ne := range nes {
+		pos := param.Pos
+		if ne.Node != nil && ne.Node.Line > 0 {
+			pos.Line, pos.Col = ne.Node.Line, ne.Node.Column
+		}
+		out = append(out, &Error{Pos: pos, Path: param.Path + ne.Path, Msg: ne.Msg})
 	}
 	return out
 }

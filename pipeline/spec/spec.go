@@ -15,22 +15,32 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
+
+// FigureOp is the operation of the step each figure becomes.
+const FigureOp = "figure.render"
 
 // Spec is one paper's experiment spec.
 type Spec struct {
 	File      string
 	Paper     Paper
 	Narrative string // path of the report narrative, resolved against the spec's directory
-	Steps     []*Step
-	Figures   []*Figure
-	Numbers   []*Number
-	Claims    []*Claim
-	Profiles  map[string]*Profile
+	// Vars are the spec's named constants, substituted for $NAME wherever a
+	// value is written.
+	Vars     map[string]*yaml.Node
+	Steps    []*Step // every step, group members and figures included, in spec order
+	Groups   []*Group
+	Figures  []*Figure
+	Numbers  []*Number
+	Claims   []*Claim
+	Profiles map[string]*Profile
+
+	groups map[string]*Group
+	steps  map[string]*Step
 }
 
 // Paper is the bibliographic record of the source paper.
@@ -45,8 +55,14 @@ type Step struct {
 	Op     string
 	Params []*Param
 	Inputs []*Input
-	Pos    Pos // of the step's name
+	Pos    Pos // of the step's name (of the template's, for a group member)
 	OpPos  Pos
+	// Member and Template are set for a step of a group: the member it belongs
+	// to and the template step it copies.
+	Member   *Member
+	Template string
+	// Figure is set for the step that renders a figure.
+	Figure *Figure
 }
 
 // Param is a parameter as written, decoded later against the operation's declaration.
@@ -62,61 +78,33 @@ type Input struct {
 	Name string
 	Refs []Ref
 	Pos  Pos
+	raw  []rawRef
 }
 
-// Ref names a step's output: "step" (its only or first output) or "step.output".
-type Ref struct {
-	Step, Output string
-	Pos          Pos
-	Path         string
-}
-
-func (r Ref) String() string {
-	if r.Output == "" {
-		return r.Step
-	}
-	return r.Step + "." + r.Output
-}
-
-// Figure is a figure of the paper: panels laid out in a grid.
+// Figure is a figure of the paper. It is drawn by an ordinary step of the same
+// name (op figure.render) whose parameters are the layout and whose inputs are
+// the panels' data; the spec keeps here what the report shows.
 type Figure struct {
 	Name    string
 	Number  string
 	Title   string
 	Caption string
-	Columns int
-	// PanelWidth and PanelHeight are in centimetres.
-	PanelWidth, PanelHeight float64
-	Panels                  []*Panel
-	Pos                     Pos
+	Panels  []*Panel
+	Pos     Pos
+	Step    *Step
 }
 
-// Panel is one plot of a figure.
+// Panel is one plot of a figure: a kind, its input data and its fields as
+// written (validated by the figure op through the kind's declaration).
 type Panel struct {
-	Kind   string // heatmap or line
-	Input  Ref
-	Title  string
-	XLabel string
-	YLabel string
-	// For line panels: the table columns for x, y and (optionally) y's error.
-	// Y may name several columns (a list in the spec), drawn as separate
-	// series in one panel; Ys holds them all, Y the first, and Labels, when
-	// set, their legend entries. Err applies to a single series only.
-	X, Y, Err string
-	Ys        []string
-	Labels    []string
-	// For heatmap panels: which panel of a stack of 2-D arrays (the leading index).
-	Index int
-	// Ref draws a horizontal reference line at this y (line panels).
-	Ref *float64
-	// YLim, when set, fixes the y range [low, high] (line panels); what lies
-	// outside is clipped.
-	YLim []float64
+	Kind   string
+	Inputs []Ref
+	// Node is the panel's mapping without its input; it becomes part of the
+	// figure step's panels parameter.
+	Node *yaml.Node
 	Pos  Pos
+	raw  []rawRef
 }
-
-// PanelKinds are the plot kinds a panel may have.
-var PanelKinds = []string{"heatmap", "line"}
 
 // Number is a named number that the narrative quotes (a spec "value"), taken
 // from a step's scalars.
@@ -127,6 +115,7 @@ type Number struct {
 	Digits int // significant digits to print; 0 means 4
 	Doc    string
 	Pos    Pos
+	raw    rawRef
 }
 
 // Claim is a statement of the paper checked against a measured value.
@@ -134,10 +123,13 @@ type Claim struct {
 	Name      string
 	Figure    string
 	Statement string
-	Value     string
-	Expect    Expect
-	Against   string // what the expectation comes from: paper, exact or qualitative
-	Pos       Pos
+	// Value names the number the claim checks: a value of the spec, or
+	// "STEP[.OUTPUT]:KEY" (a scalar read directly from a step's output).
+	Value   string
+	Expect  Expect
+	Against string // what the expectation comes from: paper, exact or qualitative
+	Pos     Pos
+	member  *Member
 }
 
 // Expect is the test a claim's value must pass. Exactly one form is set.
@@ -148,12 +140,25 @@ type Expect struct {
 	Tolerance     float64
 }
 
-// Profile overrides parameters of named steps.
+// Profile overrides parameters of steps: by op, by group member and by step.
 type Profile struct {
 	Name      string
 	Doc       string
-	Overrides map[string][]*Param // by step name
+	Overrides []*Override
 	Pos       Pos
+}
+
+// Override is one entry of a profile. An override by op applies to every step
+// of that op, one by group to the selected members, one by step to that step;
+// where several set a parameter, the most specific wins (step, then group,
+// then op).
+type Override struct {
+	Selector string   // as written: "op:NAME", "STEP", "GROUP.STEP" or "GROUP[axis=v].STEP"
+	Op       string   // for "op:NAME"
+	Steps    []string // the steps a step or group selector names
+	Params   []*Param
+	Pos      Pos
+	rank     int
 }
 
 // RequiredProfiles must be declared by every spec.
@@ -322,29 +327,46 @@ func (p *parser) name(f field) bool {
 }
 
 func (p *parser) spec(doc *yaml.Node) *Spec {
-	s := &Spec{File: p.file, Profiles: map[string]*Profile{}}
+	s := &Spec{File: p.file, Profiles: map[string]*Profile{}, groups: map[string]*Group{}, steps: map[string]*Step{}}
 	root := resolve(doc)
-	var have = map[string]bool{}
-	for _, f := range p.mapping(root, "", "paper", "narrative", "steps", "figures", "values", "claims", "profiles") {
-		have[f.key] = true
-		switch f.key {
+	fields := p.mapping(root, "", "paper", "narrative", "vars", "steps", "figures", "values", "claims", "profiles")
+	have := map[string]field{}
+	for _, f := range fields {
+		have[f.key] = f
+	}
+	s.Vars = map[string]*yaml.Node{}
+	if f, ok := have["vars"]; ok {
+		s.Vars = p.vars(f)
+	}
+	known := sortedKeys(s.Vars)
+	// Constants are substituted everywhere first; a group's axes next, in its members.
+	sub := func(f field) field {
+		f.val = subst(f.val, s.Vars)
+		return f
+	}
+	for _, key := range []string{"paper", "narrative", "steps", "figures", "values", "claims", "profiles"} {
+		f, ok := have[key]
+		if !ok {
+			continue
+		}
+		f = sub(f)
+		switch key {
 		case "paper":
+			p.unresolved(f.val, f.path, known)
 			p.paper(s, f)
 		case "narrative":
+			p.unresolved(f.val, f.path, known)
 			s.Narrative = p.str(f)
 		case "steps":
-			for _, sf := range p.mapping(f.val, f.path) {
-				if p.name(sf) {
-					s.Steps = append(s.Steps, p.step(sf))
-				}
-			}
+			p.steps(s, f)
 		case "figures":
 			for _, ff := range p.mapping(f.val, f.path) {
 				if p.name(ff) {
-					s.Figures = append(s.Figures, p.figure(ff))
+					p.figure(s, ff)
 				}
 			}
 		case "values":
+			p.unresolved(f.val, f.path, known)
 			for _, vf := range p.mapping(f.val, f.path) {
 				if p.name(vf) {
 					s.Numbers = append(s.Numbers, p.number(vf))
@@ -353,10 +375,11 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		case "claims":
 			for _, cf := range p.mapping(f.val, f.path) {
 				if p.name(cf) {
-					s.Claims = append(s.Claims, p.claim(cf))
+					s.Claims = append(s.Claims, p.claims(s, cf)...)
 				}
 			}
 		case "profiles":
+			p.unresolved(f.val, f.path, known)
 			for _, pf := range p.mapping(f.val, f.path) {
 				if p.name(pf) {
 					s.Profiles[pf.key] = p.profile(pf)
@@ -365,7 +388,7 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		}
 	}
 	for _, req := range []string{"paper", "steps"} {
-		if !have[req] {
+		if _, ok := have[req]; !ok {
 			p.errorf(root, req, "missing required section %q", req)
 		}
 	}
@@ -382,8 +405,69 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 			s.Narrative = filepath.Join(filepath.Dir(p.file), s.Narrative)
 		}
 	}
-	p.crossCheck(s, root)
+	p.link(s)
 	return s
+}
+
+// steps reads the steps section: plain steps and groups (an entry with foreach).
+func (p *parser) steps(s *Spec, f field) {
+	known := sortedKeys(s.Vars)
+	for _, sf := range p.mapping(f.val, f.path) {
+		if !p.name(sf) {
+			continue
+		}
+		if isGroup(sf.val) {
+			g, members := p.group(sf, s.Vars)
+			for _, a := range g.Axes {
+				if _, clash := s.Vars[a.Name]; clash {
+					p.errorf(sf.kn, sf.path+".foreach."+a.Name, "axis %q has the name of a constant in vars", a.Name)
+				}
+			}
+			if p.claim1(s, sf, g.Name) {
+				s.Groups = append(s.Groups, g)
+				s.groups[g.Name] = g
+			}
+			for _, st := range members {
+				p.addStep(s, st, sf.kn)
+			}
+			continue
+		}
+		p.unresolved(sf.val, sf.path, known)
+		if p.claim1(s, sf, sf.key) {
+			p.addStep(s, p.step(sf), sf.kn)
+		}
+	}
+}
+
+func isGroup(n *yaml.Node) bool {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "foreach" {
+			return true
+		}
+	}
+	return false
+}
+
+// claim1 reserves a name in the namespace of steps, groups and figures.
+func (p *parser) claim1(s *Spec, f field, name string) bool {
+	if s.steps[name] != nil || s.groups[name] != nil {
+		p.errorf(f.kn, f.path, "name %q is already used by a step, group or figure", name)
+		return false
+	}
+	return true
+}
+
+func (p *parser) addStep(s *Spec, st *Step, at *yaml.Node) {
+	if s.steps[st.Name] != nil {
+		p.errorf(at, "steps."+st.Name, "name %q is already used by a step, group or figure", st.Name)
+		return
+	}
+	s.steps[st.Name] = st
+	s.Steps = append(s.Steps, st)
 }
 
 func (p *parser) paper(s *Spec, f field) {
@@ -413,38 +497,22 @@ func (p *parser) paper(s *Spec, f field) {
 	}
 }
 
-func (p *parser) ref(n *yaml.Node, path string) Ref {
-	r := Ref{Pos: p.pos(n), Path: path}
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" || n.Value == "" {
-		p.errorf(n, path, "want a step name (step or step.output), got %s", describe(n))
-		return r
-	}
-	r.Step, r.Output, _ = strings.Cut(n.Value, ".")
-	return r
-}
-
 func (p *parser) step(f field) *Step {
 	st := &Step{Name: f.key, Pos: p.pos(f.kn)}
 	haveOp := false
-	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs") {
+	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs", "doc") {
 		switch sf.key {
 		case "op":
 			st.Op = p.str(sf)
 			st.OpPos = p.pos(sf.val)
 			haveOp = true
+		case "doc":
+			p.str(sf)
 		case "params":
 			st.Params = p.params(sf.val, sf.path)
 		case "inputs":
 			for _, inf := range p.mapping(sf.val, sf.path) {
-				in := &Input{Name: inf.key, Pos: p.pos(inf.kn)}
-				if inf.val.Kind == yaml.SequenceNode {
-					for i, c := range inf.val.Content {
-						in.Refs = append(in.Refs, p.ref(resolve(c), fmt.Sprintf("%s[%d]", inf.path, i)))
-					}
-				} else {
-					in.Refs = append(in.Refs, p.ref(inf.val, inf.path))
-				}
-				st.Inputs = append(st.Inputs, in)
+				st.Inputs = append(st.Inputs, &Input{Name: inf.key, Pos: p.pos(inf.kn), raw: p.rawRefs(inf.val, inf.path, nil)})
 			}
 		}
 	}
@@ -462,114 +530,198 @@ func (p *parser) params(n *yaml.Node, path string) []*Param {
 	return out
 }
 
-func (p *parser) figure(f field) *Figure {
-	fig := &Figure{Name: f.key, Pos: p.pos(f.kn), Columns: 1, PanelWidth: 9, PanelHeight: 7}
-	for _, ff := range p.mapping(f.val, f.path, "number", "title", "caption", "columns", "panel_size", "panels") {
+// synth returns a scalar node placed at n's position.
+func synth(n *yaml.Node, tag, value string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value, Line: n.Line, Column: n.Column}
+}
+
+func (p *parser) figure(s *Spec, f field) {
+	fig := &Figure{Name: f.key, Pos: p.pos(f.kn)}
+	st := &Step{Name: f.key, Op: FigureOp, Pos: fig.Pos, OpPos: fig.Pos, Figure: fig}
+	fig.Step = st
+	param := func(name string, n *yaml.Node, path string) {
+		st.Params = append(st.Params, &Param{Name: name, Node: n, Pos: p.pos(n), Path: path})
+	}
+	letters := false
+	var panelsField *field
+	for _, ff := range p.mapping(f.val, f.path, "number", "title", "caption", "columns", "panel_size", "panels", "colorscale", "letters") {
 		switch ff.key {
 		case "number":
-			fig.Number = ff.val.Value
-			if ff.val.Kind != yaml.ScalarNode {
+			if ff.val.Kind != yaml.ScalarNode || ff.val.Tag == "!!null" {
 				p.errorf(ff.val, ff.path, "want a figure number such as 12 or 5b, got %s", describe(ff.val))
+				continue
 			}
+			fig.Number = ff.val.Value
+			param("number", synth(ff.val, "!!str", fig.Number), ff.path)
 		case "title":
+			p.unresolved(ff.val, ff.path, sortedKeys(s.Vars))
 			fig.Title = p.str(ff)
 		case "caption":
+			p.unresolved(ff.val, ff.path, sortedKeys(s.Vars))
 			fig.Caption = p.str(ff)
 		case "columns":
-			fig.Columns = p.int(ff)
-			if fig.Columns < 1 {
-				p.errorf(ff.val, ff.path, "columns must be at least 1")
-			}
+			param("columns", ff.val, ff.path)
 		case "panel_size":
-			v, err := decodeFloats(ff.val)
-			if err != nil || len(v) != 2 || v[0] <= 0 || v[1] <= 0 {
-				p.errorf(ff.val, ff.path, "want [width, height] in centimetres")
-				continue
+			param("size", ff.val, ff.path)
+		case "colorscale":
+			param("colorscale", ff.val, ff.path)
+		case "letters":
+			v, err := Decode(ff.val, Bool)
+			if err != nil {
+				p.errorf(ff.val, ff.path, "%v", err)
 			}
-			fig.PanelWidth, fig.PanelHeight = v[0], v[1]
+			letters = v.Bool
 		case "panels":
-			if ff.val.Kind != yaml.SequenceNode {
-				p.errorf(ff.val, ff.path, "want a list of panels, got %s", describe(ff.val))
-				continue
-			}
-			for i, c := range ff.val.Content {
-				fig.Panels = append(fig.Panels, p.panel(resolve(c), fmt.Sprintf("%s[%d]", ff.path, i)))
-			}
+			pf := ff
+			panelsField = &pf
 		}
 	}
 	if fig.Number == "" {
 		p.errorf(f.kn, f.path+".number", "missing required field \"number\"")
 	}
+	if panelsField != nil {
+		fig.Panels = p.panels(s, *panelsField, nil, s.Vars)
+	}
 	if len(fig.Panels) == 0 {
 		p.errorf(f.kn, f.path+".panels", "a figure needs at least one panel")
 	}
-	return fig
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: f.kn.Line, Column: f.kn.Column}
+	if panelsField != nil {
+		seq.Line, seq.Column = panelsField.val.Line, panelsField.val.Column
+	}
+	for i, pn := range fig.Panels {
+		if letters {
+			prefix := "(" + string(rune('a'+i%26)) + ")"
+			setTitle(pn.Node, prefix)
+		}
+		seq.Content = append(seq.Content, pn.Node)
+	}
+	param("panels", seq, f.path+".panels")
+	s.Figures = append(s.Figures, fig)
+	if p.claim1(s, f, f.key) {
+		p.addStep(s, st, f.kn)
+	}
 }
 
-func (p *parser) panel(n *yaml.Node, path string) *Panel {
+// setTitle prefixes a panel's title with its letter, adding a title if it has none.
+func setTitle(n *yaml.Node, prefix string) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "title" {
+			v := *n.Content[i+1]
+			if v.Kind == yaml.ScalarNode {
+				v.Value = prefix + " " + v.Value
+				n.Content[i+1] = &v
+			}
+			return
+		}
+	}
+	n.Content = append(n.Content, synth(n, "!!str", "title"), synth(n, "!!str", prefix))
+}
+
+// panels reads a list of panels, expanding foreach blocks: {foreach: GROUP,
+// panels: [...]} repeats its panels for every member of a group (inputs name
+// the member's steps by their template names), {foreach: {axis: [...]},
+// panels: [...]} over the given axes. ${axis} in a panel's strings is the
+// member's value.
+func (p *parser) panels(s *Spec, f field, m *Member, vars map[string]*yaml.Node) []*Panel {
+	if f.val.Kind != yaml.SequenceNode {
+		p.errorf(f.val, f.path, "want a list of panels, got %s", describe(f.val))
+		return nil
+	}
+	var out []*Panel
+	for i, c := range f.val.Content {
+		c = resolve(c)
+		path := fmt.Sprintf("%s[%d]", f.path, i)
+		if !isForeach(c) {
+			c = subst(c, vars)
+			p.unresolved(c, path, sortedKeys(vars))
+			if pn := p.panel(c, path, m); pn != nil {
+				out = append(out, pn)
+			}
+			continue
+		}
+		var over *field
+		var body *field
+		for _, bf := range p.mapping(c, path, "foreach", "panels") {
+			bf := bf
+			switch bf.key {
+			case "foreach":
+				over = &bf
+			case "panels":
+				body = &bf
+			}
+		}
+		if body == nil || over == nil {
+			p.errorf(c, path, "a foreach block needs foreach (a group or axes) and panels")
+			continue
+		}
+		var members []*Member
+		if over.val.Kind == yaml.ScalarNode {
+			g := s.groups[over.val.Value]
+			if g == nil {
+				p.errorf(over.val, over.path, "unknown group %q", over.val.Value)
+				continue
+			}
+			members = g.Members
+		} else {
+			g := &Group{Name: "panels"}
+			p.foreach(*over, g)
+			members = g.Members
+		}
+		for _, mm := range members {
+			inner := *body
+			inner.path = body.path + mm.Selector()
+			ctx := m
+			if mm.Group.Name != "panels" {
+				ctx = mm
+			}
+			out = append(out, p.panels(s, inner, ctx, withVars(vars, mm))...)
+		}
+	}
+	return out
+}
+
+func isForeach(n *yaml.Node) bool {
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "foreach" {
+			return true
+		}
+	}
+	return false
+}
+
+// panel reads one panel: its kind and input are the spec's concern, the rest
+// is kept as written for the figure op to validate against the kind.
+func (p *parser) panel(n *yaml.Node, path string, m *Member) *Panel {
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "want a panel (a mapping with kind and input), got %s", describe(n))
+		return nil
+	}
 	pn := &Panel{Pos: p.pos(n)}
-	haveInput := false
-	for _, f := range p.mapping(n, path, "kind", "input", "title", "xlabel", "ylabel", "x", "y", "err", "index", "ref", "ylim", "labels") {
+	node := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column, Style: n.Style}
+	haveInput, haveKind := false, false
+	for _, f := range p.mapping(n, path) {
 		switch f.key {
 		case "kind":
 			pn.Kind = p.str(f)
-			if pn.Kind != "" && !contains(PanelKinds, pn.Kind) {
-				p.errorf(f.val, f.path, "unknown panel kind %q (known: %s)", pn.Kind, strings.Join(PanelKinds, ", "))
-			}
+			haveKind = true
 		case "input":
-			pn.Input = p.ref(f.val, f.path)
+			pn.raw = p.rawRefs(f.val, f.path, m)
 			haveInput = true
-		case "title":
-			pn.Title = p.str(f)
-		case "xlabel":
-			pn.XLabel = p.str(f)
-		case "ylabel":
-			pn.YLabel = p.str(f)
-		case "x":
-			pn.X = p.str(f)
-		case "y":
-			if f.val.Kind == yaml.SequenceNode {
-				pn.Ys = p.strs(f)
-				if len(pn.Ys) > 0 {
-					pn.Y = pn.Ys[0]
-				}
-				continue
-			}
-			pn.Y = p.str(f)
-			pn.Ys = []string{pn.Y}
-		case "labels":
-			pn.Labels = p.strs(f)
-		case "err":
-			pn.Err = p.str(f)
-		case "index":
-			pn.Index = p.int(f)
-		case "ref":
-			v := p.num(f)
-			pn.Ref = &v
-		case "ylim":
-			v, err := decodeFloats(f.val)
-			if err != nil || len(v) != 2 || v[0] >= v[1] {
-				p.errorf(f.val, f.path, "want [low, high] with low < high")
-				continue
-			}
-			pn.YLim = v
+			continue
 		}
+		node.Content = append(node.Content, f.kn, f.val)
 	}
-	if pn.Kind == "" {
+	if !haveKind {
 		p.errorf(n, path+".kind", "missing required field \"kind\"")
 	}
 	if !haveInput {
 		p.errorf(n, path+".input", "missing required field \"input\"")
 	}
-	if pn.Kind == "line" && (pn.X == "" || pn.Y == "") {
-		p.errorf(n, path, "a line panel needs x and y (table columns)")
-	}
-	if pn.Labels != nil && len(pn.Labels) != len(pn.Ys) {
-		p.errorf(n, path+".labels", "%d labels for %d y columns", len(pn.Labels), len(pn.Ys))
-	}
-	if pn.Err != "" && len(pn.Ys) > 1 {
-		p.errorf(n, path+".err", "err applies to a single y column, not %d", len(pn.Ys))
-	}
+	pn.Node = node
 	return pn
 }
 
@@ -579,8 +731,7 @@ func (p *parser) number(f field) *Number {
 	for _, vf := range p.mapping(f.val, f.path, "from", "key", "digits", "doc") {
 		switch vf.key {
 		case "from":
-			v.From = p.ref(vf.val, vf.path)
-			haveFrom = true
+			v.raw, haveFrom = p.rawRef(vf.val, vf.path, nil)
 		case "key":
 			v.Key = p.str(vf)
 		case "digits":
@@ -598,10 +749,73 @@ func (p *parser) number(f field) *Number {
 	return v
 }
 
-var againstKinds = []string{"paper", "exact", "qualitative"}
+// claims reads a claim, or one claim per member when it has foreach (a group,
+// whose steps its value names by their template names, or axes); ${axis} in
+// its strings is the member's value, and the claims are named NAME[axis=v].
+func (p *parser) claims(s *Spec, f field) []*Claim {
+	known := sortedKeys(s.Vars)
+	over := fieldOf(f.val, "foreach")
+	if over == nil {
+		p.unresolved(f.val, f.path, known)
+		return []*Claim{p.claim(f, nil)}
+	}
+	var members []*Member
+	if over.Kind == yaml.ScalarNode {
+		g := s.groups[over.Value]
+		if g == nil {
+			p.errorf(over, f.path+".foreach", "unknown group %q", over.Value)
+			return nil
+		}
+		members = g.Members
+	} else {
+		g := &Group{Name: f.key}
+		p.foreach(field{key: "foreach", val: over, path: f.path + ".foreach"}, g)
+		members = g.Members
+	}
+	var out []*Claim
+	for _, m := range members {
+		name := f.key + m.Selector()
+		body := subst(withoutKey(f.val, "foreach"), withVars(s.Vars, m))
+		p.unresolved(body, "claims."+name, sortedKeys(withVars(s.Vars, m)))
+		ctx := m
+		if m.Group.Name == f.key {
+			ctx = nil // axes of the claim itself, not of a group
+		}
+		out = append(out, p.claim(field{key: name, kn: f.kn, val: body, path: "claims." + name}, ctx))
+	}
+	return out
+}
 
-func (p *parser) claim(f field) *Claim {
-	c := &Claim{Name: f.key, Pos: p.pos(f.kn), Against: "paper"}
+// fieldOf returns the value of a mapping's key, or nil.
+func fieldOf(n *yaml.Node, key string) *yaml.Node {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return resolve(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// withoutKey returns a copy of mapping n without key.
+func withoutKey(n *yaml.Node, key string) *yaml.Node {
+	c := *resolve(n)
+	c.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			c.Content = append(c.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	return &c
+}
+
+func againstKinds() []string { return []string{"paper", "exact", "qualitative"} }
+
+func (p *parser) claim(f field, m *Member) *Claim {
+	c := &Claim{Name: f.key, Pos: p.pos(f.kn), Against: "paper", member: m}
 	haveExpect := false
 	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against") {
 		switch cf.key {
@@ -613,8 +827,8 @@ func (p *parser) claim(f field) *Claim {
 			c.Value = p.str(cf)
 		case "against":
 			c.Against = p.str(cf)
-			if !contains(againstKinds, c.Against) {
-				p.errorf(cf.val, cf.path, "unknown reference %q (known: %s)", c.Against, strings.Join(againstKinds, ", "))
+			if !contains(againstKinds(), c.Against) {
+				p.errorf(cf.val, cf.path, "unknown reference %q (known: %s)", c.Against, strings.Join(againstKinds(), ", "))
 			}
 		case "expect":
 			haveExpect = true
@@ -675,69 +889,128 @@ func (p *parser) expect(f field) Expect {
 }
 
 func (p *parser) profile(f field) *Profile {
-	pr := &Profile{Name: f.key, Pos: p.pos(f.kn), Overrides: map[string][]*Param{}}
+	pr := &Profile{Name: f.key, Pos: p.pos(f.kn)}
 	for _, sf := range p.mapping(f.val, f.path) {
 		if sf.key == "doc" {
 			pr.Doc = p.str(sf)
 			continue
 		}
-		pr.Overrides[sf.key] = p.params(sf.val, sf.path)
+		o := &Override{Selector: sf.key, Pos: p.pos(sf.kn), Params: p.params(sf.val, sf.path)}
+		if op, ok := strings.CutPrefix(sf.key, "op:"); ok {
+			o.Op = op
+		}
+		pr.Overrides = append(pr.Overrides, o)
 	}
 	return pr
 }
 
-// crossCheck reports names used twice across steps and figures, and references
-// to steps, values and figures that do not exist.
-func (p *parser) crossCheck(s *Spec, root *yaml.Node) {
-	nodes := map[string]bool{}
-	for _, st := range s.Steps {
-		nodes[st.Name] = true
-	}
-	for _, fig := range s.Figures {
-		if nodes[fig.Name] {
-			p.errs = append(p.errs, &Error{Pos: fig.Pos, Path: "figures." + fig.Name, Msg: fmt.Sprintf("name %q is already used by a step", fig.Name)})
-		}
-	}
-	checkRef := func(r Ref) {
-		if r.Step != "" && !nodes[r.Step] {
-			p.errs = append(p.errs, &Error{Pos: r.Pos, Path: r.Path, Msg: fmt.Sprintf("unknown step %q", r.Step)})
-		}
-	}
+// link resolves every reference now that all steps are known, binds profile
+// overrides to steps, synthesizes the numbers claims read directly, and
+// reports dangling names.
+func (p *parser) link(s *Spec) {
 	for _, st := range s.Steps {
 		for _, in := range st.Inputs {
-			for _, r := range in.Refs {
-				checkRef(r)
+			for _, r := range in.raw {
+				r.member = st.Member
+				in.Refs = append(in.Refs, p.resolveRef(s, r)...)
 			}
+		}
+	}
+	for _, fig := range s.Figures {
+		in := &Input{Name: "panels", Pos: fig.Pos}
+		for _, pn := range fig.Panels {
+			n := 0
+			for _, r := range pn.raw {
+				refs := p.resolveRef(s, r)
+				pn.Inputs = append(pn.Inputs, refs...)
+				n += len(refs)
+			}
+			in.Refs = append(in.Refs, pn.Inputs...)
+			pn.Node.Content = append(pn.Node.Content, synth(pn.Node, "!!str", "inputs"), synth(pn.Node, "!!int", strconv.Itoa(n)))
+		}
+		fig.Step.Inputs = []*Input{in}
+	}
+	vals := map[string]bool{}
+	for _, v := range s.Numbers {
+		vals[v.Name] = true
+		if v.raw.node == nil {
+			continue
+		}
+		refs := p.resolveRef(s, v.raw)
+		if len(refs) > 1 {
+			p.errorf(v.raw.node, v.raw.path, "a value reads one step; %q names %d", v.raw.text, len(refs))
+		} else if len(refs) == 1 {
+			v.From = refs[0]
 		}
 	}
 	figs := map[string]bool{}
 	for _, fig := range s.Figures {
 		figs[fig.Name] = true
-		for _, pn := range fig.Panels {
-			checkRef(pn.Input)
-		}
-	}
-	vals := map[string]bool{}
-	for _, v := range s.Numbers {
-		vals[v.Name] = true
-		checkRef(v.From)
 	}
 	for _, c := range s.Claims {
-		if c.Value != "" && !vals[c.Value] {
-			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: "claims." + c.Name + ".value", Msg: fmt.Sprintf("unknown value %q", c.Value)})
+		path := "claims." + c.Name + ".value"
+		if ref, key, direct := strings.Cut(c.Value, ":"); direct {
+			if vals[c.Value] {
+				continue
+			}
+			n := synth(&yaml.Node{Line: c.Pos.Line, Column: c.Pos.Col}, "!!str", ref)
+			refs := p.resolveRef(s, rawRef{text: ref, node: n, path: path, member: c.member})
+			switch {
+			case key == "":
+				p.errorf(n, path, "want STEP[.OUTPUT]:KEY, got %q", c.Value)
+			case len(refs) > 1:
+				p.errorf(n, path, "a claim reads one step; %q names %d", ref, len(refs))
+			case len(refs) == 1:
+				c.Value = refs[0].String() + ":" + key
+				if !vals[c.Value] {
+					s.Numbers = append(s.Numbers, &Number{Name: c.Value, From: refs[0], Key: key, Pos: c.Pos})
+					vals[c.Value] = true
+				}
+			}
+		} else if c.Value != "" && !vals[c.Value] {
+			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: path, Msg: fmt.Sprintf("unknown value %q (a value's name, or STEP:KEY)", c.Value)})
 		}
 		if c.Figure != "" && !figs[c.Figure] {
 			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: "claims." + c.Name + ".figure", Msg: fmt.Sprintf("unknown figure %q", c.Figure)})
 		}
 	}
-	for _, pr := range s.Profiles {
-		for step, params := range pr.Overrides {
-			if !nodes[step] {
-				pos := pr.Pos
-				if len(params) > 0 {
-					pos = params[0].Pos
+	for _, name := range sortedKeys(s.Profiles) {
+		pr := s.Profiles[name]
+		for _, fig := range s.Figures {
+			n := synth(&yaml.Node{Line: pr.Pos.Line, Column: pr.Pos.Col}, "!!str", pr.Name)
+			pr.Overrides = append(pr.Overrides, &Override{Selector: fig.Name, Steps: []string{fig.Name}, rank: 2,
+				Params: []*Param{{Name: "profile", Node: n, Pos: pr.Pos, Path: "profiles." + pr.Name}}})
+		}
+	}
+	ops := map[string]bool{}
+	for _, st := range s.Steps {
+		ops[st.Op] = true
+	}
+	for _, name := range sortedKeys(s.Profiles) {
+		pr := s.Profiles[name]
+		for _, o := range pr.Overrides {
+			path := "profiles." + pr.Name + "." + o.Selector
+			n := &yaml.Node{Line: o.Pos.Line, Column: o.Pos.Col}
+			switch {
+			case o.Op != "":
+				if !ops[o.Op] {
+					p.errorf(n, path, "no step uses op %q", o.Op)
 				}
-				p.errs = append(p.errs, &Error{Pos: pos, Path: "profiles." + pr.Name + "." + step, Msg: fmt.Sprintf("unknown step %q", step)})
+			case s.steps[o.Selector] != nil:
+				o.Steps, o.rank = []string{o.Selector}, 2
+			default:
+				if _, isGroup := s.groups[strings.Split(strings.Split(o.Selector, "[")[0], ".")[0]]; !isGroup {
+					p.errorf(n, path, "unknown step %q (a profile overrides a step, GROUP.STEP, GROUP[axis=value].STEP or op:NAME)", o.Selector)
+					continue
+				}
+				for _, r := range p.resolveRef(s, rawRef{text: o.Selector, node: n, path: path}) {
+					if r.Output != "" {
+						p.errorf(n, path, "a profile overrides steps, not outputs: %q", o.Selector)
+						break
+					}
+					o.Steps = append(o.Steps, r.Step)
+				}
+				o.rank = 1
 			}
 		}
 	}
@@ -745,6 +1018,9 @@ func (p *parser) crossCheck(s *Spec, root *yaml.Node) {
 
 // StepByName returns the named step, or nil.
 func (s *Spec) StepByName(name string) *Step {
+	if s.steps != nil {
+		return s.steps[name]
+	}
 	for _, st := range s.Steps {
 		if st.Name == name {
 			return st
@@ -753,34 +1029,66 @@ func (s *Spec) StepByName(name string) *Step {
 	return nil
 }
 
-// EffectiveParams returns a step's parameters with the profile's overrides applied.
-// An unknown profile is an error.
+// Group returns the named group, or nil.
+func (s *Spec) Group(name string) *Group { return s.groups[name] }
+
+// EffectiveParams returns a step's parameters with the profile's overrides
+// applied: those by op first, then by group, then by step, so the most
+// specific wins. An unknown profile is an error.
 func (s *Spec) EffectiveParams(st *Step, profile string) ([]*Param, error) {
 	pr, ok := s.Profiles[profile]
 	if !ok {
-		names := make([]string, 0, len(s.Profiles))
-		for n := range s.Profiles {
-			names = append(names, n)
-		}
-		return nil, fmt.Errorf("%s: unknown profile %q (declared: %s)", s.File, profile, strings.Join(sortedStrings(names), ", "))
+		return nil, fmt.Errorf("%s: unknown profile %q (declared: %s)", s.File, profile, strings.Join(sortedKeys(s.Profiles), ", "))
 	}
 	out := append([]*Param(nil), st.Params...)
-	for _, o := range pr.Overrides[st.Name] {
-		replaced := false
-		for i, p := range out {
-			if p.Name == o.Name {
-				out[i] = o
-				replaced = true
+	for rank := 0; rank <= 2; rank++ {
+		for _, o := range pr.Overrides {
+			if o.rank != rank || !o.applies(st) {
+				continue
 			}
-		}
-		if !replaced {
-			out = append(out, o)
+			for _, op := range o.Params {
+				replaced := false
+				for i, p := range out {
+					if p.Name == op.Name {
+						out[i] = op
+						replaced = true
+					}
+				}
+				if !replaced {
+					out = append(out, op)
+				}
+			}
 		}
 	}
 	return out, nil
 }
 
-func sortedStrings(s []string) []string {
-	sort.Strings(s)
-	return s
+func (o *Override) applies(st *Step) bool {
+	if o.Op != "" {
+		return st.Op == o.Op
+	}
+	return contains(o.Steps, st.Name)
+}
+
+// Number returns the number a narrative or claim names: a value of the spec,
+// or "STEP[.OUTPUT]:KEY", a scalar read directly from one step's output.
+func (s *Spec) Number(name string) (*Number, error) {
+	for _, n := range s.Numbers {
+		if n.Name == name {
+			return n, nil
+		}
+	}
+	ref, key, direct := strings.Cut(name, ":")
+	if !direct || key == "" {
+		return nil, fmt.Errorf("unknown value %q (a value's name, or STEP:KEY)", name)
+	}
+	p := &parser{file: s.File}
+	refs := p.resolveRef(s, rawRef{text: ref, node: &yaml.Node{}, path: "value"})
+	if len(p.errs) > 0 {
+		return nil, fmt.Errorf("%s", p.errs[0].Msg)
+	}
+	if len(refs) != 1 {
+		return nil, fmt.Errorf("%q names %d steps, want one", ref, len(refs))
+	}
+	return &Number{Name: refs[0].String() + ":" + key, From: refs[0], Key: key}, nil
 }

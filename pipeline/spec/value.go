@@ -25,11 +25,13 @@ const (
 	Strings
 	// Object is any YAML mapping; its canonical form is JSON with sorted keys.
 	Object
+	// Any is any YAML value (a list of mappings, say); canonical form as Object.
+	Any
 )
 
 var kindNames = map[Kind]string{
 	Int: "int", Float: "float", String: "string", Bool: "bool",
-	Ints: "ints", Floats: "floats", Strings: "strings", Object: "object",
+	Ints: "ints", Floats: "floats", Strings: "strings", Object: "object", Any: "any",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -78,7 +80,7 @@ func (v Value) Canonical() string {
 			parts[i] = strconv.Quote(x)
 		}
 		return "[" + strings.Join(parts, " ") + "]"
-	case Object:
+	case Object, Any:
 		b, _ := json.Marshal(v.Object) // maps marshal with sorted keys
 		return string(b)
 	}
@@ -144,6 +146,8 @@ func Decode(n *yaml.Node, k Kind) (Value, error) {
 		if n.Kind != yaml.MappingNode {
 			return v, fmt.Errorf("want a mapping, got %s", describe(n))
 		}
+		err = n.Decode(&v.Object)
+	case Any:
 		err = n.Decode(&v.Object)
 	default:
 		return v, fmt.Errorf("unknown kind %d", k)

@@ -1,0 +1,232 @@
+package figures
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// lineKind draws columns of tables against a column: several y columns of one
+// table, or one column of several tables (the members of a group), as
+// series with a legend, with optional error bars, points or lines.
+type lineKind struct{}
+
+func (lineKind) Name() string { return "line" }
+func (lineKind) Doc() string {
+	return "Series y(x) from tables: several y columns of one table, one y of several tables, or y[i] of table i; error bars, reference lines, log axes."
+}
+func (lineKind) Inputs() (int, int, artifact.Kind) { return 1, maxSeries, artifact.KindTable }
+func (lineKind) Fields() []Field {
+	return append([]Field{
+		{Name: "x", Kind: spec.String, Required: true, Doc: "the x column"},
+		{Name: "y", Kind: spec.Strings, Required: true, Doc: "the y column, or a list of them"},
+		{Name: "err", Kind: spec.Strings, Doc: "the column of y's error bars, or one per series"},
+		{Name: "labels", Kind: spec.Strings, Doc: "the legend entry of each series (default the column names, or the group members)"},
+		{Name: "style", Kind: spec.Strings, Doc: "linepoints (default), line or points; one for all series or one per series",
+			Check: eachOneOf("linepoints", "line", "points")},
+	}, axesFields()...)
+}
+
+func eachOneOf(choices ...string) func(spec.Value) error {
+	one := oneOf(choices...)
+	return func(v spec.Value) error {
+		for _, s := range v.Strings {
+			if err := one(spec.Value{Kind: spec.String, Str: s}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// checkNode checks that the lists of a line panel agree with its series.
+func (lineKind) checkNode(n *yaml.Node) error {
+	ins, ys := 1, count(fieldNode(n, "y"))
+	if v := fieldNode(n, "inputs"); v != nil {
+		fmt.Sscan(v.Value, &ins)
+	}
+	series, err := seriesCount(ins, ys)
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{"labels", "err", "style"} {
+		k := count(fieldNode(n, f))
+		if k > 0 && k != series && !(k == 1 && f != "labels") {
+			return fmt.Errorf("%d %s for %d series", k, f, series)
+		}
+	}
+	return nil
+}
+
+func seriesCount(ins, ys int) (int, error) {
+	switch {
+	case ins == 1:
+		return ys, nil
+	case ys == 1 || ys == ins:
+		return ins, nil
+	}
+	return 0, fmt.Errorf("%d y columns for %d inputs: give one y, or one per input", ys, ins)
+}
+
+type line struct {
+	axes
+	X      string  `json:"x"`
+	Y      strList `json:"y"`
+	Err    strList `json:"err"`
+	Labels strList `json:"labels"`
+	Style  strList `json:"style"`
+	in     []Data
+}
+
+func (lineKind) New(raw json.RawMessage, in []Data) (Panel, error) {
+	l := &line{in: in}
+	if err := json.Unmarshal(raw, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// series is one curve of a panel.
+type series struct {
+	table       *artifact.Table
+	y, err      string
+	label       string
+	style       string
+	source      string
+	x, yv, errv []float64
+}
+
+// pick returns the i-th entry of a list that holds one entry for all or one per series.
+func pick(list []string, i int) string {
+	switch len(list) {
+	case 0:
+		return ""
+	case 1:
+		return list[0]
+	}
+	return list[i]
+}
+
+func (l *line) series() ([]series, error) {
+	n, err := seriesCount(len(l.in), len(l.Y))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]series, n)
+	for i := range out {
+		s := &out[i]
+		d := l.in[min(i, len(l.in)-1)]
+		s.table, s.source = d.Table, d.Source
+		s.y = l.Y[min(i, len(l.Y)-1)]
+		s.err, s.style = pick(l.Err, i), pick(l.Style, i)
+		switch {
+		case len(l.Labels) > i:
+			s.label = l.Labels[i]
+		case len(l.in) > 1:
+			s.label = memberLabel(d.Source)
+		default:
+			s.label = s.y
+		}
+		if s.x, err = s.table.Col(l.X); err != nil {
+			return nil, err
+		}
+		if s.yv, err = s.table.Col(s.y); err != nil {
+			return nil, err
+		}
+		if s.err != "" {
+			if s.errv, err = s.table.Col(s.err); err != nil {
+				return nil, err
+			}
+		}
+		if err := finite(s.x, s.yv, s.errv); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.y, err)
+		}
+	}
+	return out, nil
+}
+
+// memberLabel is the axis values of a group member's step ("block=4" of
+// "checker[block=4].g"), or the step's name.
+func memberLabel(source string) string {
+	if i, j := strings.Index(source, "["), strings.Index(source, "]"); i >= 0 && j > i {
+		return strings.ReplaceAll(source[i+1:j], ",", ", ")
+	}
+	step, _, _ := strings.Cut(source, ".")
+	return step
+}
+
+func (l *line) Draw(c draw.Canvas) error {
+	ss, err := l.series()
+	if err != nil {
+		return err
+	}
+	pl := newPlot(l.Title, l.XLabel, l.YLabel)
+	allX := []float64{}
+	for i, s := range ss {
+		allX = append(allX, s.x...)
+		if err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil); err != nil {
+			return err
+		}
+	}
+	l.apply(pl, integral(allX))
+	pl.Draw(c)
+	return nil
+}
+
+func addSeries(pl *plot.Plot, s series, c drawColor, legend bool) error {
+	pts := make(plotter.XYs, len(s.x))
+	for i := range s.x {
+		pts[i].X, pts[i].Y = s.x[i], s.yv[i]
+	}
+	var thumb plot.Thumbnailer
+	if s.style != "points" {
+		ln, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		ln.Color = c
+		pl.Add(ln)
+		thumb = ln
+	}
+	if s.style != "line" && (s.style == "points" || len(s.x) <= 200) { // a long curve: points would hide the line
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		sc.Color = c
+		sc.Radius = vg.Points(1.8)
+		sc.Shape = draw.CircleGlyph{}
+		pl.Add(sc)
+		if thumb == nil {
+			thumb = sc
+		}
+	}
+	if s.errv != nil {
+		errs := make(plotter.YErrors, len(s.errv))
+		for i, v := range s.errv {
+			errs[i].Low, errs[i].High = v, v
+		}
+		bars, err := plotter.NewYErrorBars(struct {
+			plotter.XYs
+			plotter.YErrors
+		}{pts, errs})
+		if err != nil {
+			return err
+		}
+		bars.Color = c
+		pl.Add(bars)
+	}
+	if legend && thumb != nil {
+		pl.Legend.Add(s.label, thumb)
+	}
+	return nil
+}
