@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,8 +137,15 @@ func TestReportRendersInChromium(t *testing.T) {
 			}
 			continue
 		}
-		if m := regexp.MustCompile(`data-figures="(\d+)/(\d+)"`).FindStringSubmatch(body); m == nil || m[1] != m[2] || m[1] != "5" {
-			t.Errorf("figures did not all load: body is %s", body)
+		s, err := spec.Load(filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := regexp.MustCompile(`data-figures="(\d+)/(\d+)"`).FindStringSubmatch(body); m == nil || m[1] != m[2] || m[1] != strconv.Itoa(len(s.Figures)) {
+			t.Errorf("figures did not all load (the spec declares %d): body is %s", len(s.Figures), body)
+		}
+		if !strings.Contains(string(dom), `class="banner"`) {
+			t.Errorf("the quick report has no banner saying it is not at the paper's scale")
 		}
 		m := regexp.MustCompile(`data-math="(\d+)/(\d+)"`).FindStringSubmatch(body)
 		if m == nil || m[1] != m[2] || m[1] == "0" {

@@ -73,10 +73,10 @@ func (a axes) apply(pl *plot.Plot, integerX bool) {
 		pl.Y.Min, pl.Y.Max = a.YLim[0], a.YLim[1]
 	}
 	if a.LogX {
-		pl.X.Scale, pl.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		pl.X.Scale, pl.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	if a.LogY {
-		pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		pl.Y.Scale, pl.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
 	pl.Legend.Padding = vg.Points(3)
 	pl.Legend.XOffs, pl.Legend.YOffs = vg.Points(6), vg.Points(6)
@@ -130,7 +130,11 @@ func (t readableTicks) Ticks(min, max float64) []plot.Tick {
 	raw := (max - min) / 5
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := 10 * mag
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	nice := []float64{1, 2, 2.5, 5, 10}
+	if t.integer {
+		nice = []float64{1, 2, 5, 10} // 2.5 × a power of ten is no whole number below 10
+	}
+	for _, m := range nice {
 		if m*mag >= raw*0.999 {
 			step = m * mag
 			break
@@ -174,10 +178,39 @@ func (t readableTicks) Ticks(min, max float64) []plot.Tick {
 	return out
 }
 
-// roundSig rounds x to n significant digits, dropping float noise.
-func roundSig(x float64, n int) float64 {
-	y, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', n, 64), 64)
-	return y
+// logTicks mark a logarithmic axis at 1, 2 and 5 times powers of ten (only
+// the powers over many decades), with unlabelled minor ticks between; an
+// axis spanning less than a factor 3 gets readable linear steps.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if min <= 0 || max/min < 3 {
+		var out []plot.Tick
+		for _, t := range (readableTicks{}).Ticks(min, max) {
+			if t.Value > 0 {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	decades := math.Log10(max / min)
+	var out []plot.Tick
+	for k := math.Floor(math.Log10(min)); k <= math.Ceil(math.Log10(max)); k++ {
+		p := math.Pow(10, k)
+		for m := 1.0; m <= 9; m++ {
+			v := m * p
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			label := m == 1 || (decades <= 3 && (m == 2 || m == 5))
+			t := plot.Tick{Value: v}
+			if label {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // integral reports whether every value is a whole number.

@@ -148,7 +148,7 @@ func (s *colorScale) drawBar(c draw.Canvas, r vg.Rectangle) {
 		sty := textStyle(8)
 		sty.Rotation = math.Pi / 2
 		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
-		c.FillText(sty, vg.Point{X: r.Max.X + vg.Points(26), Y: (r.Min.Y + r.Max.Y) / 2}, s.CLabel)
+		c.FillText(sty, vg.Point{X: r.Max.X + vg.Points(24), Y: (r.Min.Y + r.Max.Y) / 2}, s.CLabel)
 	}
 }
 

@@ -119,8 +119,8 @@ type mathParser struct{}
 func (mathParser) Trigger() []byte { return []byte{'$'} }
 
 // Parse reads $…$ or $$…$$ on one line. As in Pandoc, an opening $ is not
-// followed by a space and a closing $ not preceded by one nor followed by a
-// digit, so "$5 and $6" stays text.
+// followed by a space and a closing $ neither preceded by one nor followed by
+// a digit, so "$5 and $ 6" stays text (write "$T =$ 2", not "$T = $ 2").
 func (mathParser) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
 	line, _ := block.PeekLine()
 	delim := 1

@@ -25,6 +25,10 @@ func goldenPaper(t *testing.T) *Paper {
 				Steps: []Step{{ID: "demo/a", Op: "x", Version: 2, Params: []Param{{"size", "32"}, {"mode", `"a|b"`}}, Key: strings.Repeat("ab", 32)}}},
 			"fig2": {Missing: "step demo/a failed: boom"},
 		},
+		Params: map[string]map[string]spec.Value{"a": {
+			"size": {Kind: spec.Int, Int: 32},
+			"grid": {Kind: spec.Floats, Floats: []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}},
+		}},
 		Numbers: map[string]*Number{
 			"rho":   {Value: -0.97549},
 			"slope": {Value: -0.0780594, Err: 0.00618},

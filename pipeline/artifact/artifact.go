@@ -29,15 +29,6 @@ const (
 // Ext returns the file extension (with the dot) for outputs of kind k.
 func (k Kind) Ext() string { return "." + string(k) }
 
-// Valid reports whether k is one of the known kinds.
-func (k Kind) Valid() bool {
-	switch k {
-	case KindArray, KindTable, KindScalars, KindSVG, KindPNG, KindModel:
-		return true
-	}
-	return false
-}
-
 // Error is returned when bytes do not decode as the expected kind.
 type Error struct {
 	Kind Kind

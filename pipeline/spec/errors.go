@@ -41,8 +41,8 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Err returns es sorted by position without repeats, as an error, or nil when
-// es is empty.
+// Err returns es sorted by position, one per field and position, as an
+// error, or nil when es is empty.
 func (es Errors) Err() error {
 	if len(es) == 0 {
 		return nil
@@ -57,11 +57,14 @@ func (es Errors) Err() error {
 		}
 		return a.Col < b.Col
 	})
+	// One error per field and position: the first found is the cause (an
+	// unknown $variable, say), what follows its consequence.
 	out := es[:0]
 	seen := map[string]bool{}
 	for _, e := range es {
-		if !seen[e.Error()] {
-			seen[e.Error()] = true
+		at := e.Pos.String() + " " + e.Path
+		if !seen[at] {
+			seen[at] = true
 			out = append(out, e)
 		}
 	}

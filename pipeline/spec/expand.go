@@ -209,7 +209,9 @@ func (p *parser) foreach(f field, g *Group) {
 		g.Axes = append(g.Axes, ax)
 	}
 	if len(g.Axes) == 0 {
-		p.errorf(f.val, f.path, "a group needs at least one axis")
+		if len(f.val.Content) == 0 {
+			p.errorf(f.val, f.path, "a group needs at least one axis")
+		}
 		return
 	}
 	idx := make([]int, len(g.Axes))
@@ -260,7 +262,7 @@ func (p *parser) with(f field, g *Group) {
 			continue
 		}
 		if wf.val.Kind != yaml.SequenceNode || len(wf.val.Content) != len(g.Members) {
-			p.errorf(wf.val, wf.path, "want a list of %d values, one per member (%d members)", len(g.Members), len(g.Members))
+			p.errorf(wf.val, wf.path, "want a list of %d values, one per member, got %s", len(g.Members), describeLen(wf.val))
 			continue
 		}
 		for i, m := range g.Members {
@@ -375,4 +377,11 @@ func (p *parser) group(f field, vars map[string]*yaml.Node) (*Group, []*Step) {
 		}
 	}
 	return g, out
+}
+
+func describeLen(n *yaml.Node) string {
+	if n.Kind == yaml.SequenceNode {
+		return fmt.Sprintf("%d", len(n.Content))
+	}
+	return describe(n)
 }

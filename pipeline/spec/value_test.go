@@ -144,27 +144,3 @@ profiles: {quick: {}, paper: {}}
 		t.Fatalf("merged step = %+v", b)
 	}
 }
-
-// A line panel's y may list several columns, with labels as many; mismatches
-// are errors naming the field.
-func TestParseLineSeries(t *testing.T) {
-	head := "paper: {id: p, title: T}\nprofiles: {quick: {}, paper: {}}\nsteps:\n  a: {op: x}\nfigures:\n  f:\n    number: 1\n    panels:\n      - "
-	s, err := Parse("p.yaml", []byte(head+"{kind: line, input: a, x: e, y: [l, v], labels: [train, valid]}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := s.Figures[0].Panels[0]; p.Y != "l" || len(p.Ys) != 2 || p.Ys[1] != "v" || p.Labels[1] != "valid" {
-		t.Errorf("panel = %+v", p)
-	}
-	for _, c := range []struct{ panel, want string }{
-		{"{kind: line, input: a, x: e, y: [l, v], labels: [train]}", "p.yaml:9:9: figures.f.panels[0].labels: 1 labels for 2 y columns"},
-		{"{kind: line, input: a, x: e, y: [l, v], err: s}", "figures.f.panels[0].err: err applies to a single y column, not 2"},
-		{"{kind: line, input: a, x: e, y: []}", "figures.f.panels[0].y: want a list of strings"},
-		{"{kind: line, input: a, x: e, y: [l, [v]]}", "figures.f.panels[0].y[1]: want a string"},
-	} {
-		_, err := Parse("p.yaml", []byte(head+c.panel+"\n"))
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: err = %v, want %q", c.panel, err, c.want)
-		}
-	}
-}
