@@ -194,6 +194,7 @@ func version(_ context.Context, args []string, env Env) int {
 
 func listOps(_ context.Context, args []string, env Env) int {
 	fmt.Fprint(env.Stdout, env.Registry.Describe())
+	fmt.Fprint(env.Stdout, figures.Describe())
 	return ExitOK
 }
 

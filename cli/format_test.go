@@ -30,8 +30,8 @@ func TestFormatExample(t *testing.T) {
 		if err != nil {
 			t.Fatalf("profile %s: %v", profile, err)
 		}
-		if len(plan.Nodes) != 5 {
-			t.Errorf("profile %s: %d steps, want 5", profile, len(plan.Nodes))
+		if len(plan.Nodes) != 8 {
+			t.Errorf("profile %s: %d steps, want 8", profile, len(plan.Nodes))
 		}
 	}
 	if len(s.Numbers) != 1 || len(s.Claims) != 1 || len(s.Figures) != 1 {

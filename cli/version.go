@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"os/exec"
+	"strings"
 	"runtime/debug"
 )
 
@@ -30,8 +33,28 @@ func ToolVersion() string {
 			}
 		}
 	}
+	if rev == "" {
+		// Built without VCS stamping (go run, GOFLAGS=-buildvcs=false): ask git
+		// about the source tree the command runs in.
+		rev, dirty = gitRevision()
+	}
 	if rev != "" {
 		v += " " + rev + dirty
 	}
 	return fmt.Sprintf("kadanoff %s %s", v, bi.GoVersion)
+}
+
+// gitRevision returns the short commit of the git work tree around the
+// current directory and "+dirty" when tracked files are modified, or ""
+// when there is none.
+func gitRevision() (rev, dirty string) {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "", ""
+	}
+	rev = strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		dirty = "+dirty"
+	}
+	return rev, dirty
 }

@@ -218,3 +218,29 @@ func (f *floatList) UnmarshalJSON(b []byte) error {
 	*f = many
 	return nil
 }
+
+// Describe writes a reference of every panel kind and its fields, for
+// `kadanoff ops`.
+func Describe() string {
+	var b strings.Builder
+	b.WriteString("\nPanel kinds (figures: panels: [{kind: KIND, input: STEP[.OUTPUT] or a list, FIELD: ...}]):\n")
+	for _, k := range Kinds() {
+		lo, hi, kind := k.Inputs()
+		n := fmt.Sprintf("%d", lo)
+		switch {
+		case hi == 0:
+			n += " or more"
+		case hi != lo:
+			n = fmt.Sprintf("%d to %d", lo, hi)
+		}
+		fmt.Fprintf(&b, "%s (%s %s inputs)\n    %s\n", k.Name(), n, kind, k.Doc())
+		for _, f := range append(commonFields(), k.Fields()...) {
+			req := ""
+			if f.Required {
+				req = " (required)"
+			}
+			fmt.Fprintf(&b, "    field  %-10s %-8s %s%s\n", f.Name, f.Kind, f.Doc, req)
+		}
+	}
+	return b.String()
+}
