@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
-	"strings"
 	"runtime/debug"
+	"strings"
 )
 
 // ToolVersion describes this build of kadanoff: module version, VCS revision
