@@ -226,14 +226,7 @@ func Describe() string {
 	b.WriteString("\nPanel kinds (figures: panels: [{kind: KIND, input: STEP[.OUTPUT] or a list, FIELD: ...}]):\n")
 	for _, k := range Kinds() {
 		lo, hi, kind := k.Inputs()
-		n := fmt.Sprintf("%d", lo)
-		switch {
-		case hi == 0:
-			n += " or more"
-		case hi != lo:
-			n = fmt.Sprintf("%d to %d", lo, hi)
-		}
-		fmt.Fprintf(&b, "%s (%s %s inputs)\n    %s\n", k.Name(), n, kind, k.Doc())
+		fmt.Fprintf(&b, "%s (%s, %s)\n    %s\n", k.Name(), inputCount(lo, hi), kind, k.Doc())
 		for _, f := range append(commonFields(), k.Fields()...) {
 			req := ""
 			if f.Required {
@@ -243,4 +236,17 @@ func Describe() string {
 		}
 	}
 	return b.String()
+}
+
+// inputCount says how many inputs a kind takes.
+func inputCount(lo, hi int) string {
+	switch {
+	case hi == 0:
+		return fmt.Sprintf("%d or more inputs", lo)
+	case hi == lo && lo == 1:
+		return "one input"
+	case hi == lo:
+		return fmt.Sprintf("%d inputs", lo)
+	}
+	return fmt.Sprintf("%d to %d inputs", lo, hi)
 }

@@ -19,7 +19,7 @@ func Op(tool string) pipeline.Op {
 		OpName:    spec.FigureOp,
 		OpVersion: 2,
 		OpDoc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
-		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true}},
+		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, CheckKinds: checkKinds}},
 		Par: []pipeline.ParamSpec{
 			{Name: "number", Kind: spec.String, Doc: "the figure's number in the paper"},
 			{Name: "columns", Kind: spec.Int, Default: pipeline.IntValue(1), Doc: "panels per row", Check: pipeline.AtLeast(1)},
@@ -76,4 +76,39 @@ func sizeCheck(v spec.Value) error {
 		return fmt.Errorf("want [width, height] in centimetres")
 	}
 	return nil
+}
+
+// checkKinds checks at plan time that every panel gets as many inputs as its
+// kind takes, of the kind's artifact kind.
+func checkKinds(params map[string]spec.Value, kinds []artifact.Kind) (int, error) {
+	v, ok := params["panels"]
+	if !ok {
+		return 0, nil
+	}
+	b, err := json.Marshal(v.Object)
+	if err != nil {
+		return 0, err
+	}
+	var heads []head
+	if err := json.Unmarshal(b, &heads); err != nil {
+		return 0, nil // CheckPanels reports malformed panels
+	}
+	next := 0
+	for _, h := range heads {
+		k, ok := KindByName(h.Kind)
+		if !ok {
+			return next, nil
+		}
+		lo, hi, want := k.Inputs()
+		if h.Inputs < lo || (hi > 0 && h.Inputs > hi) {
+			return next, fmt.Errorf("a %s panel takes %s, got %d", h.Kind, inputCount(lo, hi), h.Inputs)
+		}
+		for j := 0; j < h.Inputs && next+j < len(kinds); j++ {
+			if kinds[next+j] != want {
+				return next + j, fmt.Errorf("a %s panel draws %s data, this input is %s", h.Kind, want, kinds[next+j])
+			}
+		}
+		next += h.Inputs
+	}
+	return 0, nil
 }

@@ -57,6 +57,10 @@ type InputSpec struct {
 	Doc  string
 	// Many inputs take a list of references, possibly empty or omitted.
 	Many bool
+	// CheckKinds, when not nil, checks the kinds of the input's blobs against
+	// the step's parameters at plan time, returning the index of the first
+	// one that does not fit.
+	CheckKinds func(params map[string]spec.Value, kinds []artifact.Kind) (bad int, err error)
 }
 
 // OutputSpec declares an output of an operation. A reference to a step without

@@ -191,6 +191,16 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 				}
 				ni.Refs = append(ni.Refs, r)
 			}
+			if is.CheckKinds != nil && len(ni.Refs) == len(in.Refs) {
+				kinds := make([]artifact.Kind, len(ni.Refs))
+				for i, r := range ni.Refs {
+					kinds[i] = r.Kind
+				}
+				if bad, err := is.CheckKinds(n.Params, kinds); err != nil {
+					ref := in.Refs[min(max(bad, 0), len(in.Refs)-1)]
+					errorf(ref.Pos, ref.Path, "%v", err)
+				}
+			}
 			n.Inputs = append(n.Inputs, ni)
 		}
 		for _, is := range n.Op.Inputs() {
@@ -228,10 +238,7 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 	order, cycle := topo(all, func(i int) *Node { return all[i].node })
 	if cycle != nil {
 		n := cycle[0]
-		pos, path := n.Step.Pos, "steps."+n.Name
-		if n.Step.Figure != nil {
-			path = "figures." + n.Name
-		}
+		pos, path := n.Step.Pos, n.Step.Path
 		names := make([]string, len(cycle))
 		for i, c := range cycle {
 			names[i] = c.Name

@@ -57,6 +57,7 @@ type Step struct {
 	Inputs []*Input
 	Pos    Pos // of the step's name (of the template's, for a group member)
 	OpPos  Pos
+	Path   string // the step's field path: steps.NAME, or figures.NAME for a figure
 	// Member and Template are set for a step of a group: the member it belongs
 	// to and the template step it copies.
 	Member   *Member
@@ -498,7 +499,7 @@ func (p *parser) paper(s *Spec, f field) {
 }
 
 func (p *parser) step(f field) *Step {
-	st := &Step{Name: f.key, Pos: p.pos(f.kn)}
+	st := &Step{Name: f.key, Pos: p.pos(f.kn), Path: f.path}
 	haveOp := false
 	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs", "doc") {
 		switch sf.key {
@@ -537,7 +538,7 @@ func synth(n *yaml.Node, tag, value string) *yaml.Node {
 
 func (p *parser) figure(s *Spec, f field) {
 	fig := &Figure{Name: f.key, Pos: p.pos(f.kn)}
-	st := &Step{Name: f.key, Op: FigureOp, Pos: fig.Pos, OpPos: fig.Pos, Figure: fig}
+	st := &Step{Name: f.key, Op: FigureOp, Pos: fig.Pos, OpPos: fig.Pos, Path: f.path, Figure: fig}
 	fig.Step = st
 	param := func(name string, n *yaml.Node, path string) {
 		st.Params = append(st.Params, &Param{Name: name, Node: n, Pos: p.pos(n), Path: path})
