@@ -3,7 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -17,16 +21,30 @@ func build(ctx context.Context, args []string, env Env) int {
 	jobs := fs.Int("jobs", runtime.NumCPU(), "steps run at once")
 	out := fs.String("out", "out", "directory for reports")
 	only := fs.String("only", "", "build only these steps or figures (comma-separated) and their inputs")
+	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --out must name a directory")
 		return ExitUsage
 	}
 	if *jobs < 1 {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --jobs must be at least 1")
 		return ExitUsage
 	}
+	budget, err := memoryBudget(*maxMem)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --max-memory:", err)
+		return ExitUsage
+	}
 	plan, ok := c.load(env)
 	if !ok {
+		return ExitUsage
+	}
+	if err := plan.CheckMemory(budget); err != nil {
+		fmt.Fprintln(env.Stderr, err)
 		return ExitUsage
 	}
 	targets, err := resolveTargets(plan, *only)
@@ -107,4 +125,45 @@ func verdictSummary(p *reports.Paper) string {
 		s += fmt.Sprintf(", %d not evaluated", none)
 	}
 	return s
+}
+
+// memoryBudget parses a --max-memory value ("16GiB", "512M", "2e9"); empty
+// means three quarters of this machine's memory.
+func memoryBudget(s string) (float64, error) {
+	if s == "" {
+		return 0.75 * machineMemory(), nil
+	}
+	units := []struct {
+		suffix string
+		scale  float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1}}
+	scale := 1.0
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, scale = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.scale
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("want a size such as 16GiB or 512M, got %q", s)
+	}
+	return v * scale, nil
+}
+
+// machineMemory is the machine's physical memory in bytes (MemTotal of
+// /proc/meminfo), or 8 GiB where that cannot be read.
+func machineMemory() float64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
+	return 8 << 30
 }

@@ -71,6 +71,20 @@ type OutputSpec struct {
 	Doc  string
 }
 
+// Validator is an op that checks its parameters together (block no larger
+// than size, say) once each has been decoded; the plan calls it, so such
+// mistakes are found before anything runs.
+type Validator interface {
+	Validate(params map[string]spec.Value) error
+}
+
+// MemoryEstimator is an op that estimates, from its parameters, the bytes a
+// step holds at its peak (outputs and working set). The plan refuses a step
+// whose estimate exceeds the build's memory budget.
+type MemoryEstimator interface {
+	Memory(params map[string]spec.Value) float64
+}
+
 // Func is an Op built from its parts.
 type Func struct {
 	OpName    string
@@ -80,6 +94,26 @@ type Func struct {
 	Out       []OutputSpec
 	Par       []ParamSpec
 	RunFunc   func(ctx context.Context, env *Env) error
+	// ValidateFunc, when not nil, checks the parameters together (Validator).
+	ValidateFunc func(params map[string]spec.Value) error
+	// MemoryFunc, when not nil, estimates a step's peak bytes (MemoryEstimator).
+	MemoryFunc func(params map[string]spec.Value) float64
+}
+
+// Validate implements Validator.
+func (f *Func) Validate(params map[string]spec.Value) error {
+	if f.ValidateFunc == nil {
+		return nil
+	}
+	return f.ValidateFunc(params)
+}
+
+// Memory implements MemoryEstimator; 0 means no estimate.
+func (f *Func) Memory(params map[string]spec.Value) float64 {
+	if f.MemoryFunc == nil {
+		return 0
+	}
+	return f.MemoryFunc(params)
 }
 
 func (f *Func) Name() string                            { return f.OpName }

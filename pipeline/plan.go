@@ -129,8 +129,13 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 		}
 		papers[s.Paper.ID] = s.File
 		if _, ok := s.Profiles[profile]; !ok {
-			errorf(spec.Pos{File: s.File, Line: 1, Col: 1}, "profiles", "unknown profile %q", profile)
-			continue
+			names := make([]string, 0, len(s.Profiles))
+			for name := range s.Profiles {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			return nil, spec.Errors{{Pos: spec.Pos{File: s.File, Line: 1, Col: 1}, Path: "profiles",
+				Msg: fmt.Sprintf("unknown profile %q (this spec declares: %s)", profile, strings.Join(names, ", "))}}
 		}
 		for _, st := range s.Steps {
 			n := &Node{ID: s.Paper.ID + "/" + st.Name, Name: st.Name, Spec: s, Step: st, Params: map[string]spec.Value{}}
@@ -160,6 +165,11 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 		n := pd.node
 		if n.Op == nil {
 			continue
+		}
+		if v, ok := n.Op.(Validator); ok && len(n.Params) == len(n.Op.Params()) {
+			if err := v.Validate(n.Params); err != nil {
+				errorf(pd.step.Pos, pd.step.Path+".params", "%v", err)
+			}
 		}
 		declared := map[string]InputSpec{}
 		for _, is := range n.Op.Inputs() {
@@ -389,4 +399,32 @@ func suggest(op string, names []string) string {
 		return ""
 	}
 	return " (did you mean " + strings.Join(same, " or ") + "?)"
+}
+
+// CheckMemory refuses steps whose op estimates a peak memory above budget
+// bytes, naming each with its position and estimate.
+func (p *Plan) CheckMemory(budget float64) error {
+	var errs spec.Errors
+	for _, n := range p.Nodes {
+		est, ok := n.Op.(MemoryEstimator)
+		if !ok {
+			continue
+		}
+		if m := est.Memory(n.Params); m > budget {
+			errs = append(errs, &spec.Error{Pos: n.Step.Pos, Path: n.Step.Path, Msg: fmt.Sprintf(
+				"needs about %s of memory (estimated from its parameters), more than the budget of %s (--max-memory)", FormatBytes(m), FormatBytes(budget))})
+		}
+	}
+	return errs.Err()
+}
+
+// FormatBytes prints a byte count with a binary unit ("1.5 GiB").
+func FormatBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", b, units[i])
 }

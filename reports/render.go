@@ -3,12 +3,14 @@ package reports
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html"
 	"html/template"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -62,24 +64,63 @@ type page struct {
 // and per paper out/ID/index.html, out/ID/README.md, figures/ and data/. Files
 // whose content is unchanged are not rewritten.
 func Write(out string, papers []*Paper) error {
+	if out == "" {
+		return fmt.Errorf("no output directory")
+	}
 	if err := writeAssets(out); err != nil {
 		return err
 	}
-	var idx strings.Builder
-	idx.WriteString("<header><h1>Kadanoff reports</h1><p class=\"meta\">Is deep learning a renormalization-group flow? Figures regenerated from source.</p></header>\n<ul>\n")
 	for _, p := range papers {
 		if err := writePaper(out, p); err != nil {
 			return fmt.Errorf("report %s: %w", p.Spec.Paper.ID, err)
 		}
-		pass, total := 0, 0
-		for _, v := range p.Verdicts() {
-			total++
-			if v.Pass {
-				pass++
-			}
+	}
+	return writeIndex(out)
+}
+
+// summary is what out/index.html shows of a paper's report; each report
+// keeps its own (summary.json), so building one paper leaves the others
+// listed.
+type summary struct {
+	ID         string `json:"id"`
+	Title      string `json:"title"`
+	Authors    string `json:"authors"`
+	Profile    string `json:"profile"`
+	Reproduced int    `json:"reproduced"`
+	Claims     int    `json:"claims"`
+}
+
+func (p *Paper) summary() summary {
+	s := summary{ID: p.Spec.Paper.ID, Title: p.Spec.Paper.Title, Authors: p.Spec.Paper.Authors, Profile: p.Profile}
+	for _, v := range p.Verdicts() {
+		s.Claims++
+		if v.Pass {
+			s.Reproduced++
+		}
+	}
+	return s
+}
+
+// writeIndex lists every report under out.
+func writeIndex(out string) error {
+	files, err := filepath.Glob(filepath.Join(out, "*", "summary.json"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	var idx strings.Builder
+	idx.WriteString("<header><h1>Kadanoff reports</h1><p class=\"meta\">Is deep learning a renormalization-group flow? Figures regenerated from source.</p></header>\n<ul>\n")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var s summary
+		if err := json.Unmarshal(data, &s); err != nil || s.ID != filepath.Base(filepath.Dir(f)) {
+			continue // not a report of ours
 		}
 		fmt.Fprintf(&idx, `<li><a href="%s/index.html">%s</a> — %s <span class="badge">profile %s</span> <span class="badge">%d/%d claims reproduced</span></li>`+"\n",
-			p.Spec.Paper.ID, html.EscapeString(p.Spec.Paper.Title), html.EscapeString(p.Spec.Paper.Authors), html.EscapeString(p.Profile), pass, total)
+			html.EscapeString(s.ID), inlineHTML(s.Title), html.EscapeString(s.Authors), html.EscapeString(s.Profile), s.Reproduced, s.Claims)
 	}
 	idx.WriteString("</ul>\n")
 	var b bytes.Buffer
@@ -87,6 +128,25 @@ func Write(out string, papers []*Paper) error {
 		return err
 	}
 	return writeIfChanged(filepath.Join(out, "index.html"), b.Bytes())
+}
+
+// prune removes from a paper's report directory what this build did not
+// write: figures and data of figures no longer in the spec, and temporary
+// files of an interrupted build.
+func prune(dir string, keep map[string][]byte) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		if _, ok := keep[filepath.ToSlash(rel)]; !ok {
+			return os.Remove(path)
+		}
+		return nil
+	})
 }
 
 // notPaperScale is the banner of a report built at a profile other than paper.
@@ -153,12 +213,24 @@ func writePaper(out string, p *Paper) error {
 			files["data/"+d.Name] = d.Data
 		}
 	}
+	// Prune only a directory this tool wrote before (it holds a summary.json),
+	// never one that happens to have the paper's name.
+	_, statErr := os.Stat(filepath.Join(dir, "summary.json"))
+	ours := statErr == nil
+	sum, err := json.MarshalIndent(p.summary(), "", "  ")
+	if err != nil {
+		return err
+	}
+	files["summary.json"] = append(sum, '\n')
 	for name, data := range files {
 		if err := writeIfChanged(filepath.Join(dir, filepath.FromSlash(name)), data); err != nil {
 			return err
 		}
 	}
-	return nil
+	if !ours {
+		return nil
+	}
+	return prune(dir, files)
 }
 
 func writeAssets(out string) error {

@@ -132,3 +132,57 @@ func TestNumberFormat(t *testing.T) {
 		}
 	}
 }
+
+// A rebuild removes the figures and data a spec no longer has and temporary
+// files of an interrupted build; the index lists every report under out/,
+// not only the papers of the last build.
+func TestPruneAndIndex(t *testing.T) {
+	out := t.TempDir()
+	p := goldenPaper(t)
+	if err := Write(out, []*Paper{p}); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{"demo/figures/old.svg", "demo/data/old.npy", "demo/.tmp-123", "demo/figures/.tmp-9"}
+	for _, f := range stale {
+		if err := os.WriteFile(filepath.Join(out, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := filepath.Join(out, "other")
+	os.MkdirAll(other, 0o777)
+	os.WriteFile(filepath.Join(other, "summary.json"), []byte(`{"id": "other", "title": "Another paper", "profile": "paper", "reproduced": 2, "claims": 3}`), 0o644)
+	if err := Write(out, []*Paper{p}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range stale {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s was not removed", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "demo", "figures", "fig1.svg")); err != nil {
+		t.Errorf("a current figure was removed: %v", err)
+	}
+	idx, _ := os.ReadFile(filepath.Join(out, "index.html"))
+	for _, want := range []string{`href="demo/index.html"`, `href="other/index.html"`, "2/3 claims reproduced"} {
+		if !strings.Contains(string(idx), want) {
+			t.Errorf("index lacks %q", want)
+		}
+	}
+	if err := Write("", []*Paper{p}); err == nil {
+		t.Error("an empty output directory was accepted")
+	}
+}
+
+// A directory that merely has the paper's name is written into, never pruned.
+func TestNoPruneOfForeignDirectory(t *testing.T) {
+	out := t.TempDir()
+	mine := filepath.Join(out, "demo", "notes.txt")
+	os.MkdirAll(filepath.Dir(mine), 0o777)
+	os.WriteFile(mine, []byte("keep"), 0o644)
+	if err := Write(out, []*Paper{goldenPaper(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a file not written by kadanoff was removed: %v", err)
+	}
+}

@@ -14,7 +14,9 @@ package linalg
 import (
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 )
 
 // Matrix is a row-major view of float32 values: element (i, j) is
@@ -133,6 +135,7 @@ func (g *Gemm) Mul(ta, tb Op, alpha float32, a, b Matrix, beta float32, c Matrix
 		return
 	}
 	var wg sync.WaitGroup
+	var panicked atomic.Pointer[workerPanic]
 	for t := 0; t < parts; t++ {
 		var i0, i1, j0, j1 int
 		if n >= m {
@@ -150,10 +153,25 @@ func (g *Gemm) Mul(ta, tb Op, alpha float32, a, b Matrix, beta float32, c Matrix
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panicked.CompareAndSwap(nil, &workerPanic{r, debug.Stack()})
+				}
+			}()
 			g.run(&p, i0, i1, j0, j1)
 		}()
 	}
 	wg.Wait()
+	if wp := panicked.Load(); wp != nil {
+		// On the caller's goroutine, where the step that called us recovers it.
+		panic(fmt.Sprintf("linalg: GEMM worker: %v\n%s", wp.value, wp.stack))
+	}
+}
+
+// workerPanic is a panic caught in a GEMM worker goroutine.
+type workerPanic struct {
+	value any
+	stack []byte
 }
 
 // problem is one multiply.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/kadanoff/kadanoff/experiments/correlator"
@@ -17,16 +18,25 @@ import (
 )
 
 // parallel runs f(i) for i in [0, n) on all CPUs, returning the first error.
+// A panic in f is returned as an error, so it fails the step, not the process.
 func parallel(ctx context.Context, n int, f func(i int) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	next := make(chan int)
+	call := func(i int) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic in worker %d: %v\n%s", i, r, debug.Stack())
+			}
+		}()
+		return f(i)
+	}
 	for w := 0; w < min(runtime.NumCPU(), n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				errs[i] = f(i)
+				errs[i] = call(i)
 			}
 		}()
 	}
@@ -75,6 +85,12 @@ func isingSample() pipeline.Op {
 			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "per temperature: T, tau_e, tau_e_err, tau_m, tau_m_err, pilot_tau, spacing, sweeps, acceptance, clusters_per_sweep"},
 			{Name: "observables", Kind: artifact.KindTable, Doc: "per temperature: e, |m|, m², U4, C, χ with jackknife errors, and the exact e and C of the finite lattice"},
+		},
+		MemoryFunc: func(p map[string]spec.Value) float64 {
+			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
+			// int8 samples per temperature, gathered, then encoded; lattices and
+			// the exact partition function's work per worker.
+			return 3*T*n*L*L + float64(runtime.NumCPU())*(64*L*L+T*16*L)
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			L, temps, n := env.Int("size"), env.Floats("temperatures"), env.Int("samples")

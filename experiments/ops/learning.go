@@ -299,7 +299,7 @@ func mlpTrain() pipeline.Op {
 			{Name: "momentum", Kind: spec.Float, Doc: "SGD momentum", Default: pipeline.FloatValue(0.9), Check: pipeline.AtLeast(0)},
 			{Name: "epochs", Kind: spec.Int, Doc: "epochs", Check: pipeline.AtLeast(1)},
 			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(50), Check: pipeline.AtLeast(1)},
-			{Name: "validation", Kind: spec.Float, Doc: "fraction of samples held out for validation", Default: pipeline.FloatValue(0.2), Check: pipeline.AtLeast(0)},
+			{Name: "validation", Kind: spec.Float, Doc: "fraction of samples held out for validation, in [0, 1)", Default: pipeline.FloatValue(0.2), Check: fraction},
 			{Name: "augment", Kind: spec.Bool, Doc: "apply a random symmetry of the periodic Ising lattice (global spin flip, translation) to each training sample as it enters a batch",
 				Default: pipeline.BoolValue(true)},
 		},
@@ -528,4 +528,12 @@ func isingSymmetry(h, w int) func(x []float32, r *linalg.Rand) {
 		}
 		copy(x, tmp)
 	}
+}
+
+// fraction checks a float in [0, 1).
+func fraction(v spec.Value) error {
+	if v.Float < 0 || v.Float >= 1 {
+		return fmt.Errorf("must be in [0, 1), got %v", v.Float)
+	}
+	return nil
 }

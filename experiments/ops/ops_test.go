@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/kadanoff/kadanoff/experiments/ising"
@@ -258,5 +259,20 @@ func TestEnergyClassifier(t *testing.T) {
 	}
 	if acc, _, _ := energyClassifier(x, L, L, []int{0, 1, 0, 1}, 2, []int{0, 1}, []int{2, 3}); acc != 1 {
 		t.Errorf("ground state vs checkerboard: accuracy %v", acc)
+	}
+}
+
+// A panic in a worker goroutine of an op becomes that step's error instead of
+// killing the process.
+func TestParallelRecoversPanics(t *testing.T) {
+	err := parallel(context.Background(), 8, func(i int) error {
+		if i == 5 {
+			var m map[string]int
+			m["boom"] = 1
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "panic in worker 5") || !strings.Contains(err.Error(), "nil map") {
+		t.Fatalf("err = %v", err)
 	}
 }

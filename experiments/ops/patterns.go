@@ -22,6 +22,10 @@ func whiteNoise() pipeline.Op {
 				Check: pipeline.OneOf(pattern.Normal, pattern.Uniform, pattern.Sign)},
 		},
 		Out: []pipeline.OutputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "float64 [panels][L][L]"}},
+		MemoryFunc: func(p map[string]spec.Value) float64 {
+			L := float64(p["size"].Int)
+			return 2 * 8 * float64(p["panels"].Int) * L * L // the values and their encoding
+		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			L, n := env.Int("size"), env.Int("panels")
 			data, err := pattern.WhiteNoise(env.Rand("noise"), n, L, env.String("distribution"))
@@ -43,11 +47,18 @@ func checkerboard() pipeline.Op {
 			{Name: "block", Kind: spec.Int, Doc: "side of a sub-block", Check: pipeline.AtLeast(1)},
 		},
 		Out: []pipeline.OutputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "float64 [1][L][L]"}},
+		ValidateFunc: func(p map[string]spec.Value) error {
+			if b, L := p["block"].Int, p["size"].Int; b > L {
+				return fmt.Errorf("block %d is larger than the lattice (size %d)", b, L)
+			}
+			return nil
+		},
+		MemoryFunc: func(p map[string]spec.Value) float64 {
+			L := float64(p["size"].Int)
+			return 2 * 8 * L * L
+		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			L, b := env.Int("size"), env.Int("block")
-			if b > L {
-				return fmt.Errorf("block %d is larger than the lattice (%d)", b, L)
-			}
 			return env.PutArray("panels", artifact.NewFloat64(pattern.Checkerboard(L, b), 1, L, L))
 		},
 	}

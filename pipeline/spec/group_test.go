@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -181,5 +183,29 @@ func TestSplitStepRef(t *testing.T) {
 		if step, rest := SplitStepRef(c.in); step != c.step || rest != c.rest {
 			t.Errorf("SplitStepRef(%q) = %q, %q; want %q, %q", c.in, step, rest, c.step, c.rest)
 		}
+	}
+}
+
+// A spec is one YAML document of bounded size.
+func TestLoadLimits(t *testing.T) {
+	dir := t.TempDir()
+	big := dir + "/big.yaml"
+	if err := os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), MaxSize/10+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{big, "spec is larger than 4 MiB: not read"},
+		{"/dev/zero", "spec is larger than 4 MiB"},
+	} {
+		if _, err := Load(c.file); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%s) = %v, want %q", c.file, err, c.want)
+		}
+	}
+	two := "paper: {id: p, title: T}\nsteps: {}\nprofiles: {quick: {}, paper: {}}\n---\nsteps: {}\n"
+	if _, err := Parse("p.yaml", []byte(two)); err == nil || !strings.Contains(err.Error(), "p.yaml:4:1: a spec is one YAML document") {
+		t.Errorf("second document: %v", err)
+	}
+	if _, err := Parse("p.yaml", nil); err == nil || !strings.Contains(err.Error(), "empty spec") {
+		t.Errorf("empty spec: %v", err)
 	}
 }

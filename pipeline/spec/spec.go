@@ -11,7 +11,9 @@ package spec
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,11 +167,23 @@ type Override struct {
 // RequiredProfiles must be declared by every spec.
 var RequiredProfiles = []string{"quick", "paper"}
 
+// MaxSize is the largest spec file Load reads (the papers' specs are a few
+// kilobytes; /dev/zero or a runaway generator must not exhaust memory).
+const MaxSize = 4 << 20
+
 // Load reads and checks the spec in file.
 func Load(file string) (*Spec, error) {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(data) > MaxSize {
+		return nil, Errors{{Pos: Pos{file, 1, 1}, Msg: fmt.Sprintf("spec is larger than %d MiB: not read", MaxSize>>20)}}
 	}
 	return Parse(file, data)
 }
@@ -179,7 +193,18 @@ func Parse(file string, data []byte) (*Spec, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Errors{{Pos: Pos{file, 1, 1}, Msg: "empty spec"}}
+		}
 		return nil, Errors{yamlError(file, err)}
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); !errors.Is(err, io.EOF) {
+		line := second.Line
+		if err != nil {
+			return nil, Errors{yamlError(file, err)}
+		}
+		return nil, Errors{{Pos: Pos{file, max(line, 1), 1}, Msg: "a spec is one YAML document; a second one starts here (remove the --- separator)"}}
 	}
 	p := &parser{file: file}
 	s := p.spec(&doc)
@@ -319,13 +344,28 @@ func (p *parser) int(f field) int {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
 
+// MaxName bounds names as written; a group member's full name (group,
+// selector and step) may be up to MaxStepName. Step names become file names
+// of the report's data.
+const (
+	MaxName     = 64
+	MaxStepName = 160
+)
+
 func (p *parser) name(f field) bool {
 	if !nameRE.MatchString(f.key) {
 		p.errorf(f.kn, f.path, "bad name %q: use letters, digits, '_' and '-', starting with a letter", f.key)
 		return false
 	}
+	if len(f.key) > MaxName {
+		p.errorf(f.kn, f.path, "name of %d characters: at most %d", len(f.key), MaxName)
+		return false
+	}
 	return true
 }
+
+// reservedIDs are paper ids that would collide with the report's own files.
+func reservedIDs() []string { return []string{"assets", "index", "index.html"} }
 
 func (p *parser) spec(doc *yaml.Node) *Spec {
 	s := &Spec{File: p.file, Profiles: map[string]*Profile{}, groups: map[string]*Group{}, steps: map[string]*Step{}}
@@ -399,11 +439,23 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		}
 	}
 	if s.Paper.ID != "" {
+		narrativePos := root
+		if f, ok := have["narrative"]; ok {
+			narrativePos = f.val
+		}
 		if s.Narrative == "" {
 			s.Narrative = filepath.Join("..", "reports", s.Paper.ID+".md")
 		}
-		if !filepath.IsAbs(s.Narrative) {
-			s.Narrative = filepath.Join(filepath.Dir(p.file), s.Narrative)
+		// The narrative is published: keep it inside the spec's repository,
+		// never /etc/passwd.
+		if filepath.IsAbs(s.Narrative) {
+			p.errorf(narrativePos, "narrative", "the narrative must be a path relative to the spec, got %q", s.Narrative)
+		}
+		s.Narrative = filepath.Join(filepath.Dir(p.file), s.Narrative)
+		root := repositoryRoot(filepath.Dir(p.file))
+		abs, _ := filepath.Abs(s.Narrative)
+		if rel, err := filepath.Rel(root, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			p.errorf(narrativePos, "narrative", "the narrative %q lies outside the spec's repository (%s)", s.Narrative, root)
 		}
 	}
 	p.link(s)
@@ -463,6 +515,10 @@ func (p *parser) claim1(s *Spec, f field, name string) bool {
 }
 
 func (p *parser) addStep(s *Spec, st *Step, at *yaml.Node) {
+	if len(st.Name) > MaxStepName {
+		p.errorf(at, "steps."+st.Name[:40]+"…", "step name of %d characters: at most %d (shorten the group's axis values or names)", len(st.Name), MaxStepName)
+		return
+	}
 	if s.steps[st.Name] != nil {
 		p.errorf(at, "steps."+st.Name, "name %q is already used by a step, group or figure", st.Name)
 		return
@@ -477,8 +533,11 @@ func (p *parser) paper(s *Spec, f field) {
 		switch pf.key {
 		case "id":
 			s.Paper.ID = v
-			if v != "" && !nameRE.MatchString(v) {
-				p.errorf(pf.val, pf.path, "bad paper id %q: use letters, digits, '_' and '-'", v)
+			if v != "" && (!nameRE.MatchString(v) || len(v) > MaxName) {
+				p.errorf(pf.val, pf.path, "bad paper id %q: use up to %d letters, digits, '_' and '-', starting with a letter", v, MaxName)
+			}
+			if contains(reservedIDs(), strings.ToLower(v)) {
+				p.errorf(pf.val, pf.path, "paper id %q is reserved for the report's own files (reserved: %s)", v, strings.Join(reservedIDs(), ", "))
 			}
 		case "title":
 			s.Paper.Title = v
@@ -1092,4 +1151,25 @@ func (s *Spec) Number(name string) (*Number, error) {
 		return nil, fmt.Errorf("%q names %d steps, want one", ref, len(refs))
 	}
 	return &Number{Name: refs[0].String() + ":" + key, From: refs[0], Key: key}, nil
+}
+
+// repositoryRoot is the nearest directory at or above dir holding .git or
+// go.mod, else the directory above dir (configs/ sits at a repository's top).
+func repositoryRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; {
+		for _, marker := range []string{".git", "go.mod"} {
+			if _, err := os.Stat(filepath.Join(d, marker)); err == nil {
+				return d
+			}
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return filepath.Dir(abs)
+		}
+		d = up
+	}
 }

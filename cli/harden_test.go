@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run runs the command line and returns its exit status, stdout and stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), args, Env{Stdout: &stdout, Stderr: &stderr, Registry: testRegistry()})
+	return code, stdout.String(), stderr.String()
+}
+
+func writeSpec(t *testing.T, body string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Command-line mistakes exit 2 with a message naming the fix, and touch no cache.
+func TestBuildRefusals(t *testing.T) {
+	huge := writeSpec(t, "paper: {id: t, title: T}\nsteps:\n  big: {op: ising.sample, params: {size: 100000000, temperatures: [2.0], samples: 10}}\n"+
+		"  noise: {op: pattern.white_noise, params: {size: 100000}}\nprofiles: {quick: {}, paper: {}}\n")
+	ok := filepath.Join(repoRoot(t), "configs", "dmk2020.yaml")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"memory", []string{"build", "--max-memory", "1GiB", huge}, []string{
+			"s.yaml:3:3: steps.big: needs about 1.37 EiB of memory (estimated from its parameters), more than the budget of 1 GiB (--max-memory)",
+			"s.yaml:4:3: steps.noise: needs about 149 GiB of memory"}},
+		{"memory flag", []string{"build", "--max-memory", "lots", huge}, []string{"--max-memory: want a size such as 16GiB"}},
+		{"profile", []string{"build", "--profile", "nosuch", ok}, []string{`unknown profile "nosuch" (this spec declares: paper, quick)`}},
+		{"out", []string{"build", "--out", "", ok}, []string{"--out must name a directory"}},
+		{"dev zero", []string{"build", "/dev/zero"}, []string{"/dev/zero:1:1: spec is larger than 4 MiB: not read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cacheDir := filepath.Join(t.TempDir(), "cache")
+			code, stdout, stderr := run(t, append(tt.args, "--cache", cacheDir)...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d\n%s%s", code, ExitUsage, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if tt.name == "profile" && strings.Count(stderr, "\n") != 1 {
+				t.Errorf("want one line naming the profiles, got:\n%s", stderr)
+			}
+			if _, err := os.Stat(cacheDir); !os.IsNotExist(err) {
+				t.Error("a refused build touched the cache")
+			}
+		})
+	}
+}
+
+func TestMemoryBudget(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want float64
+	}{{"16GiB", 16 << 30}, {"512M", 512e6}, {"2e9", 2e9}, {"1.5 GiB", 1.5 * (1 << 30)}, {"100KiB", 100 << 10}} {
+		if got, err := memoryBudget(c.in); err != nil || got != c.want {
+			t.Errorf("memoryBudget(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"-1G", "lots", "0", "GiB"} {
+		if _, err := memoryBudget(bad); err == nil {
+			t.Errorf("memoryBudget(%q) accepted", bad)
+		}
+	}
+	if got, _ := memoryBudget(""); got < 1<<30 {
+		t.Errorf("default budget %v is below 1 GiB", got)
+	}
+}
