@@ -64,6 +64,14 @@ func build(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
 	}
+	// Hold the cache's lock shared for the whole build: gc takes it
+	// exclusively, so it never removes what a build is using.
+	unlock, err := cc.LockShared()
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	defer unlock()
 	var rep pipeline.Reporter
 	if env.Terminal {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
@@ -102,6 +110,13 @@ func build(ctx context.Context, args []string, env Env) int {
 				fmt.Fprintf(env.Stdout, "report  %s/%s/index.html (%s)\n", *out, p.Spec.Paper.ID, verdictSummary(p))
 			}
 		}
+	}
+	if d := cc.Damaged(); len(d) > 0 {
+		names := strings.Join(d[:min(len(d), 3)], ", ")
+		if len(d) > 3 {
+			names += ", …"
+		}
+		fmt.Fprintf(env.Stderr, "kadanoff: the cache held %d damaged files (%s); they were discarded and what they held recomputed\n", len(d), names)
 	}
 	fmt.Fprintf(env.Stdout, "time: %s\n", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintln(env.Stdout, sum.Line())

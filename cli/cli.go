@@ -92,8 +92,9 @@ Commands:
           the step's action-key preimage and what changed since its last build
   export  [--profile P] [--to FILE] STEP[.OUTPUT]
           write a cached step output as .npy, .csv or .json
-  gc      [--older-than D] [--cache DIR]
-          remove cache entries unused for D (default 720h) and print bytes freed
+  gc      [--older-than D] [--dry-run] [--keep-current [SPEC.yaml ...]] [--cache DIR]
+          remove cache entries unused for D (default 720h) and print bytes freed;
+          --keep-current keeps everything the specs reach; waits for no build
   bench   [--json] [--time D] ising
           kernel throughput on one core, beside numpy when it is installed
   ops     describe every operation a spec may use
@@ -201,9 +202,16 @@ func listOps(_ context.Context, args []string, env Env) int {
 func gc(_ context.Context, args []string, env Env) int {
 	var c common
 	fs := newFlags("gc", env)
-	fs.StringVar(&c.cacheDir, "cache", "", "cache directory")
+	c.register(fs)
 	age := fs.Duration("older-than", 30*24*3600e9, "remove entries unused for this long (e.g. 720h)")
-	if _, err := parse(fs, args); err != nil {
+	dry := fs.Bool("dry-run", false, "print what would be removed, remove nothing")
+	keepCurrent := fs.Bool("keep-current", false, "keep every entry the specs (default configs/*.yaml) reach under any of their profiles, whatever its age")
+	var err error
+	if c.specs, err = parse(fs, args); err != nil {
+		return ExitUsage
+	}
+	if len(c.specs) > 0 && !*keepCurrent {
+		fmt.Fprintln(env.Stderr, "kadanoff gc: specs are read only with --keep-current")
 		return ExitUsage
 	}
 	cc, err := c.openCache(env)
@@ -211,13 +219,78 @@ func gc(_ context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
 	}
-	freed, err := cc.Trim(*age)
-	fmt.Fprintf(env.Stdout, "freed %d bytes (%s) from %s\n", freed, humanBytes(freed), cc.Dir())
+	opts := cache.TrimOptions{Age: *age, DryRun: *dry}
+	if *keepCurrent {
+		keep, ok := c.reachable(env, cc)
+		if !ok {
+			return ExitUsage
+		}
+		opts.Keep = keep
+	}
+	unlock, err := cc.LockExclusive()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "kadanoff gc: %v; nothing removed (run gc when no build is running)\n", err)
+		return ExitFailed
+	}
+	defer unlock()
+	res, err := cc.Trim(opts)
+	verb := "freed"
+	if *dry {
+		verb = "would free"
+	}
+	fmt.Fprintf(env.Stdout, "%s %d bytes (%s) in %d files from %s", verb, res.Bytes, humanBytes(res.Bytes), res.Files, cc.Dir())
+	if opts.Keep != nil {
+		fmt.Fprintf(env.Stdout, ", keeping %d entries the specs reach", len(opts.Keep))
+	}
+	fmt.Fprintln(env.Stdout)
+	for i, e := range res.Errors {
+		if i == 5 {
+			fmt.Fprintf(env.Stderr, "kadanoff gc: … and %d more\n", len(res.Errors)-5)
+			break
+		}
+		fmt.Fprintln(env.Stderr, "kadanoff gc: could not remove:", e)
+	}
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
 	}
+	if len(res.Errors) > 0 {
+		return ExitFailed
+	}
 	return ExitOK
+}
+
+// reachable returns the action keys of every step of the specs, under every
+// profile they declare, that the cache can resolve.
+func (c *common) reachable(env Env, cc *cache.Cache) (map[cache.Digest]bool, bool) {
+	keep := map[cache.Digest]bool{}
+	base, ok := c.load(env)
+	if !ok {
+		return nil, false
+	}
+	profiles := map[string]bool{}
+	for _, s := range base.Specs {
+		for name := range s.Profiles {
+			profiles[name] = true
+		}
+	}
+	for name := range profiles {
+		plan, err := pipeline.NewPlan(base.Specs, env.Registry, name)
+		if err != nil {
+			continue // a profile not every spec declares
+		}
+		res, err := pipeline.Resolve(cc, plan.Nodes)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff:", err)
+			return nil, false
+		}
+		for _, r := range res {
+			if r.Entry != nil {
+				keep[r.Key] = true
+			}
+		}
+	}
+	return keep, true
 }
 
 func humanBytes(n int64) string {

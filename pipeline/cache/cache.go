@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -74,6 +75,24 @@ type Cache struct {
 	dir string
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+
+	mu      sync.Mutex
+	damaged []string
+}
+
+// Damaged returns what this process found damaged and discarded ("blob
+// 1a2b3c…", "action …"), so that a command can say so once.
+func (c *Cache) Damaged() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.damaged...)
+}
+
+func (c *Cache) discard(what string, path string) {
+	os.Remove(path)
+	c.mu.Lock()
+	c.damaged = append(c.damaged, what)
+	c.mu.Unlock()
 }
 
 // Open opens (creating if needed) the cache in dir.
@@ -161,7 +180,7 @@ func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	if Sum(data) != d {
-		os.Remove(p)
+		c.discard("blob "+d.Short(), p)
 		return nil, fmt.Errorf("cache: blob %s damaged, discarded: %w", d.Short(), ErrMissing)
 	}
 	if fi, err := os.Stat(p); err == nil {
@@ -208,7 +227,7 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 	}
 	var e Entry
 	if err := json.Unmarshal(data, &e); err != nil || Sum([]byte(e.Preimage)) != key {
-		os.Remove(p)
+		c.discard("action "+key.Short(), p)
 		return nil, fmt.Errorf("cache: action %s damaged, discarded: %w", key.Short(), ErrMissing)
 	}
 	if fi, err := os.Stat(p); err == nil {
@@ -250,15 +269,52 @@ func (c *Cache) used(path string, fi fs.FileInfo) {
 	os.Chtimes(path, now, now)
 }
 
-// Trim removes entries and blobs not used for longer than age, and temporary
-// files left by interrupted writes. It returns the bytes freed.
-func (c *Cache) Trim(age time.Duration) (int64, error) {
-	cutoff := c.Now().Add(-age)
+// TrimOptions say what Trim removes.
+type TrimOptions struct {
+	// Age: entries and blobs not used for longer are removed.
+	Age time.Duration
+	// Keep holds action keys kept whatever their age, with their outputs.
+	Keep map[Digest]bool
+	// DryRun reports what would be removed without removing it.
+	DryRun bool
+}
+
+// TrimResult is what Trim removed (or, in a dry run, would remove).
+type TrimResult struct {
+	Files int
+	Bytes int64
+	// Errors are the files that could not be removed.
+	Errors []error
+}
+
+// Trim removes entries and blobs not used for longer than the options' age,
+// except those kept, and temporary files left by interrupted writes. Callers
+// hold the exclusive lock (LockExclusive), so no build is reading them.
+func (c *Cache) Trim(o TrimOptions) (TrimResult, error) {
+	cutoff := c.Now().Add(-o.Age)
 	tmpCutoff := c.Now().Add(-mtimeInterval)
-	var freed int64
+	keep := map[string]bool{}
+	for key := range o.Keep {
+		keep[c.actionPath(key)] = true
+		if e, err := c.GetAction(key); err == nil {
+			for _, out := range e.Outputs {
+				keep[c.blobPath(out.Digest)] = true
+			}
+		}
+	}
+	var res TrimResult
 	err := filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
+		}
+		if d.Name() == lockName || keep[path] {
+			return nil
+		}
+		if len(o.Keep) > 0 && filepath.Base(filepath.Dir(path)) == "steps" {
+			// A step's latest-build pointer stays with the entry it points to.
+			if key, err := os.ReadFile(path); err == nil && o.Keep[Digest(strings.TrimSpace(string(key)))] {
+				return nil
+			}
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -268,13 +324,39 @@ func (c *Cache) Trim(age time.Duration) (int64, error) {
 		if strings.HasPrefix(d.Name(), ".tmp-") {
 			old = fi.ModTime().Before(tmpCutoff) || fi.ModTime().Before(cutoff)
 		}
-		if old && os.Remove(path) == nil {
-			freed += fi.Size()
+		if !old {
+			return nil
 		}
+		if !o.DryRun {
+			if err := os.Remove(path); err != nil {
+				res.Errors = append(res.Errors, err)
+				return nil
+			}
+		}
+		res.Files++
+		res.Bytes += fi.Size()
 		return nil
 	})
 	if err != nil {
-		return freed, fmt.Errorf("cache: trim: %w", err)
+		return res, fmt.Errorf("cache: trim: %w", err)
 	}
-	return freed, nil
+	return res, nil
 }
+
+// lockName is the file whose lock builds share and gc takes exclusively.
+const lockName = "lock"
+
+// LockShared takes the cache's lock shared, as every build does for its
+// whole run, waiting while a gc holds it; unlock releases it.
+func (c *Cache) LockShared() (unlock func(), err error) {
+	return c.lock(false)
+}
+
+// LockExclusive takes the cache's lock exclusively, as gc does, failing at
+// once with ErrBusy while a build holds it.
+func (c *Cache) LockExclusive() (unlock func(), err error) {
+	return c.lock(true)
+}
+
+// ErrBusy is returned by LockExclusive while another process uses the cache.
+var ErrBusy = errors.New("cache: in use by a running build")
