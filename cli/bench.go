@@ -53,6 +53,15 @@ func benchSuites() []benchSuite {
 	}
 }
 
+// benchNames lists the bench suites.
+func benchNames() []string {
+	var names []string
+	for _, b := range benchSuites() {
+		names = append(names, b.name)
+	}
+	return names
+}
+
 func bench(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("bench", env)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -60,7 +69,7 @@ func bench(ctx context.Context, args []string, env Env) int {
 	quick := fs.Bool("quick", false, "small sizes only (a smoke test of the command)")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return exitForFlags(err)
 	}
 	var names []string
 	var suite *benchSuite

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/cache"
 	"github.com/kadanoff/kadanoff/reports"
 )
 
@@ -21,10 +23,12 @@ func build(ctx context.Context, args []string, env Env) int {
 	jobs := fs.Int("jobs", runtime.NumCPU(), "steps run at once")
 	out := fs.String("out", "out", "directory for reports")
 	only := fs.String("only", "", "build only these steps or figures (comma-separated) and their inputs")
+	force := fs.String("force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
+	dryRun := fs.Bool("dry-run", false, "list the steps that would run, and why, without running anything")
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
-		return ExitUsage
+		return exitForFlags(err)
 	}
 	if *out == "" {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --out must name a directory")
@@ -59,10 +63,21 @@ func build(ctx context.Context, args []string, env Env) int {
 			return ExitUsage
 		}
 	}
+	var forced []*pipeline.Node
+	if *force != "" {
+		if forced, err = resolveTargets(plan, *force); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff build: --force:", err)
+			return ExitUsage
+		}
+	}
 	cc, err := c.openCache(env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
+	}
+	forceSet := dependents(plan, forced)
+	if *dryRun {
+		return dryRunBuild(env, cc, plan, targets, forceSet)
 	}
 	// Hold the cache's lock shared for the whole build: gc takes it
 	// exclusively, so it never removes what a build is using.
@@ -85,6 +100,7 @@ func build(ctx context.Context, args []string, env Env) int {
 		Executor: &pipeline.Local{Registry: env.Registry, Store: cc},
 		Jobs:     *jobs,
 		Reporter: rep,
+		Force:    forceSet,
 	}
 	start := time.Now()
 	sum := b.Build(ctx, plan, targets)
@@ -109,6 +125,13 @@ func build(ctx context.Context, args []string, env Env) int {
 			for _, p := range papers {
 				fmt.Fprintf(env.Stdout, "report  %s/%s/index.html (%s)\n", *out, p.Spec.Paper.ID, verdictSummary(p))
 			}
+		}
+	}
+	// Failures also go to stderr, where scripts and CI look for them: the
+	// steps that failed themselves, not those skipped because of them.
+	for _, n := range sum.Order {
+		if r := sum.Results[n]; r != nil && r.Status == pipeline.Failed && !errors.Is(r.Err, pipeline.ErrInterrupted) && !errors.Is(r.Err, pipeline.ErrNotRun) {
+			fmt.Fprintf(env.Stderr, "kadanoff: step %s failed: %v\n", n.ID, r.Err)
 		}
 	}
 	if d := cc.Damaged(); len(d) > 0 {
@@ -181,4 +204,58 @@ func machineMemory() float64 {
 		}
 	}
 	return 8 << 30
+}
+
+// dependents returns the nodes and everything that depends on them.
+func dependents(plan *pipeline.Plan, nodes []*pipeline.Node) map[*pipeline.Node]bool {
+	set := map[*pipeline.Node]bool{}
+	for _, n := range nodes {
+		set[n] = true
+	}
+	for _, n := range plan.Nodes { // topological order: a node follows its inputs
+		for _, d := range n.Deps() {
+			if set[d] {
+				set[n] = true
+			}
+		}
+	}
+	return set
+}
+
+// dryRunBuild prints what a build would run and why, running nothing.
+func dryRunBuild(env Env, cc *cache.Cache, plan *pipeline.Plan, targets []*pipeline.Node, force map[*pipeline.Node]bool) int {
+	sts, err := states(cc, plan)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	in := map[string]bool{}
+	for _, n := range plan.Closure(targets) {
+		in[n.ID] = true
+	}
+	forced := map[string]bool{}
+	for n := range force {
+		forced[n.ID] = true
+	}
+	run := 0
+	for _, st := range sts {
+		if !in[st.Step] {
+			continue
+		}
+		why := ""
+		switch {
+		case forced[st.Step]:
+			why = "forced"
+		case st.State == "cached":
+			continue
+		case st.State == "stale":
+			why = "stale: " + st.Reason
+		default:
+			why = st.Reason
+		}
+		run++
+		fmt.Fprintf(env.Stdout, "would run %s  (%s)\n", st.Step, why)
+	}
+	fmt.Fprintf(env.Stdout, "dry run: %d of %d steps would run\n", run, len(in))
+	return ExitOK
 }

@@ -45,6 +45,40 @@ func DefaultRegistry() *pipeline.Registry {
 	return pipeline.NewRegistry(append(ops.All(), figures.Op(ToolVersion()))...)
 }
 
+// command is a subcommand of kadanoff.
+type command struct {
+	name, args, doc string
+	run             func(context.Context, []string, Env) int
+}
+
+// commands lists the subcommands in the order help shows them.
+func commands() []command {
+	return []command{
+		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--max-memory SIZE] [SPEC.yaml ...]",
+			"build specs (default configs/*.yaml) and write their reports to DIR", build},
+		{"status", "[--json] [--check] [--profile P] [SPEC.yaml ...]", "every step as cached, stale (with the reason) or missing; --check exits 1 unless all are cached", status},
+		{"explain", "[--profile P] STEP [SPEC.yaml ...]", "the step's action-key preimage and what changed since its last build", explain},
+		{"log", "[--profile P] STEP [SPEC.yaml ...]", "what a step logged when it last ran (warnings, notes), kept with its cache entry", logCmd},
+		{"export", "[--profile P] [--to FILE] STEP[.OUTPUT] [SPEC.yaml ...]", "write a cached step output as .npy, .csv or .json", export},
+		{"graph", "[--profile P] [--format dot|svg] [--to FILE] [SPEC.yaml ...]", "the step graph, coloured by status, as Graphviz DOT or SVG", graph},
+		{"gc", "[--older-than D] [--dry-run] [--keep-current [SPEC.yaml ...]] [--cache DIR]",
+			"remove cache entries unused for D (default 720h); --keep-current keeps what the specs reach; refuses while a build runs", gc},
+		{"bench", "[--json] [--time D] [--quick] " + strings.Join(benchNames(), "|"), "kernel throughput, beside numpy or PyTorch when installed", bench},
+		{"ops", "[NAME]", "describe every operation a spec may use (or one), and the panel kinds of figures", listOps},
+		{"version", "", "print the tool version and source revision", version},
+		{"help", "[COMMAND]", "describe kadanoff or one command", nil},
+	}
+}
+
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
 // Main runs the command line args (without the program name) and returns the exit status.
 func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
@@ -57,51 +91,52 @@ func Main(ctx context.Context, args []string, env Env) int {
 		usage(env.Stderr)
 		return ExitUsage
 	}
-	cmds := map[string]func(context.Context, []string, Env) int{
-		"build":   build,
-		"status":  status,
-		"explain": explain,
-		"export":  export,
-		"gc":      gc,
-		"ops":     listOps,
-		"version": version,
-		"bench":   bench,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(env.Stdout)
+		return ExitOK
+	case "--version", "-version":
+		return version(ctx, nil, env)
+	case "help":
+		if len(args) == 1 {
 			usage(env.Stdout)
 			return ExitOK
 		}
+		args = []string{args[1], "-h"}
+	}
+	cmd, ok := lookupCommand(args[0])
+	if !ok || cmd.run == nil {
 		fmt.Fprintf(env.Stderr, "kadanoff: unknown command %q\n", args[0])
 		usage(env.Stderr)
 		return ExitUsage
 	}
-	return cmd(ctx, args[1:], env)
+	for _, a := range args[1:] {
+		if a == "-h" || a == "-help" || a == "--help" {
+			env.Stderr = env.Stdout // help asked for is output, not an error
+		}
+	}
+	return cmd.run(ctx, args[1:], env)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: kadanoff COMMAND [flags] [args]
-
-Commands:
-  build   [--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [SPEC.yaml ...]
-          build specs (default configs/*.yaml) and write their reports to DIR
-  status  [--json] [--profile P] [SPEC.yaml ...]
-          every step as cached, stale (with the reason) or missing
-  explain [--profile P] STEP
-          the step's action-key preimage and what changed since its last build
-  export  [--profile P] [--to FILE] STEP[.OUTPUT]
-          write a cached step output as .npy, .csv or .json
-  gc      [--older-than D] [--dry-run] [--keep-current [SPEC.yaml ...]] [--cache DIR]
-          remove cache entries unused for D (default 720h) and print bytes freed;
-          --keep-current keeps everything the specs reach; waits for no build
-  bench   [--json] [--time D] ising
-          kernel throughput on one core, beside numpy when it is installed
-  ops     describe every operation a spec may use
-  version print the tool version
-
-The cache is --cache DIR, else $KADANOFF_CACHE, else the user cache directory.
+	fmt.Fprint(w, "usage: kadanoff COMMAND [flags] [args]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s%s\n          %s\n", c.name, c.args, c.doc)
+	}
+	fmt.Fprint(w, `
+Flags may come before or after arguments. "kadanoff help COMMAND" or "COMMAND -h"
+describes a command's flags. The cache is --cache DIR, else $KADANOFF_CACHE, else the
+user cache directory.
 `)
+}
+
+// exitForFlags is the status of a command whose flags did not parse: 0 when
+// help was asked for (it has been printed), 2 otherwise.
+func exitForFlags(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	return ExitUsage
 }
 
 // common holds the flags most commands share.
@@ -135,6 +170,16 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 func newFlags(name string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet("kadanoff "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		c, _ := lookupCommand(name)
+		fmt.Fprintf(fs.Output(), "usage: kadanoff %s %s\n\n%s\n", name, c.args, c.doc)
+		var n int
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(fs.Output(), "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
 	return fs
 }
 
@@ -194,9 +239,41 @@ func version(_ context.Context, args []string, env Env) int {
 }
 
 func listOps(_ context.Context, args []string, env Env) int {
-	fmt.Fprint(env.Stdout, env.Registry.Describe())
-	fmt.Fprint(env.Stdout, figures.Describe())
-	return ExitOK
+	fs := newFlags("ops", env)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return exitForFlags(err)
+	}
+	if len(pos) == 0 {
+		fmt.Fprint(env.Stdout, env.Registry.Describe())
+		fmt.Fprint(env.Stdout, figures.Describe())
+		return ExitOK
+	}
+	status := ExitOK
+	for _, name := range pos {
+		op, ok := env.Registry.Lookup(name)
+		if !ok {
+			fmt.Fprintf(env.Stderr, "kadanoff ops: unknown op %q%s\n", name, suggestOp(name, env.Registry.Names()))
+			status = ExitUsage
+			continue
+		}
+		fmt.Fprint(env.Stdout, pipeline.NewRegistry(op).Describe())
+	}
+	return status
+}
+
+// suggestOp names the ops whose name contains what was asked for.
+func suggestOp(name string, names []string) string {
+	var near []string
+	for _, n := range names {
+		if strings.Contains(n, name) || strings.Contains(name, strings.SplitN(n, ".", 2)[0]) {
+			near = append(near, n)
+		}
+	}
+	if len(near) == 0 {
+		return "; `kadanoff ops` lists them all"
+	}
+	return " (did you mean " + strings.Join(near, " or ") + "?)"
 }
 
 func gc(_ context.Context, args []string, env Env) int {
@@ -208,7 +285,7 @@ func gc(_ context.Context, args []string, env Env) int {
 	keepCurrent := fs.Bool("keep-current", false, "keep every entry the specs (default configs/*.yaml) reach under any of their profiles, whatever its age")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
-		return ExitUsage
+		return exitForFlags(err)
 	}
 	if len(c.specs) > 0 && !*keepCurrent {
 		fmt.Fprintln(env.Stderr, "kadanoff gc: specs are read only with --keep-current")
@@ -307,13 +384,34 @@ func humanBytes(n int64) string {
 }
 
 // resolveTargets maps --only names to nodes.
+// splitNames splits a comma-separated list of step names, keeping the commas
+// of a group member's selector ("g[a=1,b=2].s").
+func splitNames(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
 func resolveTargets(plan *pipeline.Plan, only string) ([]*pipeline.Node, error) {
 	if only == "" {
 		return plan.Nodes, nil
 	}
 	var out []*pipeline.Node
 	var errs []string
-	for _, name := range strings.Split(only, ",") {
+	for _, name := range splitNames(only) {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue

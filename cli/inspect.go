@@ -23,6 +23,7 @@ type stepState struct {
 }
 
 func states(cc *cache.Cache, plan *pipeline.Plan) ([]stepState, error) {
+	profile := plan.Profile
 	res, err := pipeline.Resolve(cc, plan.Nodes)
 	if err != nil {
 		return nil, err
@@ -36,12 +37,12 @@ func states(cc *cache.Cache, plan *pipeline.Plan) ([]stepState, error) {
 			st.State = "cached"
 		case r.Missing != nil:
 			st.State, st.Reason = "missing", "input "+r.Missing.ID+" is not built"
-			if hasHistory(cc, n) {
+			if hasHistory(cc, profile, n) {
 				st.State = "stale"
 			}
 		default:
 			st.State, st.Reason = "missing", "never built"
-			if old, ok := previous(cc, n); ok {
+			if old, ok := previous(cc, profile, n); ok {
 				st.State = "stale"
 				var parts []string
 				for _, ch := range pipeline.Diff(old.Preimage, r.Preimage) {
@@ -58,14 +59,14 @@ func states(cc *cache.Cache, plan *pipeline.Plan) ([]stepState, error) {
 	return out, nil
 }
 
-func hasHistory(cc *cache.Cache, n *pipeline.Node) bool {
-	_, err := cc.Latest(n.ID)
+func hasHistory(cc *cache.Cache, profile string, n *pipeline.Node) bool {
+	_, err := cc.Latest(pipeline.LatestName(profile, n))
 	return err == nil
 }
 
 // previous returns the entry of the step's most recent build, if it is still cached.
-func previous(cc *cache.Cache, n *pipeline.Node) (*cache.Entry, bool) {
-	k, err := cc.Latest(n.ID)
+func previous(cc *cache.Cache, profile string, n *pipeline.Node) (*cache.Entry, bool) {
+	k, err := cc.Latest(pipeline.LatestName(profile, n))
 	if err != nil {
 		return nil, false
 	}
@@ -81,9 +82,10 @@ func status(_ context.Context, args []string, env Env) int {
 	fs := newFlags("status", env)
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	check := fs.Bool("check", false, "exit 1 unless every step is cached (an up-to-date check for CI)")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
-		return ExitUsage
+		return exitForFlags(err)
 	}
 	plan, ok := c.load(env)
 	if !ok {
@@ -103,6 +105,13 @@ func status(_ context.Context, args []string, env Env) int {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(sts)
+		if *check {
+			for _, st := range sts {
+				if st.State != "cached" {
+					return ExitFailed
+				}
+			}
+		}
 		return ExitOK
 	}
 	counts := map[string]int{}
@@ -115,6 +124,9 @@ func status(_ context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stdout, line)
 	}
 	fmt.Fprintf(env.Stdout, "%d steps: %d cached, %d stale, %d missing\n", len(sts), counts["cached"], counts["stale"], counts["missing"])
+	if *check && counts["cached"] != len(sts) {
+		return ExitFailed
+	}
 	return ExitOK
 }
 
@@ -124,7 +136,7 @@ func explain(_ context.Context, args []string, env Env) int {
 	c.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return exitForFlags(err)
 	}
 	if len(pos) < 1 {
 		fmt.Fprintln(env.Stderr, "usage: kadanoff explain [--profile P] STEP [SPEC.yaml ...]")
@@ -170,7 +182,7 @@ func explain(_ context.Context, args []string, env Env) int {
 	for _, line := range strings.Split(strings.TrimRight(r.Preimage, "\n"), "\n") {
 		fmt.Fprintln(w, "  "+annotate(line, n))
 	}
-	old, ok := previous(cc, n)
+	old, ok := previous(cc, plan.Profile, n)
 	switch {
 	case !ok:
 		fmt.Fprintln(w, "no earlier build of this step is cached")
@@ -208,7 +220,7 @@ func export(_ context.Context, args []string, env Env) int {
 	to := fs.String("to", "", "file to write (default STEP[.OUTPUT].EXT in the current directory; - for stdout)")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return ExitUsage
+		return exitForFlags(err)
 	}
 	if len(pos) < 1 {
 		fmt.Fprintln(env.Stderr, "usage: kadanoff export [--profile P] [--to FILE] STEP[.OUTPUT] [SPEC.yaml ...]")

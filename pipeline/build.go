@@ -58,7 +58,15 @@ type Builder struct {
 	// Jobs is the number of steps run at once; 0 means the number of CPUs.
 	Jobs     int
 	Reporter Reporter
+	// Force names steps that run even when cached (with what depends on them).
+	Force map[*Node]bool
+
+	profile string
 }
+
+// LatestName is the name under which the cache remembers a step's most
+// recent build under a profile, for explaining what changed since.
+func LatestName(profile string, n *Node) string { return profile + ":" + n.ID }
 
 // Summary counts the outcomes of a build.
 type Summary struct {
@@ -77,6 +85,7 @@ func (s *Summary) Line() string {
 // cancelled, running steps are abandoned (nothing partial reaches the cache) and
 // steps not yet started are reported as failed with ErrInterrupted.
 func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summary {
+	b.profile = plan.Profile
 	nodes := plan.Closure(targets)
 	sum := &Summary{Results: map[*Node]*Result{}, Order: nodes}
 	jobs := b.Jobs
@@ -132,7 +141,7 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 		finish(&Result{Node: n, Status: Failed, Err: err})
 		for _, u := range n.users {
 			if in[u] {
-				fail(u, fmt.Errorf("not run: input %s failed", n.Name))
+				fail(u, fmt.Errorf("%w: input %s failed", ErrNotRun, n.Name))
 			}
 		}
 	}
@@ -198,9 +207,9 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *
 	r := &Result{Node: n}
 	r.Preimage = Preimage(n, digests)
 	r.Key = cache.Sum([]byte(r.Preimage))
-	if e, err := b.Cache.GetAction(r.Key); err == nil && entryIntact(b.Cache, e) {
+	if e, err := b.Cache.GetAction(r.Key); err == nil && !b.Force[n] && entryIntact(b.Cache, e) {
 		r.Status, r.Entry = Cached, e
-		b.Cache.SetLatest(n.ID, r.Key)
+		b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
 		return r
 	}
 	if b.Reporter != nil {
@@ -217,7 +226,7 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *
 			b.Reporter.Progress(n, d, t)
 		}
 	}
-	blobs, err := b.Executor.Execute(ctx, task, progress)
+	outcome, err := b.Executor.Execute(ctx, task, progress)
 	r.Elapsed = time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -226,8 +235,8 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *
 		r.Status, r.Err = Failed, err
 		return r
 	}
-	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds()}
-	for _, blob := range blobs {
+	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds(), Log: outcome.Log}
+	for _, blob := range outcome.Blobs {
 		d, err := b.Cache.PutBlob(blob.Data)
 		if err != nil {
 			r.Status, r.Err = Failed, err
@@ -239,7 +248,7 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *
 		r.Status, r.Err = Failed, err
 		return r
 	}
-	b.Cache.SetLatest(n.ID, r.Key)
+	b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
 	r.Status, r.Entry = Ran, e
 	return r
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
@@ -50,6 +51,25 @@ type Env struct {
 	store    BlobStore
 	outputs  []Blob
 	progress func(done, total int)
+
+	mu  sync.Mutex
+	log []string
+}
+
+// Logf records a line of the step's log (a warning, a note on what was
+// skipped or chosen); the log is kept with the step's cache entry and shown by
+// `kadanoff log STEP`. Safe for concurrent use by the op's goroutines.
+func (e *Env) Logf(format string, args ...any) {
+	e.mu.Lock()
+	e.log = append(e.log, fmt.Sprintf(format, args...))
+	e.mu.Unlock()
+}
+
+// Log returns the lines logged so far.
+func (e *Env) Log() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.log...)
 }
 
 func (e *Env) param(name string, kind spec.Kind) spec.Value {

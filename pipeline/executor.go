@@ -10,7 +10,14 @@ import (
 // Executor runs tasks. Local runs them in this process; an executor for a
 // cluster would ship the task (which is plain data) and fetch its blobs.
 type Executor interface {
-	Execute(ctx context.Context, t *Task, progress func(done, total int)) ([]Blob, error)
+	Execute(ctx context.Context, t *Task, progress func(done, total int)) (*Outcome, error)
+}
+
+// Outcome is what an executed task produced: its outputs in declaration
+// order and the lines it logged (warnings, notes), kept with its cache entry.
+type Outcome struct {
+	Blobs []Blob
+	Log   []string
 }
 
 // Local executes tasks in the current process.
@@ -21,7 +28,7 @@ type Local struct {
 
 // Execute runs the task's op and returns its outputs, in declaration order.
 // A panic in the op is returned as an error.
-func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total int)) (out []Blob, err error) {
+func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total int)) (res *Outcome, err error) {
 	op, ok := l.Registry.Lookup(t.Op)
 	if !ok {
 		return nil, fmt.Errorf("unknown op %q", t.Op)
@@ -45,15 +52,19 @@ func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total 
 	for _, b := range env.outputs {
 		byName[b.Name] = b
 	}
+	res = &Outcome{Log: env.Log()}
 	for _, o := range op.Outputs() {
 		b, ok := byName[o.Name]
 		if !ok {
 			return nil, fmt.Errorf("op %s produced no output %q", t.Op, o.Name)
 		}
-		out = append(out, b)
+		res.Blobs = append(res.Blobs, b)
 	}
-	return out, nil
+	return res, nil
 }
+
+// ErrNotRun marks steps not run because an input failed.
+var ErrNotRun = errors.New("not run")
 
 // ErrInterrupted marks steps not run because the build was cancelled.
 var ErrInterrupted = errors.New("interrupted")

@@ -183,11 +183,11 @@ func TestTaskIsPlainData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := (&Local{Registry: NewRegistry(countOp()), Store: c}).Execute(context.Background(), data, nil)
+	res, err := (&Local{Registry: NewRegistry(countOp()), Store: c}).Execute(context.Background(), data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cache.Sum(out[0].Data) != r.Entry.Outputs[0].Digest {
+	if cache.Sum(res.Blobs[0].Data) != r.Entry.Outputs[0].Digest {
 		t.Fatal("re-executed task gave different bytes")
 	}
 }

@@ -235,7 +235,9 @@ func scalingDimension() pipeline.Op {
 					maxErr = math.Max(maxErr, e)
 				}
 				if maxErr == 0 {
-					return nil // no fluctuations (e.g. every sample perfectly ordered): Δ is undefined
+					// No fluctuations (e.g. every sample perfectly ordered): Δ is undefined.
+					env.Logf("T=%v: the %s field does not fluctuate in any sample; no Δ is fitted (the row is left out)", temps[i], env.String("field"))
+					return nil
 				}
 				sel := func(g []float64) (x, y, s []float64) {
 					for k, r := range c.R {

@@ -67,6 +67,8 @@ type Entry struct {
 	Outputs  []Output  `json:"outputs"`
 	Created  time.Time `json:"created"`
 	Seconds  float64   `json:"seconds"`
+	// Log holds the lines the step logged when it ran.
+	Log []string `json:"log,omitempty"`
 }
 
 // Cache is a cache directory. Its methods are safe for concurrent use by
