@@ -127,7 +127,7 @@ func (t readableTicks) Ticks(min, max float64) []plot.Tick {
 	if !(max > min) {
 		return []plot.Tick{{Value: min, Label: strconv.FormatFloat(min, 'g', 6, 64)}}
 	}
-	raw := (max - min) / 5
+	raw := (max - min) / 6
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := 10 * mag
 	nice := []float64{1, 2, 2.5, 5, 10}

@@ -9,6 +9,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxMembers bounds the members of one group.
+const MaxMembers = 10_000
+
 // Group is a template of steps repeated over the cross product of named axes
 // (a "foreach" in the spec). It expands at parse time into ordinary steps
 // named GROUP[axis=value,...].STEP.
@@ -213,6 +216,14 @@ func (p *parser) foreach(f field, g *Group) {
 			p.errorf(f.val, f.path, "a group needs at least one axis")
 		}
 		return
+	}
+	total := 1
+	for _, a := range g.Axes {
+		total *= max(len(a.Values), 1)
+		if total > MaxMembers {
+			p.errorf(f.val, f.path, "the axes make more than %d members", MaxMembers)
+			return
+		}
 	}
 	idx := make([]int, len(g.Axes))
 	for {

@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -208,4 +209,31 @@ func TestLoadLimits(t *testing.T) {
 	if _, err := Parse("p.yaml", nil); err == nil || !strings.Contains(err.Error(), "empty spec") {
 		t.Errorf("empty spec: %v", err)
 	}
+}
+
+// Documents that would expand without bound are refused before expansion.
+func TestExpansionBounds(t *testing.T) {
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for i := 0; i < 9; i++ {
+		name := string(rune('b' + i))
+		laughs += name + ": &" + name + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = name
+	}
+	if _, err := Parse("p.yaml", []byte(laughs)); err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Errorf("billion laughs: %v", err)
+	}
+	cross := "paper: {id: p, title: T}\nprofiles: {quick: {}, paper: {}}\nsteps:\n  g:\n    foreach: {a: [" +
+		seq(200) + "], b: [" + seq(200) + "]}\n    steps: {s: {op: x}}\n"
+	if _, err := Parse("p.yaml", []byte(cross)); err == nil || !strings.Contains(err.Error(), "the axes make more than 10000 members") {
+		t.Errorf("huge cross product: %v", err)
+	}
+}
+
+func seq(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = strconv.Itoa(i)
+	}
+	return strings.Join(parts, ", ")
 }

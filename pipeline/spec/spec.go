@@ -206,6 +206,9 @@ func Parse(file string, data []byte) (*Spec, error) {
 		}
 		return nil, Errors{{Pos: Pos{file, max(line, 1), 1}, Msg: "a spec is one YAML document; a second one starts here (remove the --- separator)"}}
 	}
+	if n := expandedSize(&doc, map[*yaml.Node]int{}); n > maxNodes {
+		return nil, Errors{{Pos: Pos{file, 1, 1}, Msg: fmt.Sprintf("spec expands to more than %d YAML nodes (aliases of aliases?): not read", maxNodes)}}
+	}
 	p := &parser{file: file}
 	s := p.spec(&doc)
 	if err := p.errs.Err(); err != nil {
@@ -1172,4 +1175,32 @@ func repositoryRoot(dir string) string {
 		}
 		d = up
 	}
+}
+
+// maxNodes bounds the YAML nodes of a spec with its aliases expanded, against
+// "billion laughs" documents; the papers' specs have a few thousand.
+const maxNodes = 1_000_000
+
+// expandedSize counts n's nodes with aliases expanded, saturating above maxNodes.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if n == nil {
+		return 0
+	}
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	memo[n] = maxNodes + 1 // a cycle counts as too big
+	size := 1
+	if n.Kind == yaml.AliasNode {
+		size += expandedSize(n.Alias, memo)
+	}
+	for _, c := range n.Content {
+		size += expandedSize(c, memo)
+		if size > maxNodes {
+			break
+		}
+	}
+	size = min(size, maxNodes+1)
+	memo[n] = size
+	return size
 }
