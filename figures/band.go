@@ -37,6 +37,19 @@ func (bandKind) Fields() []Field {
 	}, axesFields()...)
 }
 
+// columns returns the columns each input must have.
+func (bandKind) columns(raw json.RawMessage, inputs int) [][]string {
+	var b band
+	if json.Unmarshal(raw, &b) != nil {
+		return nil
+	}
+	out := make([][]string, inputs)
+	for i := range out {
+		out[i] = []string{b.X, b.Y, b.Lo, b.Hi}
+	}
+	return out
+}
+
 type band struct {
 	axes
 	X      string `json:"x"`

@@ -77,6 +77,28 @@ func seriesCount(ins, ys int) (int, error) {
 	return 0, fmt.Errorf("%d y columns for %d inputs: give one y, or one per input", ys, ins)
 }
 
+// columns returns the columns each input must have.
+func (lineKind) columns(raw json.RawMessage, inputs int) [][]string {
+	var l line
+	if json.Unmarshal(raw, &l) != nil {
+		return nil
+	}
+	out := make([][]string, inputs)
+	for i := range out {
+		out[i] = []string{l.X}
+		switch {
+		case inputs == 1:
+			out[i] = append(out[i], l.Y...)
+			out[i] = append(out[i], l.Err...)
+		case len(l.Y) == inputs:
+			out[i] = append(out[i], l.Y[i], pick(l.Err, i))
+		default:
+			out[i] = append(out[i], pick(l.Y, 0), pick(l.Err, i))
+		}
+	}
+	return out
+}
+
 type line struct {
 	axes
 	X      string  `json:"x"`

@@ -19,7 +19,7 @@ func Op(tool string) pipeline.Op {
 		OpName:    spec.FigureOp,
 		OpVersion: 3,
 		OpDoc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
-		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, CheckKinds: checkKinds}},
+		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
 		Par: []pipeline.ParamSpec{
 			{Name: "number", Kind: spec.String, Doc: "the figure's number in the paper"},
 			{Name: "columns", Kind: spec.Int, Default: pipeline.IntValue(1), Doc: "panels per row", Check: pipeline.AtLeast(1)},
@@ -78,9 +78,10 @@ func sizeCheck(v spec.Value) error {
 	return nil
 }
 
-// checkKinds checks at plan time that every panel gets as many inputs as its
-// kind takes, of the kind's artifact kind.
-func checkKinds(params map[string]spec.Value, kinds []artifact.Kind) (int, error) {
+// checkInputKinds checks at plan time that every panel gets as many inputs
+// as its kind takes, of the kind's artifact kind, with the table columns the
+// panel names where the producing op declares its columns.
+func checkInputKinds(params map[string]spec.Value, in []pipeline.InputInfo) (int, error) {
 	v, ok := params["panels"]
 	if !ok {
 		return 0, nil
@@ -89,12 +90,16 @@ func checkKinds(params map[string]spec.Value, kinds []artifact.Kind) (int, error
 	if err != nil {
 		return 0, err
 	}
-	var heads []head
-	if err := json.Unmarshal(b, &heads); err != nil {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
 		return 0, nil // CheckPanels reports malformed panels
 	}
 	next := 0
-	for _, h := range heads {
+	for _, raw := range raws {
+		var h head
+		if json.Unmarshal(raw, &h) != nil {
+			return next, nil
+		}
 		k, ok := KindByName(h.Kind)
 		if !ok {
 			return next, nil
@@ -103,9 +108,23 @@ func checkKinds(params map[string]spec.Value, kinds []artifact.Kind) (int, error
 		if h.Inputs < lo || (hi > 0 && h.Inputs > hi) {
 			return next, fmt.Errorf("a %s panel takes %s, got %d", h.Kind, inputCount(lo, hi), h.Inputs)
 		}
-		for j := 0; j < h.Inputs && next+j < len(kinds); j++ {
-			if kinds[next+j] != want {
-				return next + j, fmt.Errorf("a %s panel draws %s data, this input is %s", h.Kind, want, kinds[next+j])
+		var needs [][]string
+		if c, ok := k.(interface {
+			columns(raw json.RawMessage, inputs int) [][]string
+		}); ok {
+			needs = c.columns(raw, h.Inputs)
+		}
+		for j := 0; j < h.Inputs && next+j < len(in); j++ {
+			info := in[next+j]
+			if info.Kind != want {
+				return next + j, fmt.Errorf("a %s panel draws %s data, this input is %s", h.Kind, want, info.Kind)
+			}
+			if j < len(needs) {
+				for _, col := range needs[j] {
+					if col != "" && !info.HasColumn(col) {
+						return next + j, fmt.Errorf("the %s panel reads column %q, which this input does not have (columns: %s)", h.Kind, col, strings.Join(info.Columns, ", "))
+					}
+				}
 			}
 		}
 		next += h.Inputs

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
@@ -199,8 +200,21 @@ func (e *Env) PutArray(name string, a *artifact.Array) error {
 	return e.Put(name, artifact.KindArray, artifact.EncodeNPY(a))
 }
 
-// PutTable records a table output.
+// PutTable records a table output. When the op declares the output's
+// columns, the table must have exactly those, in order.
 func (e *Env) PutTable(name string, t *artifact.Table) error {
+	for _, o := range e.op.Outputs() {
+		if o.Name != name || o.Columns == nil {
+			continue
+		}
+		var got []string
+		for _, c := range t.Columns {
+			got = append(got, c.Name)
+		}
+		if strings.Join(got, ",") != strings.Join(o.Columns, ",") {
+			return fmt.Errorf("op %s output %s has columns %v, declared %v", e.op.Name(), name, got, o.Columns)
+		}
+	}
 	data, err := artifact.EncodeCSV(t)
 	if err != nil {
 		return err

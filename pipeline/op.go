@@ -57,10 +57,62 @@ type InputSpec struct {
 	Doc  string
 	// Many inputs take a list of references, possibly empty or omitted.
 	Many bool
-	// CheckKinds, when not nil, checks the kinds of the input's blobs against
-	// the step's parameters at plan time, returning the index of the first
-	// one that does not fit.
-	CheckKinds func(params map[string]spec.Value, kinds []artifact.Kind) (bad int, err error)
+	// Check, when not nil, checks what the input's references produce (kind,
+	// and a table's columns where declared) against the step's parameters at
+	// plan time, returning the index of the first reference that does not fit.
+	Check func(params map[string]spec.Value, in []InputInfo) (bad int, err error)
+}
+
+// InputInfo is what the plan knows of an input blob before it exists.
+type InputInfo struct {
+	Kind artifact.Kind
+	// Columns are a table's declared columns; nil when not declared.
+	Columns []string
+}
+
+// HasColumn reports whether a table input has the column; an input whose
+// columns are not declared has every column as far as the plan knows.
+func (in InputInfo) HasColumn(name string) bool {
+	if in.Columns == nil {
+		return true
+	}
+	for _, c := range in.Columns {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RequireColumns returns an input Check that every table the input reads has
+// the columns.
+func RequireColumns(cols ...string) func(map[string]spec.Value, []InputInfo) (int, error) {
+	return func(_ map[string]spec.Value, in []InputInfo) (int, error) {
+		for i, info := range in {
+			for _, c := range cols {
+				if !info.HasColumn(c) {
+					return i, fmt.Errorf("this input has no column %q (columns: %s)", c, strings.Join(info.Columns, ", "))
+				}
+			}
+		}
+		return 0, nil
+	}
+}
+
+// ColumnsCheck returns an input Check that the named string parameters name
+// columns of every table the input reads (empty values are skipped).
+func ColumnsCheck(params ...string) func(map[string]spec.Value, []InputInfo) (int, error) {
+	return func(p map[string]spec.Value, in []InputInfo) (int, error) {
+		for i, info := range in {
+			for _, name := range params {
+				col := p[name].Str
+				if col != "" && !info.HasColumn(col) {
+					return i, fmt.Errorf("parameter %s names column %q, which this input does not have (columns: %s)", name, col, strings.Join(info.Columns, ", "))
+				}
+			}
+		}
+		return 0, nil
+	}
 }
 
 // OutputSpec declares an output of an operation. A reference to a step without
@@ -69,6 +121,9 @@ type OutputSpec struct {
 	Name string
 	Kind artifact.Kind
 	Doc  string
+	// Columns, for a table, are its columns in order; the plan checks the
+	// columns that consumers name, and Env.PutTable the ones the op writes.
+	Columns []string
 }
 
 // Validator is an op that checks its parameters together (block no larger

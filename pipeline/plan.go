@@ -37,6 +37,16 @@ type NodeRef struct {
 	Kind   artifact.Kind
 }
 
+// Columns returns the declared columns of the table the reference names, or nil.
+func (r NodeRef) Columns() []string {
+	for _, o := range r.Node.Op.Outputs() {
+		if o.Name == r.Output {
+			return o.Columns
+		}
+	}
+	return nil
+}
+
 // Deps returns the nodes this node reads from, without repeats.
 func (n *Node) Deps() []*Node { return n.deps }
 
@@ -201,12 +211,12 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 				}
 				ni.Refs = append(ni.Refs, r)
 			}
-			if is.CheckKinds != nil && len(ni.Refs) == len(in.Refs) {
-				kinds := make([]artifact.Kind, len(ni.Refs))
+			if is.Check != nil && len(ni.Refs) == len(in.Refs) {
+				infos := make([]InputInfo, len(ni.Refs))
 				for i, r := range ni.Refs {
-					kinds[i] = r.Kind
+					infos[i] = InputInfo{Kind: r.Kind, Columns: r.Columns()}
 				}
-				if bad, err := is.CheckKinds(n.Params, kinds); err != nil {
+				if bad, err := is.Check(n.Params, infos); err != nil {
 					ref := in.Refs[min(max(bad, 0), len(in.Refs)-1)]
 					errorf(ref.Pos, ref.Path, "%v", err)
 				}

@@ -200,6 +200,25 @@ type Config struct {
 	Augment func(x []float32, r *linalg.Rand)
 }
 
+// check names the first setting out of range.
+func (c *Config) check() error {
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs must be at least 1, got %d", c.Epochs)
+	case c.Batch < 1:
+		return fmt.Errorf("batch must be at least 1, got %d", c.Batch)
+	case !(c.LR > 0):
+		return fmt.Errorf("learning rate must be positive, got %v", c.LR)
+	case c.LRFinal < 0:
+		return fmt.Errorf("final learning rate must not be negative, got %v", c.LRFinal)
+	case c.Momentum < 0 || c.Momentum >= 1:
+		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
+	case c.Validation < 0 || c.Validation >= 1:
+		return fmt.Errorf("validation fraction must be in [0, 1), got %v", c.Validation)
+	}
+	return nil
+}
+
 // Epoch is one line of the training curve.
 type Epoch struct {
 	Epoch                    int
@@ -230,8 +249,8 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 			return nil, fmt.Errorf("mlp: label %d outside [0, %d)", c, classes)
 		}
 	}
-	if cfg.Epochs < 1 || cfg.Batch < 1 || !(cfg.LR > 0) || cfg.LRFinal < 0 || cfg.Momentum < 0 || cfg.Momentum >= 1 || cfg.Validation < 0 || cfg.Validation >= 1 {
-		return nil, fmt.Errorf("mlp: bad settings %+v", cfg)
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("mlp: %w", err)
 	}
 	if cfg.Optimizer != "sgd" && cfg.Optimizer != "adam" {
 		return nil, fmt.Errorf("mlp: unknown optimizer %q (sgd or adam)", cfg.Optimizer)

@@ -42,7 +42,7 @@ func panelG() pipeline.Op {
 			{Name: "bin_width", Kind: spec.Float, Doc: "width of distance bins centred on multiples of it; 0 keeps every distinct distance",
 				Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
 		},
-		Out: []pipeline.OutputSpec{{Name: "g", Kind: artifact.KindTable, Doc: "columns r, g, pairs (ordered pairs per panel)"}},
+		Out: []pipeline.OutputSpec{{Name: "g", Kind: artifact.KindTable, Doc: "columns r, g, pairs (ordered pairs per panel)", Columns: []string{"r", "g", "pairs"}}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, err := env.Array("panels")
 			if err != nil {
@@ -77,7 +77,7 @@ func trend() pipeline.Op {
 		OpDoc: "Summarises a curve y(x) over x >= min_x: Spearman's rank correlation of y with x and its p-value, a " +
 			"least-squares slope with its standard error, and the number of peaks whose prominence is at least " +
 			"the given fraction of the range of y.",
-		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns"}},
+		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
 		Par: []pipeline.ParamSpec{
 			{Name: "x", Kind: spec.String, Doc: "column of x", Default: pipeline.StringValue("r")},
 			{Name: "y", Kind: spec.String, Doc: "column of y", Default: pipeline.StringValue("g")},
@@ -128,7 +128,7 @@ func level() pipeline.Op {
 		OpVersion: 1,
 		OpDoc: "Where a curve y(x) (rows in increasing x) first and last crosses a level, by linear interpolation, and the value of y " +
 			"(and of its error column, if named) interpolated at a given x.",
-		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns"}},
+		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y", "err")}},
 		Par: []pipeline.ParamSpec{
 			{Name: "x", Kind: spec.String, Doc: "column of x"},
 			{Name: "y", Kind: spec.String, Doc: "column of y"},

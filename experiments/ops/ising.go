@@ -83,8 +83,10 @@ func isingSample() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
-			{Name: "meta", Kind: artifact.KindTable, Doc: "per temperature: T, tau_e, tau_e_err, tau_m, tau_m_err, pilot_tau, spacing, sweeps, acceptance, clusters_per_sweep"},
-			{Name: "observables", Kind: artifact.KindTable, Doc: "per temperature: e, |m|, m², U4, C, χ with jackknife errors, and the exact e and C of the finite lattice"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "per temperature: T, tau_e, tau_e_err, tau_m, tau_m_err, pilot_tau, spacing, sweeps, acceptance, clusters_per_sweep",
+				Columns: []string{"T", "tau_e", "tau_e_err", "tau_m", "tau_m_err", "pilot_tau", "spacing", "sweeps", "acceptance", "clusters_per_sweep"}},
+			{Name: "observables", Kind: artifact.KindTable, Doc: "per temperature: e, |m|, m², U4, C, χ with jackknife errors, and the exact e and C of the finite lattice",
+				Columns: []string{"T", "e", "e_err", "e_exact", "abs_m", "abs_m_err", "m2", "m2_err", "u4", "u4_err", "c", "c_err", "c_exact", "chi", "chi_err"}},
 		},
 		MemoryFunc: func(p map[string]spec.Value) float64 {
 			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
@@ -189,7 +191,7 @@ func scalingDimension() pipeline.Op {
 			"fluctuate at all (every sample perfectly ordered) have no Δ and are left out of the delta table.",
 		In: []pipeline.InputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
-			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
 		},
 		Par: []pipeline.ParamSpec{
 			{Name: "field", Kind: spec.String, Doc: "spin or energy", Check: pipeline.OneOf("spin", "energy")},
@@ -198,8 +200,9 @@ func scalingDimension() pipeline.Op {
 			{Name: "bootstrap", Kind: spec.Int, Doc: "bootstrap resamples", Default: pipeline.IntValue(200), Check: pipeline.AtLeast(2)},
 		},
 		Out: []pipeline.OutputSpec{
-			{Name: "delta", Kind: artifact.KindTable, Doc: "T, delta, delta_err (bootstrap), delta_fit_err (covariance; nan if singular), amplitude, chi2_dof, points"},
-			{Name: "correlators", Kind: artifact.KindTable, Doc: "long format: T, r, g, g_err"},
+			{Name: "delta", Kind: artifact.KindTable, Doc: "T, delta, delta_err (bootstrap), delta_fit_err (covariance; nan if singular), amplitude, chi2_dof, points",
+				Columns: []string{"T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"}},
+			{Name: "correlators", Kind: artifact.KindTable, Doc: "long format: T, r, g, g_err", Columns: []string{"T", "r", "g", "g_err"}},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, temps, err := spinsByTemperature(env, true)

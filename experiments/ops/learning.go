@@ -91,7 +91,8 @@ func rbmTrain() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the stack: shapes, units, hyperparameters, float32 weights"},
-			{Name: "curve", Kind: artifact.KindTable, Doc: "layer, epoch, lr, recon (mean squared error per unit), pseudo_ll (per unit), free_energy_gap (held-out − training)"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "layer, epoch, lr, recon (mean squared error per unit), pseudo_ll (per unit), free_energy_gap (held-out − training)",
+				Columns: []string{"layer", "epoch", "lr", "recon", "pseudo_ll", "free_energy_gap"}},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, err := env.Array("data")
@@ -288,7 +289,7 @@ func mlpTrain() pipeline.Op {
 			"set's energy histogram per class.",
 		In: []pipeline.InputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
-			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
 		},
 		Par: []pipeline.ParamSpec{
 			{Name: "hidden", Kind: spec.Ints, Doc: "sizes of the hidden layers", Check: pipeline.AtLeast(1)},
@@ -305,8 +306,9 @@ func mlpTrain() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
-			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)"},
-			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)",
+				Columns: []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "energy_loss"}},
+			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)", Columns: []string{"true", "predicted", "count"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "train_loss, train_accuracy, valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one, energy_loss of the energy classifier on the same validation set"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
@@ -403,7 +405,7 @@ func mlpPredict() pipeline.Op {
 			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train model"},
 			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L] (int8 or float); several leading axes (flow step, temperature) are flattened row-major into the set index"},
 		},
-		Out: []pipeline.OutputSpec{{Name: "prediction", Kind: artifact.KindTable, Doc: "set, class, mean_prob, argmax_fraction"}},
+		Out: []pipeline.OutputSpec{{Name: "prediction", Kind: artifact.KindTable, Doc: "set, class, mean_prob, argmax_fraction", Columns: []string{"set", "class", "mean_prob", "argmax_fraction"}}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			data, err := env.Input("model")
 			if err != nil {
