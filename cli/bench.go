@@ -50,6 +50,7 @@ func benchSuites() []benchSuite {
 		{"ising", benchIsing, "one core, T = Tc"},
 		{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
 		{"rbm", benchRBM, "{0,1} RBM, float32; ratio = reference seconds / kadanoff seconds"},
+		{"mlp", benchMLP, "the thermometer, Adam, float32; ratio = reference seconds / kadanoff seconds"},
 	}
 }
 

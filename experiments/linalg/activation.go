@@ -36,6 +36,10 @@ func expf(x float32) float32 {
 	return math.Float32frombits(uint32(int32(math.Float32bits(p)) + n<<23))
 }
 
+// Exp sets dst[i] = e^(src[i]) (relative error about 2·10⁻⁷; see expf), 16
+// values per instruction with AVX-512. dst and src may be the same slice.
+func Exp(dst, src []float32) { exp(dst, src, true) }
+
 // Sigmoid sets dst[i] = 1/(1 + e^(−src[i])), 16 values per instruction with
 // AVX-512. dst and src may be the same slice.
 func Sigmoid(dst, src []float32) { sigmoidScaled(dst, src, 1, true) }

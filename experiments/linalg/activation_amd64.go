@@ -37,3 +37,22 @@ func bernoulli(dst, p []float32, r *Rand, low float32, vector bool) {
 
 //go:noescape
 func bernoulliAVX512(dst, p *float32, u *uint64, n int, low float32)
+
+// exp sets dst[i] = e^(src[i]) with the AVX-512 kernel when the CPU has it
+// (and vector is true), expf otherwise.
+func exp(dst, src []float32, vector bool) {
+	dst = dst[:len(src)]
+	head := 0
+	if vector && hasAVX512() {
+		head = len(src) &^ 15
+		if head > 0 {
+			expAVX512(&dst[0], &src[0], head)
+		}
+	}
+	for i := head; i < len(src); i++ {
+		dst[i] = expf(src[i])
+	}
+}
+
+//go:noescape
+func expAVX512(dst, src *float32, n int)

@@ -105,3 +105,53 @@ bloop:
 bdone:
 	VZEROUPPER
 	RET
+
+// func expAVX512(dst, src *float32, n int)
+// dst[i] = e^src[i] for i < n, n a multiple of 16: the exponential of
+// sigmoidAVX512, clamped to [−87.3, 88.7].
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	LEAQ expconst<>(SB), AX
+	VBROADCASTSS 0(AX), Z21
+	VBROADCASTSS 4(AX), Z22
+	VBROADCASTSS 8(AX), Z23
+	VBROADCASTSS 12(AX), Z24
+	VBROADCASTSS 16(AX), Z25
+	VBROADCASTSS 20(AX), Z26
+	VBROADCASTSS 24(AX), Z27
+	VBROADCASTSS 28(AX), Z28
+	VBROADCASTSS 32(AX), Z29
+	VBROADCASTSS 36(AX), Z30
+	VBROADCASTSS 40(AX), Z31
+	VBROADCASTSS 44(AX), Z19
+	SHRQ $4, CX
+	JZ expdone
+exploop:
+	VMOVUPS (SI), Z0
+	VMAXPS Z21, Z0, Z0
+	VMINPS Z22, Z0, Z0
+	VMOVAPS Z24, Z1
+	VFMADD231PS Z23, Z0, Z1     // t = x·log2e + magic
+	VSUBPS Z24, Z1, Z2          // nf = t − magic
+	VPSUBD Z24, Z1, Z1          // n (integer) = bits(t) − bits(magic)
+	VFNMADD231PS Z25, Z2, Z0    // r = x − nf·ln2hi
+	VFNMADD231PS Z26, Z2, Z0    // r −= nf·ln2lo
+	VMOVAPS Z27, Z3
+	VFMADD213PS Z28, Z0, Z3     // p = p·r + c
+	VFMADD213PS Z29, Z0, Z3
+	VFMADD213PS Z30, Z0, Z3
+	VFMADD213PS Z31, Z0, Z3
+	VFMADD213PS Z19, Z0, Z3
+	VFMADD213PS Z19, Z0, Z3
+	VPSLLD $23, Z1, Z1
+	VPADDD Z1, Z3, Z3           // e^x = p·2ⁿ
+	VMOVUPS Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ exploop
+expdone:
+	VZEROUPPER
+	RET

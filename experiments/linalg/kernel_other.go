@@ -20,3 +20,11 @@ func sigmoidScaled(dst, src []float32, scale float32, vector bool) {
 func axpy(alpha float32, x, y []float32, vector bool) { axpyGo(alpha, x, y) }
 
 func bernoulli(dst, p []float32, r *Rand, low float32, vector bool) { bernoulliGo(dst, p, r, low) }
+
+func exp(dst, src []float32, vector bool) {
+	for i, v := range src {
+		dst[i] = expf(v)
+	}
+}
+
+func adam(p, g, m1, m2 []float32, c *AdamConsts, vector bool) { adamGo(p, g, m1, m2, c) }

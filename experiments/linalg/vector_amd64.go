@@ -15,3 +15,19 @@ func axpy(alpha float32, x, y []float32, vector bool) {
 
 //go:noescape
 func axpyAVX512(alpha float32, x, y *float32, n int)
+
+// adam is adamGo with the AVX-512 kernel on the multiple-of-16 head when the
+// CPU has it (and vector is true); the results are the same bits.
+func adam(p, g, m1, m2 []float32, c *AdamConsts, vector bool) {
+	head := 0
+	if vector && hasAVX512() {
+		head = len(p) &^ 15
+		if head > 0 {
+			adamAVX512(&p[0], &g[0], &m1[0], &m2[0], head, c)
+		}
+	}
+	adamGo(p[head:], g[head:], m1[head:], m2[head:], c)
+}
+
+//go:noescape
+func adamAVX512(p, grad, m1, m2 *float32, n int, c *AdamConsts)

@@ -62,13 +62,47 @@ func (n *Net) Inputs() int { return n.Layers[0].W.Rows }
 // Classes returns the number of classes.
 func (n *Net) Classes() int { return n.Layers[len(n.Layers)-1].W.Cols }
 
-// forward runs a batch and returns every layer's output (after the
-// activation; the last is the softmax).
-func (n *Net) forward(g *linalg.Gemm, x linalg.Matrix) []linalg.Matrix {
-	outs := make([]linalg.Matrix, len(n.Layers))
+// batch holds the matrices of a pass over up to rows samples, reused from
+// batch to batch: the training loop allocates nothing per step.
+type batch struct {
+	rows   int
+	outs   []linalg.Matrix // each layer's output, after the activation
+	deltas []linalg.Matrix // each layer's back-propagated error
+	pred   []int           // each row's predicted class
+}
+
+func (n *Net) newBatch(rows int) *batch {
+	b := &batch{rows: rows, pred: make([]int, rows)}
+	for _, l := range n.Layers {
+		b.outs = append(b.outs, linalg.NewMatrix(rows, l.W.Cols))
+		b.deltas = append(b.deltas, linalg.NewMatrix(rows, l.W.Cols))
+	}
+	return b
+}
+
+// view returns b's matrices cut to the first r rows.
+func (b *batch) view(r int) (outs, deltas []linalg.Matrix) {
+	outs, deltas = make([]linalg.Matrix, len(b.outs)), make([]linalg.Matrix, len(b.deltas))
+	for k := range b.outs {
+		outs[k] = linalg.Matrix{Rows: r, Cols: b.outs[k].Cols, Stride: b.outs[k].Stride, Data: b.outs[k].Data[:r*b.outs[k].Stride]}
+		deltas[k] = linalg.Matrix{Rows: r, Cols: b.deltas[k].Cols, Stride: b.deltas[k].Stride, Data: b.deltas[k].Data[:r*b.deltas[k].Stride]}
+	}
+	return outs, deltas
+}
+
+// forward runs x through the net into outs (one matrix per layer with
+// x.Rows rows): each layer's output after the activation, the last the softmax.
+func (n *Net) forward(g *linalg.Gemm, x linalg.Matrix, outs []linalg.Matrix) {
+	n.logits(g, x, outs)
+	softmax(outs[len(outs)-1])
+}
+
+// logits is forward without the final softmax: the last matrix holds the
+// output layer's pre-activations.
+func (n *Net) logits(g *linalg.Gemm, x linalg.Matrix, outs []linalg.Matrix) {
 	in := x
 	for k, l := range n.Layers {
-		y := linalg.NewMatrix(x.Rows, l.W.Cols)
+		y := outs[k]
 		for i := 0; i < y.Rows; i++ {
 			copy(y.Row(i), l.B)
 		}
@@ -81,31 +115,62 @@ func (n *Net) forward(g *linalg.Gemm, x linalg.Matrix) []linalg.Matrix {
 					y.Data[i] = max(v, 0)
 				}
 			}
-		} else {
-			softmax(y)
 		}
-		outs[k] = y
 		in = y
 	}
-	return outs
 }
 
-// softmax replaces each row by its softmax, computed stably.
-func softmax(y linalg.Matrix) {
-	for i := 0; i < y.Rows; i++ {
-		row := y.Row(i)
+// shiftRows subtracts each row's maximum from it and records the argmax of
+// each row (the first index of the maximum). The maximum is found without
+// data-dependent branches, which mispredict on logits.
+func shiftRows(z linalg.Matrix, argmax []int) {
+	for i := 0; i < z.Rows; i++ {
+		row := z.Row(i)
 		m := row[0]
 		for _, v := range row {
 			m = max(m, v)
 		}
-		var s float64
+		best := -1
 		for j, v := range row {
-			e := math.Exp(float64(v - m))
-			row[j] = float32(e)
-			s += e
+			if v == m && best < 0 {
+				best = j
+			}
+			row[j] = v - m
 		}
+		argmax[i] = best
+	}
+}
+
+// expRows replaces z by e^z (z holds rows shifted by their maximum).
+func expRows(z linalg.Matrix) {
+	if z.Stride == z.Cols {
+		linalg.Exp(z.Data[:z.Rows*z.Cols], z.Data[:z.Rows*z.Cols])
+		return
+	}
+	for i := 0; i < z.Rows; i++ {
+		linalg.Exp(z.Row(i), z.Row(i))
+	}
+}
+
+// rowSum is the float64 sum of a row.
+func rowSum(row []float32) float64 {
+	var s float64
+	for _, v := range row {
+		s += float64(v)
+	}
+	return s
+}
+
+// softmax replaces each row by its softmax, computed stably in float32 (the
+// exponentials to a relative 2·10⁻⁷, summed in float64).
+func softmax(y linalg.Matrix) {
+	shiftRows(y, make([]int, y.Rows))
+	expRows(y)
+	for i := 0; i < y.Rows; i++ {
+		row := y.Row(i)
+		inv := float32(1 / rowSum(row))
 		for j := range row {
-			row[j] = float32(float64(row[j]) / s)
+			row[j] *= inv
 		}
 	}
 }
@@ -115,8 +180,9 @@ func (n *Net) Predict(g *linalg.Gemm, x linalg.Matrix) (linalg.Matrix, error) {
 	if x.Cols != n.Inputs() {
 		return linalg.Matrix{}, fmt.Errorf("mlp: input has %d features, the net takes %d", x.Cols, n.Inputs())
 	}
-	outs := n.forward(g, x)
-	return outs[len(outs)-1], nil
+	b := n.newBatch(x.Rows)
+	n.forward(g, x, b.outs)
+	return b.outs[len(b.outs)-1], nil
 }
 
 // loss returns the mean cross-entropy of probabilities p against labels.
@@ -128,28 +194,33 @@ func loss(p linalg.Matrix, labels []int) float64 {
 	return l / float64(len(labels))
 }
 
-// grads computes the gradient of the mean cross-entropy of the batch with
-// respect to every weight and bias, returning the loss and the number of
-// samples whose argmax is their label.
-func (n *Net) grads(g *linalg.Gemm, x linalg.Matrix, labels []int, gw []linalg.Matrix, gb [][]float32) (l float64, hits int) {
-	outs := n.forward(g, x)
-	p := outs[len(outs)-1]
-	l = loss(p, labels)
+// grads computes, with b's buffers, the gradient of the mean cross-entropy of
+// the batch with respect to every weight and bias, returning the loss and
+// the number of samples whose argmax is their label.
+func (n *Net) grads(g *linalg.Gemm, b *batch, x linalg.Matrix, labels []int, gw []linalg.Matrix, gb [][]float32) (l float64, hits int) {
+	outs, deltas := b.view(x.Rows)
+	n.logits(g, x, outs)
+	// The softmax, the loss and δ of the last layer, (p − onehot)/batch, in
+	// one sweep over the exponentials.
+	z, delta := outs[len(outs)-1], deltas[len(deltas)-1]
+	pred := b.pred[:x.Rows]
+	shiftRows(z, pred)
+	expRows(z)
+	invB := 1 / float32(x.Rows)
 	for i, c := range labels {
-		if argmax(p.Row(i)) == c {
+		row, d := z.Row(i), delta.Row(i)
+		s := rowSum(row)
+		l -= math.Log(math.Max(float64(row[c])/s, 1e-30))
+		if pred[i] == c {
 			hits++
 		}
+		scale := float32(1/s) * invB
+		for j, v := range row {
+			d[j] = v * scale
+		}
+		d[c] -= invB
 	}
-	// δ of the last layer: (p − onehot)/batch.
-	delta := linalg.NewMatrix(p.Rows, p.Cols)
-	copy(delta.Data, p.Data)
-	for i, c := range labels {
-		delta.Set(i, c, delta.At(i, c)-1)
-	}
-	inv := 1 / float32(p.Rows)
-	for i := range delta.Data {
-		delta.Data[i] *= inv
-	}
+	l /= float64(len(labels))
 	for k := len(n.Layers) - 1; k >= 0; k-- {
 		in := x
 		if k > 0 {
@@ -158,21 +229,23 @@ func (n *Net) grads(g *linalg.Gemm, x linalg.Matrix, labels []int, gw []linalg.M
 		g.Mul(linalg.Trans, linalg.NoTrans, 1, in, delta, 0, gw[k])
 		clear(gb[k])
 		for i := 0; i < delta.Rows; i++ {
-			for j, v := range delta.Row(i) {
-				gb[k][j] += v
-			}
+			linalg.Axpy(1, delta.Row(i), gb[k])
 		}
 		if k == 0 {
 			break
 		}
-		prev := linalg.NewMatrix(delta.Rows, n.Layers[k].W.Rows)
+		prev := deltas[k-1]
 		g.Mul(linalg.NoTrans, linalg.Trans, 1, delta, n.Layers[k].W, 0, prev)
 		a := outs[k-1]
-		for i, v := range a.Data {
-			if n.Activation == "tanh" {
+		if n.Activation == "tanh" {
+			for i, v := range a.Data {
 				prev.Data[i] *= 1 - v*v
-			} else if v <= 0 {
-				prev.Data[i] = 0
+			}
+		} else {
+			for i, v := range a.Data {
+				if v <= 0 {
+					prev.Data[i] = 0
+				}
 			}
 		}
 		delta = prev
@@ -264,14 +337,11 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 	if len(trainIdx) < cfg.Batch {
 		return nil, fmt.Errorf("mlp: %d training samples, fewer than a batch of %d", len(trainIdx), cfg.Batch)
 	}
-	gather := func(idx []int) (linalg.Matrix, []int) {
-		m := linalg.NewMatrix(len(idx), x.Cols)
-		l := make([]int, len(idx))
+	gather := func(idx []int, m linalg.Matrix, l []int) {
 		for k, i := range idx {
 			copy(m.Row(k), x.Row(i))
 			l[k] = labels[i]
 		}
-		return m, l
 	}
 	opt := newOptimizer(net, cfg)
 	gw := make([]linalg.Matrix, len(net.Layers))
@@ -281,7 +351,19 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		gb[k] = make([]float32, len(l.B))
 	}
 	res := &Result{Net: net}
-	validX, validL := gather(validIdx)
+	validX, validL := linalg.NewMatrix(len(validIdx), x.Cols), make([]int, len(validIdx))
+	gather(validIdx, validX, validL)
+	// The training rows, contiguous: an epoch's random batches then gather
+	// from a matrix that holds nothing else (a smaller working set).
+	trainX, trainL := linalg.NewMatrix(len(trainIdx), x.Cols), make([]int, len(trainIdx))
+	gather(trainIdx, trainX, trainL)
+	x, labels = trainX, trainL
+	for i := range trainIdx {
+		trainIdx[i] = i
+	}
+	bx, bl := linalg.NewMatrix(cfg.Batch, x.Cols), make([]int, cfg.Batch)
+	work := net.newBatch(cfg.Batch)
+	eval := net.newEvaluator(validX, validL)
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -297,13 +379,14 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		var sumLoss float64
 		var hits, seen int
 		for b := 0; b+cfg.Batch <= len(trainIdx); b += cfg.Batch {
-			bx, bl := gather(trainIdx[b : b+cfg.Batch])
+			gather(trainIdx[b:b+cfg.Batch], bx, bl)
+
 			if cfg.Augment != nil {
 				for i := 0; i < bx.Rows; i++ {
 					cfg.Augment(bx.Row(i), r)
 				}
 			}
-			l, h := net.grads(g, bx, bl, gw, gb)
+			l, h := net.grads(g, work, bx, bl, gw, gb)
 			opt.step(net, gw, gb)
 			sumLoss += l * float64(bx.Rows)
 			hits += h
@@ -314,7 +397,7 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		// costs no extra pass over the training set.
 		e := Epoch{Epoch: epoch, LR: opt.lr, TrainLoss: sumLoss / float64(seen), TrainAccuracy: float64(hits) / float64(seen)}
 		var conf [][]int
-		e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, conf = net.evaluate(g, validX, validL, classes)
+		e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, conf = net.evaluate(g, eval, classes)
 		res.Curve = append(res.Curve, e)
 		res.Confusion = conf
 		if progress != nil {
@@ -345,31 +428,126 @@ func Split(labels []int, f float64) (train, valid []int) {
 	return train, valid
 }
 
+// evalCols is how many validation samples go through the net at once.
+const evalCols = 2000
+
+// evaluator scores the validation set every epoch. It keeps the samples as
+// columns (features × samples), so that every product of the pass, W^T·X^T,
+// reads both operands in the order the GEMM packs them (no transposing), and
+// computes only what the curve shows: the loss, the argmax and the confusion
+// matrix, without normalising the softmax.
+type evaluator struct {
+	xt     linalg.Matrix   // validation samples as columns
+	labels []int           // their classes
+	outs   []linalg.Matrix // each layer's output, transposed: units × evalCols
+	max    []float32
+	pred   []int
+	shift  []float32 // z_c − max of each column
+	sum    []float64 // Σ e^(z − max) of each column
+}
+
+func (n *Net) newEvaluator(x linalg.Matrix, labels []int) *evaluator {
+	e := &evaluator{xt: linalg.NewMatrix(x.Cols, x.Rows), labels: labels}
+	for i := 0; i < x.Rows; i++ {
+		for j, v := range x.Row(i) {
+			e.xt.Data[j*e.xt.Stride+i] = v
+		}
+	}
+	cols := min(evalCols, max(x.Rows, 1))
+	for _, l := range n.Layers {
+		e.outs = append(e.outs, linalg.NewMatrix(l.W.Cols, cols))
+	}
+	e.max, e.pred, e.shift, e.sum = make([]float32, cols), make([]int, cols), make([]float32, cols), make([]float64, cols)
+	return e
+}
+
+// cols returns the first r columns of m.
+func cols(m linalg.Matrix, at, r int) linalg.Matrix {
+	return linalg.Matrix{Rows: m.Rows, Cols: r, Stride: m.Stride, Data: m.Data[at:]}
+}
+
 // evaluate returns the loss, accuracy, fraction within ±1 class and the
-// confusion matrix of x (NaN loss and accuracy when x is empty).
-func (n *Net) evaluate(g *linalg.Gemm, x linalg.Matrix, labels []int, classes int) (l, acc, within float64, conf [][]int) {
+// confusion matrix of the validation set (NaN loss and accuracy when it is empty).
+func (n *Net) evaluate(g *linalg.Gemm, e *evaluator, classes int) (l, acc, within float64, conf [][]int) {
 	conf = make([][]int, classes)
 	for i := range conf {
 		conf[i] = make([]int, classes)
 	}
-	if x.Rows == 0 {
+	total := len(e.labels)
+	if total == 0 {
 		return math.NaN(), math.NaN(), math.NaN(), conf
 	}
-	p := n.forward(g, x)
-	probs := p[len(p)-1]
 	hits, near := 0, 0
-	for i, c := range labels {
-		pred := argmax(probs.Row(i))
-		conf[c][pred]++
-		if pred == c {
-			hits++
+	var sum float64
+	for at := 0; at < total; at += evalCols {
+		r := min(evalCols, total-at)
+		in := cols(e.xt, at, r)
+		var z linalg.Matrix
+		for k, layer := range n.Layers {
+			y := cols(e.outs[k], 0, r)
+			for j := 0; j < y.Rows; j++ {
+				row := y.Row(j)
+				for c := range row {
+					row[c] = layer.B[j]
+				}
+			}
+			g.Mul(linalg.Trans, linalg.NoTrans, 1, layer.W, in, 1, y)
+			if k < len(n.Layers)-1 {
+				for j := 0; j < y.Rows; j++ {
+					row := y.Row(j)
+					if n.Activation == "tanh" {
+						linalg.Tanh(row, row)
+					} else {
+						for c, v := range row {
+							row[c] = max(v, 0)
+						}
+					}
+				}
+			}
+			in, z = y, y
 		}
-		if pred-c <= 1 && c-pred <= 1 {
-			near++
+		// Per column: the maximum, its first index, and Σ e^(z − max).
+		m, pred, shift, s := e.max[:r], e.pred[:r], e.shift[:r], e.sum[:r]
+		copy(m, z.Row(0))
+		for j := 1; j < z.Rows; j++ {
+			for c, v := range z.Row(j) {
+				m[c] = max(m[c], v)
+			}
+		}
+		labels := e.labels[at : at+r]
+		for c, label := range labels {
+			pred[c] = -1
+			s[c] = 0
+			shift[c] = z.At(label, c) - m[c]
+		}
+		for j := 0; j < z.Rows; j++ {
+			row := z.Row(j)
+			for c, v := range row {
+				if v == m[c] && pred[c] < 0 {
+					pred[c] = j
+				}
+				row[c] = v - m[c]
+			}
+			linalg.Exp(row, row)
+			for c, v := range row {
+				s[c] += float64(v)
+			}
+		}
+		for c, label := range labels {
+			// −log p_c = log Σ e^(z − max) − (z_c − max)
+			sum += math.Log(s[c]) - float64(shift[c])
+			p := pred[c]
+			conf[label][p]++
+			if p == label {
+				hits++
+			}
+			if p-label <= 1 && label-p <= 1 {
+				near++
+			}
 		}
 	}
-	k := float64(len(labels))
-	return loss(probs, labels), float64(hits) / k, float64(near) / k, conf
+	k := float64(total)
+	return sum / k, float64(hits) / k, float64(near) / k, conf
 }
 
 func argmax(row []float32) int {
@@ -404,6 +582,7 @@ func newOptimizer(n *Net, cfg Config) *optimizer {
 func (o *optimizer) step(n *Net, gw []linalg.Matrix, gb [][]float32) {
 	o.t++
 	lr := float32(o.lr)
+	adam := linalg.NewAdamConsts(0.9, 0.999, o.lr, 1e-8, o.t)
 	k := 0
 	for li, l := range n.Layers {
 		for pi, p := range [][]float32{l.W.Data, l.B} {
@@ -421,14 +600,7 @@ func (o *optimizer) step(n *Net, gw []linalg.Matrix, gb [][]float32) {
 				}
 				continue
 			}
-			const b1, b2, eps = 0.9, 0.999, 1e-8
-			c1 := float32(1 - math.Pow(b1, float64(o.t)))
-			c2 := float32(1 - math.Pow(b2, float64(o.t)))
-			for i := range p {
-				m1[i] = b1*m1[i] + (1-b1)*g[i]
-				m2[i] = b2*m2[i] + (1-b2)*g[i]*g[i]
-				p[i] -= lr * (m1[i] / c1) / (float32(math.Sqrt(float64(m2[i]/c2))) + eps)
-			}
+			linalg.Adam(p, g, m1, m2, &adam)
 		}
 	}
 }

@@ -280,7 +280,7 @@ func rbmReceptiveFields() pipeline.Op {
 func mlpTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "mlp.train",
-		OpVersion: 3,
+		OpVersion: 4,
 		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
 			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. A fraction of " +
 			"each temperature's samples, interleaved, validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +

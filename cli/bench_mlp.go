@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"github.com/kadanoff/kadanoff/experiments/mlp"
+)
+
+// torchMLPScript times one epoch of the thermometer in PyTorch on one thread,
+// the way a user would write it: nn.Sequential, CrossEntropyLoss, Adam, a
+// shuffled pass over the training set in minibatches, then the validation
+// loss and accuracy. Arguments: inputs, hidden, classes, training samples,
+// validation samples, batch, seconds.
+const torchMLPScript = `
+import sys, time, torch
+torch.set_num_threads(1)
+nin, nh, nc, ntr, nva, bs = map(int, sys.argv[1:7])
+g = torch.Generator().manual_seed(1)
+xtr = torch.randint(0, 2, (ntr, nin), generator=g).float() * 2 - 1
+ytr = torch.arange(ntr) % nc
+xva = torch.randint(0, 2, (nva, nin), generator=g).float() * 2 - 1
+yva = torch.arange(nva) % nc
+model = torch.nn.Sequential(torch.nn.Linear(nin, nh), torch.nn.Tanh(), torch.nn.Linear(nh, nc))
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+lossf = torch.nn.CrossEntropyLoss()
+def epoch():
+    perm = torch.randperm(ntr, generator=g)
+    for i in range(0, ntr - bs + 1, bs):
+        idx = perm[i:i+bs]
+        opt.zero_grad()
+        loss = lossf(model(xtr[idx]), ytr[idx])
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        out = model(xva)
+        vl = lossf(out, yva).item()
+        acc = (out.argmax(1) == yva).float().mean().item()
+epoch()
+reps, t0 = 0, time.perf_counter()
+while reps < 3 or time.perf_counter() - t0 < float(sys.argv[7]):
+    epoch(); reps += 1
+print((time.perf_counter() - t0) / reps)
+`
+
+// benchMLP times one epoch of the paper's thermometer (100 → 80 tanh → 60,
+// Adam, batch 50, 36,000 training and 24,000 validation samples, one thread)
+// beside the same epoch in PyTorch when it is installed.
+func benchMLP(ctx context.Context, o benchOptions) []benchRow {
+	in, hidden, classes, train, valid, batch := 100, 80, 60, 36000, 24000, 50
+	if o.quick {
+		train, valid = 600, 400
+	}
+	x := linalg.NewMatrix(train+valid, in)
+	r := linalg.NewRand(1)
+	for i := range x.Data {
+		x.Data[i] = float32(2*int(r.Uint64()&1) - 1)
+	}
+	labels := make([]int, x.Rows)
+	for i := range labels {
+		labels[i] = i % classes
+	}
+	epochs := func(e int) time.Duration {
+		cfg := mlp.Config{Hidden: []int{hidden}, Activation: "tanh", Optimizer: "adam", LR: 0.001, Epochs: e, Batch: batch,
+			Validation: float64(valid) / float64(train+valid)}
+		start := time.Now()
+		mlp.Train(ctx, &linalg.Gemm{Threads: 1}, linalg.NewRand(2), x, labels, classes, cfg, nil)
+		return time.Since(start)
+	}
+	// The difference of 5 and 1 epochs is four epochs without the setup.
+	one := epochs(1)
+	perEpoch := (epochs(5) - one).Seconds() / 4
+	name := fmt.Sprintf("%d→%d→%d, %d + %d samples, batch %d", in, hidden, classes, train, valid, batch)
+	row := benchRow{Kernel: "kadanoff thermometer epoch, 1 thread", Size: name, Metric: "seconds/epoch", Value: perEpoch}
+	args := []string{strconv.Itoa(in), strconv.Itoa(hidden), strconv.Itoa(classes), strconv.Itoa(train), strconv.Itoa(valid), strconv.Itoa(batch),
+		strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64)}
+	if out, err := runPython(ctx, torchMLPScript, args, 1); err == nil {
+		if ref, err := strconv.ParseFloat(strings.TrimSpace(out), 64); err == nil && ref > 0 {
+			row.Ratio, row.Reference = ref/perEpoch, "torch"
+			return []benchRow{row, {Kernel: "torch thermometer epoch, 1 thread", Size: name, Metric: "seconds/epoch", Value: ref}}
+		}
+	}
+	return []benchRow{row}
+}
