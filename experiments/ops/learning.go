@@ -398,7 +398,7 @@ func mlpTrain() pipeline.Op {
 func mlpPredict() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "mlp.predict",
-		OpVersion: 1,
+		OpVersion: 2,
 		OpDoc: "Applies a thermometer to sets of configurations (the leading axis: temperatures, flow steps, layers): per set, the " +
 			"mean softmax vector and the fraction of configurations whose argmax is each class.",
 		In: []pipeline.InputSpec{
