@@ -2,10 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"sort"
 	"runtime"
 	"strconv"
 	"strings"
@@ -20,11 +24,12 @@ func build(ctx context.Context, args []string, env Env) int {
 	var c common
 	fs := newFlags("build", env)
 	c.register(fs)
-	jobs := fs.Int("jobs", runtime.NumCPU(), "steps run at once")
+	jobs := fs.Int("jobs", runtime.NumCPU(), "CPU threads the build may use, shared by the steps that run at once")
 	out := fs.String("out", "out", "directory for reports")
 	only := fs.String("only", "", "build only these steps or figures (comma-separated) and their inputs")
 	force := fs.String("force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
 	dryRun := fs.Bool("dry-run", false, "list the steps that would run, and why, without running anything")
+	asJSON := fs.Bool("json", false, "print one JSON document (every step's status, seconds and threads; the reports) instead of the progress lines")
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
@@ -88,7 +93,11 @@ func build(ctx context.Context, args []string, env Env) int {
 	}
 	defer unlock()
 	var rep pipeline.Reporter
-	if env.Terminal {
+	stdout := env.Stdout
+	if *asJSON {
+		env.Stdout = io.Discard
+	}
+	if env.Terminal && !*asJSON {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
 		defer tr.Close() // on early returns; closed below otherwise
 		rep = tr
@@ -141,9 +150,80 @@ func build(ctx context.Context, args []string, env Env) int {
 		}
 		fmt.Fprintf(env.Stderr, "kadanoff: the cache held %d damaged files (%s); they were discarded and what they held recomputed\n", len(d), names)
 	}
-	fmt.Fprintf(env.Stdout, "time: %s\n", time.Since(start).Round(time.Millisecond))
+	elapsed := time.Since(start)
+	if *asJSON {
+		writeBuildJSON(stdout, sum, elapsed, *out, plan)
+		return status
+	}
+	slowest(env.Stdout, sum)
+	fmt.Fprintf(env.Stdout, "time: %s\n", elapsed.Round(time.Millisecond))
 	fmt.Fprintln(env.Stdout, sum.Line())
 	return status
+}
+
+// stepTime is one step of a build's time table.
+type stepTime struct {
+	Step    string  `json:"step"`
+	Status  string  `json:"status"` // ran, cached or failed
+	Seconds float64 `json:"seconds"`
+	Threads int     `json:"threads,omitempty"`
+	Error   string  `json:"error,omitempty"`
+}
+
+func stepTimes(sum *pipeline.Summary) []stepTime {
+	var out []stepTime
+	for _, n := range sum.Order {
+		r := sum.Results[n]
+		st := stepTime{Step: n.ID, Seconds: r.Elapsed.Seconds(), Threads: r.Threads}
+		switch r.Status {
+		case pipeline.Ran:
+			st.Status = "ran"
+		case pipeline.Cached:
+			st.Status, st.Seconds, st.Threads = "cached", 0, 0
+		default:
+			st.Status, st.Error = "failed", fmt.Sprint(r.Err)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// slowest prints the steps that ran, slowest first (at most 8).
+func slowest(w io.Writer, sum *pipeline.Summary) {
+	var ran []stepTime
+	for _, st := range stepTimes(sum) {
+		if st.Status == "ran" {
+			ran = append(ran, st)
+		}
+	}
+	if len(ran) < 2 {
+		return
+	}
+	sort.SliceStable(ran, func(i, j int) bool { return ran[i].Seconds > ran[j].Seconds })
+	fmt.Fprintln(w, "slowest steps:")
+	for _, st := range ran[:min(len(ran), 8)] {
+		fmt.Fprintf(w, "  %9s  %d thread(s)  %s\n", time.Duration(st.Seconds*float64(time.Second)).Round(time.Millisecond), st.Threads, st.Step)
+	}
+}
+
+// writeBuildJSON prints the build as one JSON document.
+func writeBuildJSON(w io.Writer, sum *pipeline.Summary, elapsed time.Duration, out string, plan *pipeline.Plan) {
+	doc := struct {
+		Profile string     `json:"profile"`
+		Seconds float64    `json:"seconds"`
+		Total   int        `json:"total"`
+		Ran     int        `json:"ran"`
+		Cached  int        `json:"cached"`
+		Failed  int        `json:"failed"`
+		Steps   []stepTime `json:"steps"`
+		Reports []string   `json:"reports,omitempty"`
+	}{Profile: plan.Profile, Seconds: elapsed.Seconds(), Total: len(sum.Order), Ran: sum.Ran, Cached: sum.Cached, Failed: sum.Failed, Steps: stepTimes(sum)}
+	for _, s := range plan.Specs {
+		doc.Reports = append(doc.Reports, filepath.Join(out, s.Paper.ID, "index.html"))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(doc)
 }
 
 func verdictSummary(p *reports.Paper) string {

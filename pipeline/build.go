@@ -41,6 +41,8 @@ type Result struct {
 	Entry    *cache.Entry // set unless Failed
 	Err      error
 	Elapsed  time.Duration
+	// Threads is the share of the thread budget the step ran with.
+	Threads int
 }
 
 // Reporter is told about steps as they start, progress and finish. Calls come
@@ -55,7 +57,8 @@ type Reporter interface {
 type Builder struct {
 	Cache    *cache.Cache
 	Executor Executor
-	// Jobs is the number of steps run at once; 0 means the number of CPUs.
+	// Jobs is the build's budget of CPU threads, shared by the steps that run
+	// at once (each op says how many it can use); 0 means the number of CPUs.
 	Jobs     int
 	Reporter Reporter
 	// Force names steps that run even when cached (with what depends on them).
@@ -104,19 +107,12 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 			ready = append(ready, n)
 		}
 	}
-	type job struct {
-		n       *Node
-		digests [][]cache.Digest
-	}
-	work := make(chan job)
+	// The thread budget: a step is granted a share when it starts and gives
+	// it back when it ends; a step alone gets what it can use, steps ready at
+	// once share.
+	budget := jobs
+	used, running := 0, 0
 	results := make(chan *Result)
-	for i := 0; i < jobs; i++ {
-		go func() {
-			for j := range work {
-				results <- b.step(ctx, j.n, j.digests)
-			}
-		}()
-	}
 	entry := func(d *Node) *cache.Entry { return sum.Results[d].Entry }
 	finish := func(r *Result) {
 		sum.Results[r.Node] = r
@@ -145,54 +141,47 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 			}
 		}
 	}
-	running := 0
+	grants := map[*Node]int{}
 	for running > 0 || len(ready) > 0 {
-		var send chan job
-		var next job
-		if len(ready) > 0 && ctx.Err() == nil {
-			send = work
-			next.n = ready[0]
-			next.digests, _ = inputDigests(next.n, entry)
-		}
-		if ctx.Err() != nil && running == 0 {
-			break
-		}
-		select {
-		case send <- next:
+		for len(ready) > 0 && used < budget && ctx.Err() == nil {
+			n := ready[0]
 			ready = ready[1:]
+			want := 1
+			if tu, ok := n.Op.(ThreadUser); ok {
+				want = max(tu.Threads(n.Params), 1)
+			}
+			free := budget - used
+			share := (free + len(ready)) / (len(ready) + 1) // ⌈free / steps waiting⌉
+			grant := max(1, min(want, free, share))
+			grants[n] = grant
+			used += grant
 			running++
-		case r := <-results:
-			running--
-			if r.Status == Failed {
-				fail(r.Node, r.Err)
+			digests, _ := inputDigests(n, entry)
+			go func() { results <- b.step(ctx, n, digests, grant) }()
+		}
+		if running == 0 {
+			break // interrupted with nothing running
+		}
+		r := <-results
+		running--
+		used -= grants[r.Node]
+		if r.Status == Failed {
+			fail(r.Node, r.Err)
+			continue
+		}
+		finish(r)
+		for _, u := range r.Node.users {
+			if !in[u] {
 				continue
 			}
-			finish(r)
-			for _, u := range r.Node.users {
-				if !in[u] {
-					continue
-				}
-				waiting[u]--
-				if waiting[u] == 0 {
-					if _, failed := sum.Results[u]; !failed {
-						ready = append(ready, u)
-					}
-				}
-			}
-		case <-ctx.Done():
-			// Stop handing out work; wait for running steps to return.
-			for running > 0 {
-				r := <-results
-				running--
-				if r.Status == Failed {
-					fail(r.Node, r.Err)
-				} else {
-					finish(r)
+			waiting[u]--
+			if waiting[u] == 0 {
+				if _, failed := sum.Results[u]; !failed {
+					ready = append(ready, u)
 				}
 			}
 		}
 	}
-	close(work)
 	for _, n := range nodes {
 		if _, done := sum.Results[n]; !done {
 			finish(&Result{Node: n, Status: Failed, Err: ErrInterrupted})
@@ -202,9 +191,9 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 }
 
 // step brings one node up to date given the output digests of its inputs.
-func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *Result {
+func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, threads int) *Result {
 	start := time.Now()
-	r := &Result{Node: n}
+	r := &Result{Node: n, Threads: threads}
 	r.Preimage = Preimage(n, digests)
 	r.Key = cache.Sum([]byte(r.Preimage))
 	if e, err := b.Cache.GetAction(r.Key); err == nil && !b.Force[n] && entryIntact(b.Cache, e) {
@@ -215,7 +204,7 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest) *
 	if b.Reporter != nil {
 		b.Reporter.Start(n)
 	}
-	task := &Task{Step: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: r.Key, Params: n.Params, Inputs: map[string][]TaskInput{}}
+	task := &Task{Step: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: r.Key, Params: n.Params, Inputs: map[string][]TaskInput{}, Threads: threads}
 	for i, in := range n.Inputs {
 		for j, ref := range in.Refs {
 			task.Inputs[in.Name] = append(task.Inputs[in.Name], TaskInput{Step: ref.Node.ID, Output: ref.Output, Kind: ref.Kind, Digest: digests[i][j]})

@@ -22,6 +22,9 @@ type Task struct {
 	Key     cache.Digest           `json:"key"`
 	Params  map[string]spec.Value  `json:"params"`
 	Inputs  map[string][]TaskInput `json:"inputs"`
+	// Threads is the step's share of the CPU (at least 1). It does not enter
+	// the key: an op's outputs do not depend on how many threads computed them.
+	Threads int `json:"threads"`
 }
 
 // TaskInput is one input blob of a task.
@@ -259,6 +262,11 @@ func (e *Env) InputKinds(name string) []artifact.Kind {
 	}
 	return out
 }
+
+// Threads returns how many CPU threads the step may keep busy: its share of
+// the build's budget (at least 1). Ops size their worker pools and GEMM
+// threads by it, and must give the same bytes whatever it is.
+func (e *Env) Threads() int { return max(e.task.Threads, 1) }
 
 // Key returns the step's action key.
 func (e *Env) Key() cache.Digest { return e.task.Key }

@@ -10,6 +10,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -140,6 +141,14 @@ type MemoryEstimator interface {
 	Memory(params map[string]spec.Value) float64
 }
 
+// ThreadUser is an op that can use several CPU threads; Threads says how
+// many, at most, a step with these parameters can keep busy. Ops that do not
+// implement it (or return 0) get one thread. The scheduler grants each step a
+// share of the build's thread budget, which the op reads from Env.Threads.
+type ThreadUser interface {
+	Threads(params map[string]spec.Value) int
+}
+
 // Func is an Op built from its parts.
 type Func struct {
 	OpName    string
@@ -153,7 +162,21 @@ type Func struct {
 	ValidateFunc func(params map[string]spec.Value) error
 	// MemoryFunc, when not nil, estimates a step's peak bytes (MemoryEstimator).
 	MemoryFunc func(params map[string]spec.Value) float64
+	// ThreadsFunc, when not nil, says how many threads a step can use
+	// (ThreadUser); nil means one.
+	ThreadsFunc func(params map[string]spec.Value) int
 }
+
+// Threads implements ThreadUser.
+func (f *Func) Threads(params map[string]spec.Value) int {
+	if f.ThreadsFunc == nil {
+		return 1
+	}
+	return max(f.ThreadsFunc(params), 1)
+}
+
+// AllThreads is a ThreadsFunc for ops that use as many threads as they get.
+func AllThreads(map[string]spec.Value) int { return math.MaxInt32 }
 
 // Validate implements Validator.
 func (f *Func) Validate(params map[string]spec.Value) error {

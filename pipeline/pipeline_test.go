@@ -3,9 +3,12 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
@@ -199,4 +202,63 @@ func jsonRoundTrip(t *Task) (*Task, error) {
 	}
 	var out Task
 	return &out, json.Unmarshal(b, &out)
+}
+
+// The scheduler shares a thread budget: concurrent steps never hold more
+// threads than the budget, a step alone gets all it can use, and every step
+// learns its share through Env.Threads.
+func TestThreadBudget(t *testing.T) {
+	var mu sync.Mutex
+	held, peak := 0, 0
+	var grants []int
+	wide := &Func{
+		OpName: "test.wide", OpVersion: 1, OpDoc: "test",
+		Par:         []ParamSpec{{Name: "n", Kind: spec.Int}},
+		In:          []InputSpec{{Name: "in", Many: true}},
+		Out:         []OutputSpec{{Name: "out", Kind: artifact.KindScalars}},
+		ThreadsFunc: func(map[string]spec.Value) int { return 3 },
+		RunFunc: func(ctx context.Context, env *Env) error {
+			mu.Lock()
+			held += env.Threads()
+			peak = max(peak, held)
+			grants = append(grants, env.Threads())
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			held -= env.Threads()
+			mu.Unlock()
+			return env.PutScalars("out", artifact.Scalars{"n": {Value: float64(env.Int("n"))}})
+		},
+	}
+	src := "paper: {id: t, title: T}\nsteps:\n"
+	for i := 0; i < 6; i++ {
+		src += fmt.Sprintf("  s%d: {op: test.wide, params: {n: %d}}\n", i, i)
+	}
+	src += "  last: {op: test.wide, params: {n: 9}, inputs: {in: [s0, s1, s2, s3, s4, s5]}}\nprofiles: {quick: {}, paper: {}}\n"
+	s, err := spec.Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := NewRegistry(wide)
+	p, err := NewPlan([]*spec.Spec{s}, reg, "paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := cache.Open(t.TempDir())
+	b := &Builder{Cache: c, Executor: &Local{Registry: reg, Store: c}, Jobs: 4}
+	sum := b.Build(context.Background(), p, p.Nodes)
+	if sum.Failed != 0 {
+		t.Fatalf("%d failed", sum.Failed)
+	}
+	if peak > 4 {
+		t.Errorf("steps held %d threads at once, budget 4", peak)
+	}
+	if last := grants[len(grants)-1]; last != 3 {
+		t.Errorf("the last step, alone, got %d threads, want 3 (all it can use)", last)
+	}
+	for _, g := range grants[:6] {
+		if g < 1 || g > 3 {
+			t.Errorf("a step got %d threads", g)
+		}
+	}
 }

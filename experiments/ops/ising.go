@@ -17,9 +17,10 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
-// parallel runs f(i) for i in [0, n) on all CPUs, returning the first error.
-// A panic in f is returned as an error, so it fails the step, not the process.
-func parallel(ctx context.Context, n int, f func(i int) error) error {
+// parallel runs f(i) for i in [0, n) on the step's threads, returning the
+// first error. A panic in f is returned as an error, so it fails the step,
+// not the process.
+func parallel(ctx context.Context, threads, n int, f func(i int) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	next := make(chan int)
@@ -31,7 +32,7 @@ func parallel(ctx context.Context, n int, f func(i int) error) error {
 		}()
 		return f(i)
 	}
-	for w := 0; w < min(runtime.NumCPU(), n); w++ {
+	for w := 0; w < min(max(threads, 1), n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -94,6 +95,7 @@ func isingSample() pipeline.Op {
 			// the exact partition function's work per worker.
 			return 3*T*n*L*L + float64(runtime.NumCPU())*(64*L*L+T*16*L)
 		},
+		ThreadsFunc: func(p map[string]spec.Value) int { return len(p["temperatures"].Floats) },
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			L, temps, n := env.Int("size"), env.Floats("temperatures"), env.Int("samples")
 			runs := make([]*ising.Run, len(temps))
@@ -116,7 +118,7 @@ func isingSample() pipeline.Op {
 				// Groups of at most multiSpinGroup temperatures, fixed by the
 				// grid alone so that results do not depend on the core count.
 				groups := (len(temps) + multiSpinGroup - 1) / multiSpinGroup
-				err = parallel(ctx, groups, func(g int) error {
+				err = parallel(ctx, env.Threads(), groups, func(g int) error {
 					lo, hi := g*len(temps)/groups, (g+1)*len(temps)/groups
 					rs, err := ising.SampleReplicas(ctx, cfg, temps[lo:hi], env.Rand(fmt.Sprintf("group[%d]=%v", g, temps[lo:hi])),
 						func(done int) { report(g, done) })
@@ -127,7 +129,7 @@ func isingSample() pipeline.Op {
 					return nil
 				})
 			} else {
-				err = parallel(ctx, len(temps), func(i int) error {
+				err = parallel(ctx, env.Threads(), len(temps), func(i int) error {
 					cfg := cfg
 					cfg.T = temps[i]
 					done := 0
@@ -204,6 +206,7 @@ func scalingDimension() pipeline.Op {
 				Columns: []string{"T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"}},
 			{Name: "correlators", Kind: artifact.KindTable, Doc: "long format: T, r, g, g_err", Columns: []string{"T", "r", "g", "g_err"}},
 		},
+		ThreadsFunc: pipeline.AllThreads,
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, temps, err := spinsByTemperature(env, true)
 			if err != nil {
@@ -221,7 +224,7 @@ func scalingDimension() pipeline.Op {
 			}
 			res := make([]result, nT)
 			N := L * L
-			err = parallel(ctx, nT, func(i int) error {
+			err = parallel(ctx, env.Threads(), nT, func(i int) error {
 				spins := a.I8[i*n*N : (i+1)*n*N]
 				var f []float64
 				if env.String("field") == "spin" {

@@ -65,8 +65,9 @@ func seedOf(env *pipeline.Env, stream string) uint64 { return env.Rand(stream).U
 
 func rbmTrain() pipeline.Op {
 	return &pipeline.Func{
-		OpName:    "rbm.train",
-		OpVersion: 2,
+		OpName:      "rbm.train",
+		OpVersion:   2,
+		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
 			"divergence (CD-k or persistent CD), minibatch SGD with momentum, weight decay and L1. Units are ±1 spins (mean tanh) or " +
 			"{0,1} (mean sigmoid; data mapped by (s+1)/2). Every held_out-th sample is kept out of training for the free-energy gap. " +
@@ -133,7 +134,7 @@ func rbmTrain() pipeline.Op {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{}, Rand: linalg.NewRand(seedOf(env, "train"))}
+			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: env.Threads()}, Rand: linalg.NewRand(seedOf(env, "train"))}
 			total := len(hidden) * cfg.Epochs
 			stack, curves, err := rbm.TrainStack(ctx, tr, pick(trainRows), pick(heldRows), hidden, rbm.Feed(env.String("feed")),
 				func(layer, epoch int) { env.Progress(layer*cfg.Epochs+epoch, total) })
@@ -196,8 +197,9 @@ func loadStack(env *pipeline.Env, name string) (*rbm.Stack, error) {
 
 func rbmFlow() pipeline.Op {
 	return &pipeline.Func{
-		OpName:    "rbm.flow",
-		OpVersion: 1,
+		OpName:      "rbm.flow",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "RBM flow: v → h → v′ through the first layer of a model, repeated `steps` times from each configuration of the data, " +
 			"feeding means or samples; every step is stored, and the lattice keeps its size. Values are in the ±1 convention " +
 			"(binary machines' {0,1} means are mapped back by 2v − 1).",
@@ -227,7 +229,7 @@ func rbmFlow() pipeline.Op {
 			if err := toUnits(v, u); err != nil {
 				return fmt.Errorf("data: %w", err)
 			}
-			steps, err := s.Flow(&linalg.Gemm{}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
+			steps, err := s.Flow(&linalg.Gemm{Threads: env.Threads()}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
 			if err != nil {
 				return err
 			}
@@ -248,18 +250,19 @@ func rbmFlow() pipeline.Op {
 
 func rbmReceptiveFields() pipeline.Op {
 	return &pipeline.Func{
-		OpName:    "rbm.receptive_fields",
-		OpVersion: 1,
-		OpDoc:     "Receptive fields of layer `layer` of a model: the columns of W₁W₂⋯W_k, one per hidden unit, reshaped to the L×L lattice when the visible layer is square.",
-		In:        []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"}},
-		Par:       []pipeline.ParamSpec{{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)}},
-		Out:       []pipeline.OutputSpec{{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [hidden][L][L] (or [hidden][visible])"}},
+		OpName:      "rbm.receptive_fields",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc:       "Receptive fields of layer `layer` of a model: the columns of W₁W₂⋯W_k, one per hidden unit, reshaped to the L×L lattice when the visible layer is square.",
+		In:          []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"}},
+		Par:         []pipeline.ParamSpec{{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)}},
+		Out:         []pipeline.OutputSpec{{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [hidden][L][L] (or [hidden][visible])"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			s, err := loadStack(env, "model")
 			if err != nil {
 				return err
 			}
-			p, err := s.ReceptiveFields(&linalg.Gemm{}, env.Int("layer"))
+			p, err := s.ReceptiveFields(&linalg.Gemm{Threads: env.Threads()}, env.Int("layer"))
 			if err != nil {
 				return err
 			}
@@ -279,8 +282,9 @@ func rbmReceptiveFields() pipeline.Op {
 
 func mlpTrain() pipeline.Op {
 	return &pipeline.Func{
-		OpName:    "mlp.train",
-		OpVersion: 4,
+		OpName:      "mlp.train",
+		OpVersion:   4,
+		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
 			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. A fraction of " +
 			"each temperature's samples, interleaved, validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +
@@ -340,7 +344,7 @@ func mlpTrain() pipeline.Op {
 			if env.Bool("augment") {
 				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
 			}
-			res, err := mlp.Train(ctx, &linalg.Gemm{}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
+			res, err := mlp.Train(ctx, &linalg.Gemm{Threads: env.Threads()}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
 				func(e int) { env.Progress(e, cfg.Epochs) })
 			if err != nil {
 				return err
@@ -397,8 +401,9 @@ func mlpTrain() pipeline.Op {
 
 func mlpPredict() pipeline.Op {
 	return &pipeline.Func{
-		OpName:    "mlp.predict",
-		OpVersion: 2,
+		OpName:      "mlp.predict",
+		OpVersion:   2,
+		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Applies a thermometer to sets of configurations (the leading axis: temperatures, flow steps, layers): per set, the " +
 			"mean softmax vector and the fraction of configurations whose argmax is each class.",
 		In: []pipeline.InputSpec{
@@ -426,7 +431,7 @@ func mlpPredict() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			p, err := net.Predict(&linalg.Gemm{}, x)
+			p, err := net.Predict(&linalg.Gemm{Threads: env.Threads()}, x)
 			if err != nil {
 				return fmt.Errorf("data: %w", err)
 			}

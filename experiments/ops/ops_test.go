@@ -265,7 +265,7 @@ func TestEnergyClassifier(t *testing.T) {
 // A panic in a worker goroutine of an op becomes that step's error instead of
 // killing the process.
 func TestParallelRecoversPanics(t *testing.T) {
-	err := parallel(context.Background(), 8, func(i int) error {
+	err := parallel(context.Background(), 2, 8, func(i int) error {
 		if i == 5 {
 			var m map[string]int
 			m["boom"] = 1
