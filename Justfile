@@ -25,6 +25,7 @@ bench:
     go run ./cmd/kadanoff bench ising
     go run ./cmd/kadanoff bench gemm
     go run ./cmd/kadanoff bench rbm
+    go run ./cmd/kadanoff bench mlp
     go test -run '^$' -bench . -benchmem ./experiments/...
 
 # Format and vet.

@@ -45,14 +45,16 @@ print((time.perf_counter() - t0) / reps)
 `
 
 // benchRBM times one CD-1 epoch (batch 100) of Kadanoff's RBM beside the same
-// epoch in PyTorch when it is installed (Debian python3-torch).
+// epoch in PyTorch when it is installed (Debian python3-torch), on one thread,
+// and on two threads against one for the shape Section IV trains.
 func benchRBM(ctx context.Context, o benchOptions) []benchRow {
-	type size struct{ nv, nh, n int }
-	sizes := []size{{1024, 256, 10000}, {4096, 1024, 2000}}
+	type size struct{ nv, nh, n, threads int }
+	sizes := []size{{1024, 256, 10000, 1}, {4096, 1024, 2000, 1}, {4096, 1024, 40000, 1}, {4096, 1024, 40000, 2}}
 	if o.quick {
-		sizes = []size{{64, 16, 400}}
+		sizes = []size{{64, 16, 400, 1}, {64, 16, 400, 2}}
 	}
 	var rows []benchRow
+	oneThread := map[[3]int]float64{}
 	for _, s := range sizes {
 		data := linalg.NewMatrix(s.n, s.nv)
 		r := linalg.NewRand(1)
@@ -61,7 +63,7 @@ func benchRBM(ctx context.Context, o benchOptions) []benchRow {
 		}
 		epochs := func(e int) time.Duration {
 			cfg := rbm.Config{Hidden: s.nh, Units: rbm.Binary, Epochs: e, Batch: 100, LR: 0.01, Momentum: 0.5, K: 1, InitStd: 0.01, Monitor: 100}
-			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: 1}, Rand: linalg.NewRand(2)}
+			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: s.threads}, Rand: linalg.NewRand(2)}
 			start := time.Now()
 			tr.Train(ctx, data, linalg.Matrix{}, nil)
 			return time.Since(start)
@@ -70,6 +72,16 @@ func benchRBM(ctx context.Context, o benchOptions) []benchRow {
 		one := epochs(1)
 		perEpoch := (epochs(3) - one).Seconds() / 2
 		name := fmt.Sprintf("%d→%d, %d samples, batch 100", s.nv, s.nh, s.n)
+		key := [3]int{s.nv, s.nh, s.n}
+		if s.threads > 1 {
+			row := benchRow{Kernel: fmt.Sprintf("kadanoff CD-1 epoch, %d threads", s.threads), Size: name, Metric: "seconds/epoch", Value: perEpoch}
+			if base := oneThread[key]; base > 0 {
+				row.Ratio, row.Reference = base/perEpoch, "kadanoff 1 thread"
+			}
+			rows = append(rows, row)
+			continue
+		}
+		oneThread[key] = perEpoch
 		row := benchRow{Kernel: "kadanoff CD-1 epoch, 1 thread", Size: name, Metric: "seconds/epoch", Value: perEpoch}
 		out, err := runPython(ctx, torchRBMScript, []string{strconv.Itoa(s.nv), strconv.Itoa(s.nh), strconv.Itoa(s.n), "100",
 			strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64)}, 1)

@@ -317,9 +317,27 @@ func scale(c Matrix, beta float32) {
 	}
 }
 
-// transposeInto sets dst[k*ld+i] = src[i*stride+k] for i < rows, k < cols.
+// transposeInto sets dst[k*ld+i] = src[i*stride+k] for i < rows, k < cols:
+// 4 rows at a time in 4×16 blocks with AVX-512 where the CPU has it, the
+// rest 8 streams at a time in Go.
 func transposeInto(dst []float32, ld int, src []float32, stride, rows, cols int) {
+	transposeWith(dst, ld, src, stride, rows, cols, true)
+}
+
+func transposeWith(dst []float32, ld int, src []float32, stride, rows, cols int, vector bool) {
 	i := 0
+	for ; i+4 <= rows; i += 4 {
+		done := transpose4(dst[i:], ld, src[i*stride:], stride, cols, vector)
+		if done == 0 {
+			break
+		}
+		for r := i; r < i+4; r++ {
+			row := src[r*stride:][:cols]
+			for k := done; k < cols; k++ {
+				dst[k*ld+r] = row[k]
+			}
+		}
+	}
 	for ; i+8 <= rows; i += 8 {
 		r0 := src[i*stride:][:cols]
 		r1 := src[(i+1)*stride:][:cols]

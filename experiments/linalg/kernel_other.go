@@ -28,3 +28,5 @@ func exp(dst, src []float32, vector bool) {
 }
 
 func adam(p, g, m1, m2 []float32, c *AdamConsts, vector bool) { adamGo(p, g, m1, m2, c) }
+
+func transpose4(dst []float32, ld int, src []float32, stride, cols int, vector bool) int { return 0 }

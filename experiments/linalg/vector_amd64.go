@@ -31,3 +31,21 @@ func adam(p, g, m1, m2 []float32, c *AdamConsts, vector bool) {
 
 //go:noescape
 func adamAVX512(p, grad, m1, m2 *float32, n int, c *AdamConsts)
+
+// transpose4 transposes 4 rows of src with the AVX-512 kernel over the
+// columns that fill 16-wide blocks and returns how many it did (0 without
+// AVX-512 or with vector false).
+func transpose4(dst []float32, ld int, src []float32, stride, cols int, vector bool) int {
+	blocks := cols / 16
+	if !vector || !hasAVX512() || blocks == 0 {
+		return 0
+	}
+	// The kernel reads src[3*stride+16*blocks-1] and writes dst[(16*blocks-1)*ld+3]: check them.
+	_ = src[3*stride+16*blocks-1]
+	_ = dst[(16*blocks-1)*ld+3]
+	transpose4AVX512(&dst[0], ld, &src[0], stride, blocks)
+	return 16 * blocks
+}
+
+//go:noescape
+func transpose4AVX512(dst *float32, ld int, src *float32, stride int, blocks int)

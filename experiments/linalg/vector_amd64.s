@@ -74,3 +74,73 @@ adamloop:
 adamdone:
 	VZEROUPPER
 	RET
+
+// func transpose4AVX512(dst *float32, ld int, src *float32, stride int, blocks int)
+// Transposes 4 rows × 16·blocks columns: dst[k*ld+i] = src[i*stride+k] for
+// i < 4, k < 16·blocks. Each 4×16 block is four 4×4 transposes inside the
+// 128-bit lanes (unpack low/high of singles, then of doubles); lane L of
+// result j holds column 4L+j, stored as 4 contiguous floats.
+TEXT ·transpose4AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ld+8(FP), R8
+	SHLQ $2, R8                 // ld in bytes
+	MOVQ src+16(FP), SI
+	MOVQ stride+24(FP), R9
+	SHLQ $2, R9                 // stride in bytes
+	LEAQ (R9)(R9*2), R11        // 3·stride
+	MOVQ blocks+32(FP), CX
+	TESTQ CX, CX
+	JZ trdone
+trloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (SI)(R9*1), Z1
+	VMOVUPS (SI)(R9*2), Z2
+	VMOVUPS (SI)(R11*1), Z3
+	VUNPCKLPS Z1, Z0, Z4        // a0 b0 a1 b1 (per lane)
+	VUNPCKHPS Z1, Z0, Z5        // a2 b2 a3 b3
+	VUNPCKLPS Z3, Z2, Z6        // c0 d0 c1 d1
+	VUNPCKHPS Z3, Z2, Z7        // c2 d2 c3 d3
+	VUNPCKLPD Z6, Z4, Z0        // column 4L+0
+	VUNPCKHPD Z6, Z4, Z1        // column 4L+1
+	VUNPCKLPD Z7, Z5, Z2        // column 4L+2
+	VUNPCKHPD Z7, Z5, Z3        // column 4L+3
+	MOVQ DI, DX
+	VEXTRACTF32X4 $0, Z0, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $0, Z1, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $0, Z2, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $0, Z3, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $1, Z0, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $1, Z1, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $1, Z2, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $1, Z3, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $2, Z0, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $2, Z1, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $2, Z2, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $2, Z3, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $3, Z0, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $3, Z1, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $3, Z2, (DX)
+	ADDQ R8, DX
+	VEXTRACTF32X4 $3, Z3, (DX)
+	ADDQ R8, DX
+	MOVQ DX, DI                 // the next block's first column
+	ADDQ $64, SI
+	DECQ CX
+	JNZ trloop
+trdone:
+	VZEROUPPER
+	RET
