@@ -124,14 +124,16 @@ func (s *colorScale) cellImage(z []float64, L int) image.Image {
 // drawBar draws a vertical colour bar in the rectangle with its ticks and
 // label to the right.
 func (s *colorScale) drawBar(c draw.Canvas, r vg.Rectangle) {
+	// Vector strips, not an image: an SVG <image> keeps its aspect ratio, so
+	// a one-pixel-wide gradient would shrink to a hairline in the browser.
 	cm := s.colorMap()
-	const n = 256
-	img := image.NewNRGBA(image.Rect(0, 0, 1, n))
+	const n = 128
+	h := (r.Max.Y - r.Min.Y) / n
 	for i := 0; i < n; i++ {
 		v := s.lo + (s.hi-s.lo)*(float64(i)+0.5)/n
-		img.Set(0, n-1-i, s.at(cm, v))
+		y0 := r.Min.Y + vg.Length(i)*h
+		c.FillPolygon(s.at(cm, v), []vg.Point{{X: r.Min.X, Y: y0}, {X: r.Max.X, Y: y0}, {X: r.Max.X, Y: y0 + h*1.02}, {X: r.Min.X, Y: y0 + h*1.02}})
 	}
-	c.DrawImage(r, img)
 	line := draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
 	c.StrokeLines(line, []vg.Point{r.Min, {X: r.Max.X, Y: r.Min.Y}, r.Max, {X: r.Min.X, Y: r.Max.Y}, r.Min})
 	sty := textStyle(8)
