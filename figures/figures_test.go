@@ -326,7 +326,7 @@ func TestCheckPanels(t *testing.T) {
 }
 
 func TestRenderErrors(t *testing.T) {
-	tab := table(map[string][]float64{"r": {0, 1}, "g": {1, math.NaN()}}, "r", "g")
+	tab := table(map[string][]float64{"r": {0, 1}, "g": {1, math.NaN()}, "h": {math.NaN(), math.Inf(1)}}, "r", "g", "h")
 	tests := []struct {
 		name, panels string
 		data         []Data
@@ -335,7 +335,7 @@ func TestRenderErrors(t *testing.T) {
 		{"index", `[{kind: heatmap, inputs: 1, index: 5}]`, []Data{testLattices(2, 4)}, "index 5 out of range: the array holds 2 lattices"},
 		{"column", `[{kind: line, inputs: 1, x: r, y: nope}]`, []Data{tab}, `no column "nope"`},
 		{"kind", `[{kind: heatmap, inputs: 1}]`, []Data{tab}, "input 1 (demo/t) is not npy data"},
-		{"nan", `[{kind: line, inputs: 1, x: r, y: g}]`, []Data{tab}, "non-finite"},
+		{"nan", `[{kind: line, inputs: 1, x: r, y: h}]`, []Data{tab}, "h: no finite point to draw"},
 		{"shape", `[{kind: heatmap, inputs: 1}]`, []Data{{Array: artifact.NewFloat64(make([]float64, 6), 2, 3)}}, "shaped [..][L][L]"},
 		{"inputs", `[{kind: heatmap, inputs: 2}]`, []Data{testLattices(1, 4), testLattices(1, 4)}, "takes 1 input(s), got 2"},
 		{"band", `[{kind: band, inputs: 1, x: r, y: g}]`, []Data{tab}, "a band needs several inputs"},

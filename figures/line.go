@@ -3,6 +3,7 @@ package figures
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -33,6 +34,7 @@ func (lineKind) Fields() []Field {
 		{Name: "labels", Kind: spec.Strings, Doc: "the legend entry of each series (default the column names, or the group members)"},
 		{Name: "style", Kind: spec.Strings, Doc: "linepoints (default), line or points; one for all series or one per series",
 			Check: eachOneOf("linepoints", "line", "points")},
+		{Name: "note", Kind: spec.String, Doc: "text printed in the panel's top-right corner; {col} or {col:.3f} is the value of column col in the first row of the last input (a number from the data, never typed)"},
 	}, axesFields()...)
 }
 
@@ -106,6 +108,7 @@ type line struct {
 	Err    strList `json:"err"`
 	Labels strList `json:"labels"`
 	Style  strList `json:"style"`
+	Note   string  `json:"note"`
 	in     []Data
 }
 
@@ -169,11 +172,42 @@ func (l *line) series() ([]series, error) {
 				return nil, err
 			}
 		}
-		if err := finite(s.x, s.yv, s.errv); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.y, err)
+		// Copies: dropNonFinite compacts them, and columns are shared.
+		s.x, s.yv = append([]float64(nil), s.x...), append([]float64(nil), s.yv...)
+		if s.errv != nil {
+			s.errv = append([]float64(nil), s.errv...)
+		}
+		s.dropNonFinite()
+		if len(s.x) == 0 {
+			return nil, fmt.Errorf("%s: no finite point to draw", s.y)
 		}
 	}
 	return out, nil
+}
+
+// dropNonFinite removes the points whose x or y is NaN or infinite (a fit
+// that did not converge, say: a gap in the curve), and draws no error bar
+// where the error is not finite.
+func (s *series) dropNonFinite() {
+	ok := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	k := 0
+	for i := range s.x {
+		if !ok(s.x[i]) || !ok(s.yv[i]) {
+			continue
+		}
+		s.x[k], s.yv[k] = s.x[i], s.yv[i]
+		if s.errv != nil {
+			s.errv[k] = s.errv[i]
+			if !ok(s.errv[k]) {
+				s.errv[k] = 0
+			}
+		}
+		k++
+	}
+	s.x, s.yv = s.x[:k], s.yv[:k]
+	if s.errv != nil {
+		s.errv = s.errv[:k]
+	}
 }
 
 // memberLabel is the axis values of a group member's step ("block=4" of
@@ -201,7 +235,48 @@ func (l *line) Draw(c draw.Canvas) error {
 	}
 	l.apply(pl, integral(allX))
 	pl.Draw(c)
+	if l.Note != "" {
+		text, err := fillNote(l.Note, l.in[len(l.in)-1].Table)
+		if err != nil {
+			return err
+		}
+		dc := pl.DataCanvas(c)
+		sty := textStyle(9)
+		sty.XAlign, sty.YAlign = draw.XRight, draw.YTop
+		dc.FillText(sty, vg.Point{X: dc.Max.X - vg.Points(6), Y: dc.Max.Y - vg.Points(6)}, text)
+	}
 	return nil
+}
+
+// fillNote replaces {col} and {col:FORMAT} (a printf verb such as .3f) by the
+// value of the column in the table's first row.
+func fillNote(note string, t *artifact.Table) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.Index(note, "{")
+		if i < 0 {
+			b.WriteString(note)
+			return b.String(), nil
+		}
+		j := strings.Index(note[i:], "}")
+		if j < 0 {
+			return "", fmt.Errorf("note: unclosed { in %q", note)
+		}
+		b.WriteString(note[:i])
+		name, format, _ := strings.Cut(note[i+1:i+j], ":")
+		col, err := t.Col(name)
+		if err != nil {
+			return "", fmt.Errorf("note: %w", err)
+		}
+		if len(col) == 0 {
+			return "", fmt.Errorf("note: column %q is empty", name)
+		}
+		if format == "" {
+			format = ".4g"
+		}
+		b.WriteString(fmt.Sprintf("%"+format, col[0]))
+		note = note[i+j+1:]
+	}
 }
 
 func addSeries(pl *plot.Plot, s series, c drawColor, legend bool) error {

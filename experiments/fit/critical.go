@@ -87,7 +87,9 @@ func FitCritical(t, y, sigma []float64, level float64) (*Critical, error) {
 				num, den = num+w[i]*y[i]*f, den+w[i]*f*f
 			}
 			q0 := []float64{num / den, math.Log(gap), b0}
-			res, err := optimize.Minimize(optimize.Problem{Func: chi2, Grad: grad}, q0, &optimize.Settings{GradientThreshold: 1e-12}, &optimize.LBFGS{})
+			settings := &optimize.Settings{GradientThreshold: 1e-12, MajorIterations: 500,
+				Converger: &optimize.FunctionConverge{Absolute: 1e-16, Relative: 1e-12, Iterations: 20}}
+			res, err := optimize.Minimize(optimize.Problem{Func: chi2, Grad: grad}, q0, settings, &optimize.LBFGS{})
 			if res == nil || (err != nil && res.F >= bestF) {
 				continue
 			}

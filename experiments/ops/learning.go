@@ -198,7 +198,7 @@ func loadStack(env *pipeline.Env, name string) (*rbm.Stack, error) {
 func rbmFlow() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "rbm.flow",
-		OpVersion:   1,
+		OpVersion:   2,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "RBM flow: v → h → v′ through the first layer of a model, repeated `steps` times from each configuration of the data, " +
 			"feeding means or samples; every step is stored, and the lattice keeps its size. Values are in the ±1 convention " +
@@ -211,7 +211,7 @@ func rbmFlow() pipeline.Op {
 			{Name: "steps", Kind: spec.Int, Doc: "flow steps", Check: pipeline.AtLeast(1)},
 			{Name: "feed", Kind: spec.String, Doc: "mean (mean-field) or sample", Default: pipeline.StringValue("sample"), Check: pipeline.OneOf("mean", "sample")},
 		},
-		Out: []pipeline.OutputSpec{{Name: "flow", Kind: artifact.KindArray, Doc: "float32 [steps+1][...][L][L]; step 0 is the data"}},
+		Out: []pipeline.OutputSpec{{Name: "flow", Kind: artifact.KindArray, Doc: "[steps+1][...][L][L], int8 ±1 when sampled, float32 means when mean-field; step 0 is the data"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			s, err := loadStack(env, "model")
 			if err != nil {
@@ -233,6 +233,20 @@ func rbmFlow() pipeline.Op {
 			if err != nil {
 				return err
 			}
+			shape := append(append([]int{len(steps)}, lead...), unitShape...)
+			if env.String("feed") == "sample" {
+				// Sampled flows are ±1 spins: int8, a quarter of the bytes.
+				out := make([]int8, 0, len(steps)*len(v.Data))
+				for _, m := range steps {
+					for _, x := range m.Data {
+						if u == rbm.Binary {
+							x = 2*x - 1
+						}
+						out = append(out, int8(x))
+					}
+				}
+				return env.PutArray("flow", artifact.NewInt8(out, shape...))
+			}
 			out := make([]float32, 0, len(steps)*len(v.Data))
 			for _, m := range steps {
 				for _, x := range m.Data {
@@ -242,7 +256,6 @@ func rbmFlow() pipeline.Op {
 					out = append(out, x)
 				}
 			}
-			shape := append(append([]int{len(steps)}, lead...), unitShape...)
 			return env.PutArray("flow", artifact.NewFloat32(out, shape...))
 		},
 	}

@@ -23,5 +23,8 @@ func All() []pipeline.Op {
 		rbmReceptiveFields(),
 		mlpTrain(),
 		mlpPredict(),
+		flowMagnetization(),
+		criticalFit(),
+		selectTemperatures(),
 	}
 }

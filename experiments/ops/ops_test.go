@@ -276,3 +276,81 @@ func TestParallelRecoversPanics(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// outputTable decodes the named output of a step.
+func outputTable(t *testing.T, c *cache.Cache, plan *pipeline.Plan, sum *pipeline.Summary, step, output string) *artifact.Table {
+	t.Helper()
+	n, _ := plan.Lookup(step)
+	for _, o := range sum.Results[n].Entry.Outputs {
+		if o.Name == output {
+			data, err := c.GetBlob(o.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tab, err := artifact.DecodeCSV(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tab
+		}
+	}
+	t.Fatalf("%s has no output %s", step, output)
+	return nil
+}
+
+// A flow's step 0 is the data: its ⟨|m|⟩ is the sampler's; the critical fit
+// of the Monte Carlo magnetization below Tc finds a Tc above the data and a
+// small positive β, and the sampled flow is stored as ±1 int8.
+func TestFlowMagnetizationAndCriticalFit(t *testing.T) {
+	c, plan, sum := build(t, `
+paper: {id: t, title: T}
+steps:
+  mc: {op: ising.sample, params: {size: 8, temperatures: {from: 1.6, to: 2.2, step: 0.1}, samples: 400, equilibrate: 200, pilot: 200}}
+  rbm: {op: rbm.train, inputs: {data: mc.spins}, params: {hidden: [16], epochs: 2, batch: 50}}
+  flow: {op: rbm.flow, inputs: {model: rbm.model, data: mc.spins}, params: {steps: 2}}
+  m: {op: ising.flow_magnetization, inputs: {flow: flow, meta: mc.meta}}
+  tc: {op: fit.critical, inputs: {series: m}, params: {temperatures: [1.6, 1.7, 1.8, 1.9, 2.0, 2.1, 2.2], at: 0, exact: 2.269185314213022, err: abs_m_err}}
+profiles: {quick: {}, paper: {}}
+`)
+	m := outputTable(t, c, plan, sum, "m", "m")
+	obs := outputTable(t, c, plan, sum, "mc", "observables")
+	steps, _ := m.Col("step")
+	absM, _ := m.Col("abs_m")
+	want, _ := obs.Col("abs_m")
+	if len(steps) != 3*7 {
+		t.Fatalf("%d rows, want 3 steps × 7 temperatures", len(steps))
+	}
+	for i := 0; i < 7; i++ {
+		if steps[i] != 0 || math.Abs(absM[i]-want[i]) > 1e-12 {
+			t.Errorf("T[%d]: step 0 ⟨|m|⟩ = %v, the sampler says %v", i, absM[i], want[i])
+		}
+	}
+	n, _ := plan.Lookup("flow")
+	data, _ := c.GetBlob(sum.Results[n].Entry.Outputs[0].Digest)
+	a, err := artifact.DecodeNPY(data)
+	if err != nil || a.DType != artifact.Int8 || a.Shape[0] != 3 {
+		t.Fatalf("flow is %v %v, %v; want int8 [3]…", a.DType, a.Shape, err)
+	}
+	var s artifact.Scalars
+	for _, o := range sum.Results[mustLookup(plan, "tc")].Entry.Outputs {
+		if o.Name == "summary" {
+			data, _ := c.GetBlob(o.Digest)
+			s, _ = artifact.DecodeJSON(data)
+		}
+	}
+	if tc, beta := s["tc"].Value, s["beta"].Value; tc <= 2.2 || tc > 3 || beta <= 0 || beta > 0.6 || !(s["tc_lo"].Value < tc && tc < s["tc_hi"].Value) {
+		t.Errorf("Monte Carlo fit: Tc %v [%v, %v], β %v", tc, s["tc_lo"].Value, s["tc_hi"].Value, beta)
+	}
+	fits := outputTable(t, c, plan, sum, "tc", "fits")
+	if by, _ := fits.Col("by"); len(by) != 3 {
+		t.Errorf("fits for %d steps, want 3", len(by))
+	}
+}
+
+func mustLookup(plan *pipeline.Plan, name string) *pipeline.Node {
+	n, err := plan.Lookup(name)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
