@@ -386,3 +386,21 @@ func TestProvenanceAndWatermark(t *testing.T) {
 		t.Error("rendering twice gave different bytes")
 	}
 }
+
+// A long table splits into one series per value of its by column, each
+// labelled by the value.
+func TestLineBy(t *testing.T) {
+	tab := table(map[string][]float64{
+		"step": {0, 1, 2, 0, 1, 2}, "T": {2.2, 2.2, 2.2, 2.3, 2.3, 2.3}, "d": {0.1, 0.12, 0.13, 0.2, 0.18, 0.16}, "e": {0.01, 0.01, 0.01, 0.02, 0.02, 0.02},
+	}, "step", "T", "d", "e")
+	l := layout(t, 1, []float64{8, 6}, `[{kind: line, inputs: 1, x: step, y: d, err: e, by: T, ref: 0.125}]`)
+	svg, _, err := Render(l, []Data{tab}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"T = 2.2", "T = 2.3"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("legend lacks %q", want)
+		}
+	}
+}

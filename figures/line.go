@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -34,6 +35,7 @@ func (lineKind) Fields() []Field {
 		{Name: "labels", Kind: spec.Strings, Doc: "the legend entry of each series (default the column names, or the group members)"},
 		{Name: "style", Kind: spec.Strings, Doc: "linepoints (default), line or points; one for all series or one per series",
 			Check: eachOneOf("linepoints", "line", "points")},
+		{Name: "by", Kind: spec.String, Doc: "a column whose distinct values split one table's rows into series (a long table: step, T, Δ), labelled by the value"},
 		{Name: "note", Kind: spec.String, Doc: "text printed in the panel's top-right corner; {col} or {col:.3f} is the value of column col in the first row of the last input (a number from the data, never typed)"},
 	}, axesFields()...)
 }
@@ -55,6 +57,12 @@ func (lineKind) checkNode(n *yaml.Node) error {
 	ins, ys := 1, count(fieldNode(n, "y"))
 	if v := fieldNode(n, "inputs"); v != nil {
 		fmt.Sscan(v.Value, &ins)
+	}
+	if fieldNode(n, "by") != nil {
+		if ins != 1 || ys != 1 {
+			return fmt.Errorf("by splits one table with one y column, got %d inputs and %d y", ins, ys)
+		}
+		return nil
 	}
 	series, err := seriesCount(ins, ys)
 	if err != nil {
@@ -87,7 +95,7 @@ func (lineKind) columns(raw json.RawMessage, inputs int) [][]string {
 	}
 	out := make([][]string, inputs)
 	for i := range out {
-		out[i] = []string{l.X}
+		out[i] = []string{l.X, l.By}
 		switch {
 		case inputs == 1:
 			out[i] = append(out[i], l.Y...)
@@ -109,6 +117,7 @@ type line struct {
 	Labels strList `json:"labels"`
 	Style  strList `json:"style"`
 	Note   string  `json:"note"`
+	By     string  `json:"by"`
 	in     []Data
 }
 
@@ -142,6 +151,9 @@ func pick(list []string, i int) string {
 }
 
 func (l *line) series() ([]series, error) {
+	if l.By != "" {
+		return l.seriesBy()
+	}
 	n, err := seriesCount(len(l.in), len(l.Y))
 	if err != nil {
 		return nil, err
@@ -181,6 +193,56 @@ func (l *line) series() ([]series, error) {
 		if len(s.x) == 0 {
 			return nil, fmt.Errorf("%s: no finite point to draw", s.y)
 		}
+	}
+	return out, nil
+}
+
+// seriesBy splits the one table's rows into a series per distinct value of
+// the by column, in the order the values first appear.
+func (l *line) seriesBy() ([]series, error) {
+	if len(l.in) != 1 || len(l.Y) != 1 {
+		return nil, fmt.Errorf("by splits one table with one y column, got %d inputs and %d y", len(l.in), len(l.Y))
+	}
+	t := l.in[0].Table
+	key, err := t.Col(l.By)
+	if err != nil {
+		return nil, err
+	}
+	cols := map[string][]float64{}
+	for _, name := range []string{l.X, l.Y[0], pick(l.Err, 0)} {
+		if name == "" {
+			continue
+		}
+		if cols[name], err = t.Col(name); err != nil {
+			return nil, err
+		}
+	}
+	var order []float64
+	rows := map[float64][]int{}
+	for i, k := range key {
+		if _, seen := rows[k]; !seen {
+			order = append(order, k)
+		}
+		rows[k] = append(rows[k], i)
+	}
+	if len(order) > maxSeries {
+		return nil, fmt.Errorf("by %s gives %d series, at most %d", l.By, len(order), maxSeries)
+	}
+	var out []series
+	for i, k := range order {
+		s := series{y: l.Y[0], style: pick(l.Style, i), label: fmt.Sprintf("%s = %s", l.By, strconv.FormatFloat(k, 'g', -1, 64))}
+		if i < len(l.Labels) {
+			s.label = l.Labels[i]
+		}
+		for _, r := range rows[k] {
+			s.x = append(s.x, cols[l.X][r])
+			s.yv = append(s.yv, cols[l.Y[0]][r])
+			if e := pick(l.Err, 0); e != "" {
+				s.errv = append(s.errv, cols[e][r])
+			}
+		}
+		s.dropNonFinite()
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -229,7 +291,7 @@ func (l *line) Draw(c draw.Canvas) error {
 	allX := []float64{}
 	for i, s := range ss {
 		allX = append(allX, s.x...)
-		if err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil); err != nil {
+		if err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil || l.By != ""); err != nil {
 			return err
 		}
 	}

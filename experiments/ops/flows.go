@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/kadanoff/kadanoff/experiments/fit"
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -352,4 +353,222 @@ func selectTemperatures() pipeline.Op {
 			return env.PutTable("meta", out)
 		},
 	}
+}
+
+// flowScalingDimension fits Δ of the spin or energy field at every step of a
+// flow, for some of its temperatures.
+func flowScalingDimension() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "ising.flow_scaling_dimension",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "Scaling dimension Δ of the spin or energy field at every step of a flow [step][T][sample][L][L] (int8 spins or " +
+			"float32 means), from power-law fits of the connected correlator as ising.scaling_dimension, at the given temperatures.",
+		In: []pipeline.InputSpec{
+			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature of the flow", Check: pipeline.RequireColumns("T")},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "field", Kind: spec.String, Doc: "spin or energy", Check: pipeline.OneOf("spin", "energy")},
+			{Name: "temperatures", Kind: spec.Floats, Doc: "the starting temperatures analysed (each a row of meta)"},
+			{Name: "r_min", Kind: spec.Float, Doc: "smallest distance fitted", Default: pipeline.FloatValue(1)},
+			{Name: "r_max", Kind: spec.Float, Doc: "largest distance fitted; 0 means L/2", Default: pipeline.FloatValue(0)},
+			{Name: "bootstrap", Kind: spec.Int, Doc: "bootstrap resamples", Default: pipeline.IntValue(200), Check: pipeline.AtLeast(2)},
+		},
+		Out: []pipeline.OutputSpec{{Name: "delta", Kind: artifact.KindTable,
+			Doc:     "step, T, delta, delta_err (bootstrap), delta_fit_err, amplitude, chi2_dof, points; rows where the field does not fluctuate are left out",
+			Columns: []string{"step", "T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"}}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("flow")
+			if err != nil {
+				return err
+			}
+			meta, err := env.Table("meta")
+			if err != nil {
+				return err
+			}
+			temps, err := meta.Col("T")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) != 5 || a.Shape[3] != a.Shape[4] || a.Shape[1] != len(temps) {
+				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
+			}
+			steps, nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
+			var rows []int // temperature indices analysed
+			for _, want := range env.Floats("temperatures") {
+				found := -1
+				for i, T := range temps {
+					if math.Abs(T-want) < 1e-9 {
+						found = i
+					}
+				}
+				if found < 0 {
+					return fmt.Errorf("temperature %v is not among the flow's %v", want, temps)
+				}
+				rows = append(rows, found)
+			}
+			values := a.Float64s()
+			N := L * L
+			unit := func(i int) (step, ti int) { return i / len(rows), rows[i%len(rows)] }
+			field := func(i int) []float64 {
+				st, ti := unit(i)
+				v := values[(st*nT+ti)*n*N : (st*nT+ti+1)*n*N]
+				if env.String("field") == "spin" {
+					return append([]float64(nil), v...)
+				}
+				return energyField(v, L)
+			}
+			res, err := scalingDimensions(ctx, env, steps*len(rows), n, L, field,
+				func(i int) string { st, ti := unit(i); return fmt.Sprintf("step %d, T=%v", st, temps[ti]) },
+				func(i int) string { st, ti := unit(i); return fmt.Sprintf("bootstrap n[%d] T[%d]", st, ti) })
+			if err != nil {
+				return err
+			}
+			var d [8][]float64
+			for i, r := range res {
+				if r.c == nil {
+					continue
+				}
+				st, ti := unit(i)
+				for k, v := range []float64{float64(st), temps[ti], r.delta, r.deltaErr, r.fitErr, r.amp, r.chi2, float64(r.points)} {
+					d[k] = append(d[k], v)
+				}
+			}
+			t := &artifact.Table{}
+			for k, name := range []string{"step", "T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"} {
+				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: d[k]})
+			}
+			return env.PutTable("delta", t)
+		},
+	}
+}
+
+// energyField is ising.EnergyField for real-valued configurations (mean-field
+// flows): ε(x) = s(x)·(s(x+x̂) + s(x+ŷ)) on periodic L×L lattices.
+func energyField(v []float64, L int) []float64 {
+	N := L * L
+	out := make([]float64, len(v))
+	for base := 0; base+N <= len(v); base += N {
+		s := v[base : base+N]
+		for y := 0; y < L; y++ {
+			for x := 0; x < L; x++ {
+				i := y*L + x
+				out[base+i] = s[i] * (s[y*L+(x+1)%L] + s[((y+1)%L)*L+x])
+			}
+		}
+	}
+	return out
+}
+
+// seriesTail summarises where each curve of a long table ends up.
+func seriesTail() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "series.tail",
+		OpVersion: 1,
+		OpDoc: "Where the curves of a long table end up: for each value of the by column, the mean of y over the rows with x ≥ from " +
+			"(the tail of a flow) and how much it drifts; then whether a level lies between the lowest and highest tail means, and how " +
+			"many curves have settled at it.",
+		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a long table with the by, x and y columns",
+			Check: pipeline.ColumnsCheck("by", "x", "y")}},
+		Par: []pipeline.ParamSpec{
+			{Name: "by", Kind: spec.String, Doc: "column naming the curve", Default: pipeline.StringValue("T")},
+			{Name: "x", Kind: spec.String, Doc: "column along the curve", Default: pipeline.StringValue("step")},
+			{Name: "y", Kind: spec.String, Doc: "column of the value", Default: pipeline.StringValue("delta")},
+			{Name: "from", Kind: spec.Float, Doc: "the tail starts at this x"},
+			{Name: "level", Kind: spec.Float, Doc: "the level compared with the tails"},
+			{Name: "tolerance", Kind: spec.Float, Doc: "a tail within this of the level counts as reaching it", Default: pipeline.FloatValue(0.05), Check: pipeline.AtLeast(0)},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
+			Doc: "tail[BY=v] (mean of y over the tail, with its standard error over the tail's rows) and drift[BY=v] (the change of the " +
+				"tail's least-squares line from its first to its last x) for each curve; tail_min, tail_max; brackets: 1 when " +
+				"tail_min < level < tail_max; settled: how many curves have settled at the level (tail within the tolerance of it, drift within the tolerance); curves"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			t, err := env.Table("series")
+			if err != nil {
+				return err
+			}
+			by, err := t.Col(env.String("by"))
+			if err != nil {
+				return err
+			}
+			xs, err := t.Col(env.String("x"))
+			if err != nil {
+				return err
+			}
+			ys, err := t.Col(env.String("y"))
+			if err != nil {
+				return err
+			}
+			from, level, tol := env.Float("from"), env.Float("level"), env.Float("tolerance")
+			var order []float64
+			vals, at := map[float64][]float64{}, map[float64][]float64{}
+			for i, b := range by {
+				if xs[i] < from-1e-9 || math.IsNaN(ys[i]) {
+					continue
+				}
+				if _, seen := vals[b]; !seen {
+					order = append(order, b)
+				}
+				vals[b] = append(vals[b], ys[i])
+				at[b] = append(at[b], xs[i])
+			}
+			if len(order) == 0 {
+				return fmt.Errorf("no rows with %s ≥ %v", env.String("x"), from)
+			}
+			sc := artifact.Scalars{}
+			lo, hi, near := math.Inf(1), math.Inf(-1), 0
+			for _, b := range order {
+				v := vals[b]
+				var s1, s2 float64
+				for _, y := range v {
+					s1, s2 = s1+y, s2+y*y
+				}
+				k := float64(len(v))
+				mean := s1 / k
+				se := 0.0
+				if k > 1 {
+					se = math.Sqrt(math.Max(0, s2/k-mean*mean) / (k - 1))
+				}
+				name := env.String("by") + "=" + strconv.FormatFloat(b, 'g', -1, 64)
+				sc["tail["+name+"]"] = artifact.Scalar{Value: mean, Err: se,
+					Note: fmt.Sprintf("mean over %d rows with %s ≥ %v", len(v), env.String("x"), from)}
+				drift := driftOf(at[b], v)
+				sc["drift["+name+"]"] = artifact.Scalar{Value: drift, Note: "change of the least-squares line of y over the tail"}
+				lo, hi = math.Min(lo, mean), math.Max(hi, mean)
+				if math.Abs(mean-level) <= tol && math.Abs(drift) <= tol {
+					near++
+				}
+			}
+			sc["tail_min"] = artifact.Scalar{Value: lo}
+			sc["tail_max"] = artifact.Scalar{Value: hi}
+			sc["brackets"] = artifact.Scalar{Value: indicator(lo < level && level < hi), Note: "1 when the level lies between the lowest and highest tails"}
+			sc["settled"] = artifact.Scalar{Value: float64(near), Note: fmt.Sprintf("curves whose tail is within %v of %v and drifts by less than %v", tol, level, tol)}
+			sc["curves"] = artifact.Scalar{Value: float64(len(order))}
+			return env.PutScalars("summary", sc)
+		},
+	}
+}
+
+// driftOf is the change, from the first to the last x, of the least-squares
+// line through the points (0 for fewer than two).
+func driftOf(x, y []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for i := range x {
+		sx, sy, sxx, sxy = sx+x[i], sy+y[i], sxx+x[i]*x[i], sxy+x[i]*y[i]
+	}
+	n := float64(len(x))
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return 0
+	}
+	slope := (n*sxy - sx*sy) / den
+	lo, hi := x[0], x[0]
+	for _, v := range x {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	return slope * (hi - lo)
 }

@@ -213,67 +213,15 @@ func scalingDimension() pipeline.Op {
 				return err
 			}
 			nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2]
-			rmin, rmax := env.Float("r_min"), env.Float("r_max")
-			if rmax == 0 {
-				rmax = float64(L) / 2
-			}
-			type result struct {
-				delta, deltaErr, fitErr, amp, chi2 float64
-				points                             int
-				c                                  *correlator.Connected
-			}
-			res := make([]result, nT)
-			N := L * L
-			err = parallel(ctx, env.Threads(), nT, func(i int) error {
-				spins := a.I8[i*n*N : (i+1)*n*N]
-				var f []float64
+			field := func(i int) []float64 {
+				spins := a.I8[i*n*L*L : (i+1)*n*L*L]
 				if env.String("field") == "spin" {
-					f = ising.SpinField(spins)
-				} else {
-					f = ising.EnergyField(spins, L)
+					return ising.SpinField(spins)
 				}
-				c, err := correlator.ConnectedG(f, n, L, env.Int("bootstrap"), env.Rand(fmt.Sprintf("bootstrap T[%d]", i)))
-				if err != nil {
-					return err
-				}
-				maxErr := 0.0
-				for _, e := range c.Err {
-					maxErr = math.Max(maxErr, e)
-				}
-				if maxErr == 0 {
-					// No fluctuations (e.g. every sample perfectly ordered): Δ is undefined.
-					env.Logf("T=%v: the %s field does not fluctuate in any sample; no Δ is fitted (the row is left out)", temps[i], env.String("field"))
-					return nil
-				}
-				sel := func(g []float64) (x, y, s []float64) {
-					for k, r := range c.R {
-						if r >= rmin-1e-9 && r <= rmax+1e-9 {
-							x, y, s = append(x, r), append(y, g[k]), append(s, math.Max(c.Err[k], 1e-6*maxErr))
-						}
-					}
-					return
-				}
-				x, y, s := sel(c.G)
-				pl, err := fit.FitPowerLaw(x, y, s)
-				if err != nil {
-					return fmt.Errorf("T=%v: %w", temps[i], err)
-				}
-				var m, m2 float64
-				for _, g := range c.Boot {
-					_, yb, _ := sel(g)
-					pb, err := fit.FitPowerLaw(x, yb, s)
-					if err != nil {
-						return fmt.Errorf("T=%v bootstrap: %w", temps[i], err)
-					}
-					m += pb.Delta
-					m2 += pb.Delta * pb.Delta
-				}
-				B := float64(len(c.Boot))
-				m /= B
-				res[i] = result{delta: pl.Delta, deltaErr: math.Sqrt(math.Max(0, m2/B-m*m) * B / (B - 1)), fitErr: pl.DeltaErr,
-					amp: pl.A, chi2: pl.Chi2 / math.Max(1, float64(pl.Dof)), points: len(x), c: c}
-				return nil
-			})
+				return ising.EnergyField(spins, L)
+			}
+			res, err := scalingDimensions(ctx, env, nT, n, L, field, func(i int) string { return fmt.Sprintf("T=%v", temps[i]) },
+				func(i int) string { return fmt.Sprintf("bootstrap T[%d]", i) })
 			if err != nil {
 				return err
 			}
@@ -334,4 +282,66 @@ func spinsByTemperature(env *pipeline.Env, strict bool) (*artifact.Array, []floa
 		return nil, nil, fmt.Errorf("meta has %d temperatures, spins %d", len(temps), a.Shape[0])
 	}
 	return a, temps, nil
+}
+
+// dimension is the scaling dimension fitted to one set of samples.
+type dimension struct {
+	delta, deltaErr, fitErr, amp, chi2 float64
+	points                             int
+	c                                  *correlator.Connected // nil when the field does not fluctuate
+}
+
+// scalingDimensions fits A r^(−2Δ) to the connected correlator of the
+// field of each of units sets of n samples of L×L sites, in parallel: label
+// names a set in errors and logs, stream names its bootstrap's random stream.
+func scalingDimensions(ctx context.Context, env *pipeline.Env, units, n, L int, field func(i int) []float64, label, stream func(i int) string) ([]dimension, error) {
+	rmin, rmax := env.Float("r_min"), env.Float("r_max")
+	if rmax == 0 {
+		rmax = float64(L) / 2
+	}
+	res := make([]dimension, units)
+	err := parallel(ctx, env.Threads(), units, func(i int) error {
+		c, err := correlator.ConnectedG(field(i), n, L, env.Int("bootstrap"), env.Rand(stream(i)))
+		if err != nil {
+			return err
+		}
+		maxErr := 0.0
+		for _, e := range c.Err {
+			maxErr = math.Max(maxErr, e)
+		}
+		if maxErr == 0 {
+			// No fluctuations (e.g. every sample perfectly ordered): Δ is undefined.
+			env.Logf("%s: the %s field does not fluctuate in any sample; no Δ is fitted (the row is left out)", label(i), env.String("field"))
+			return nil
+		}
+		sel := func(g []float64) (x, y, s []float64) {
+			for k, r := range c.R {
+				if r >= rmin-1e-9 && r <= rmax+1e-9 {
+					x, y, s = append(x, r), append(y, g[k]), append(s, math.Max(c.Err[k], 1e-6*maxErr))
+				}
+			}
+			return
+		}
+		x, y, s := sel(c.G)
+		pl, err := fit.FitPowerLaw(x, y, s)
+		if err != nil {
+			return fmt.Errorf("%s: %w", label(i), err)
+		}
+		var m, m2 float64
+		for _, g := range c.Boot {
+			_, yb, _ := sel(g)
+			pb, err := fit.FitPowerLaw(x, yb, s)
+			if err != nil {
+				return fmt.Errorf("%s bootstrap: %w", label(i), err)
+			}
+			m += pb.Delta
+			m2 += pb.Delta * pb.Delta
+		}
+		B := float64(len(c.Boot))
+		m /= B
+		res[i] = dimension{delta: pl.Delta, deltaErr: math.Sqrt(math.Max(0, m2/B-m*m) * B / (B - 1)), fitErr: pl.DeltaErr,
+			amp: pl.A, chi2: pl.Chi2 / math.Max(1, float64(pl.Dof)), points: len(x), c: c}
+		return nil
+	})
+	return res, err
 }

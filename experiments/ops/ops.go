@@ -26,5 +26,7 @@ func All() []pipeline.Op {
 		flowMagnetization(),
 		criticalFit(),
 		selectTemperatures(),
+		flowScalingDimension(),
+		seriesTail(),
 	}
 }

@@ -354,3 +354,51 @@ func mustLookup(plan *pipeline.Plan, name string) *pipeline.Node {
 	}
 	return n
 }
+
+// The energy field of real-valued configurations is the spins' on ±1 data.
+func TestEnergyFieldMatchesIsing(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const L = 5
+	spins := make([]int8, 3*L*L)
+	vals := make([]float64, len(spins))
+	for i := range spins {
+		spins[i] = int8(2*r.IntN(2) - 1)
+		vals[i] = float64(spins[i])
+	}
+	want := ising.EnergyField(spins, L)
+	got := energyField(vals, L)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("site %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// At flow step 0 (the data) the flow's Δ is the Monte Carlo data's, within its error.
+func TestFlowScalingDimensionStepZero(t *testing.T) {
+	c, plan, sum := build(t, `
+paper: {id: t, title: T}
+steps:
+  mc: {op: ising.sample, params: {size: 8, temperatures: [2.2, 2.5], samples: 300, equilibrate: 100, pilot: 200}}
+  d: {op: ising.scaling_dimension, inputs: {spins: mc.spins, meta: mc.meta}, params: {field: spin, bootstrap: 10}}
+  rbm: {op: rbm.train, inputs: {data: mc.spins}, params: {hidden: [16], epochs: 2, batch: 50}}
+  flow: {op: rbm.flow, inputs: {model: rbm.model, data: mc.spins}, params: {steps: 2}}
+  fd: {op: ising.flow_scaling_dimension, inputs: {flow: flow, meta: mc.meta}, params: {field: spin, temperatures: [2.5], bootstrap: 10}}
+profiles: {quick: {}, paper: {}}
+`)
+	d := outputTable(t, c, plan, sum, "d", "delta")
+	fd := outputTable(t, c, plan, sum, "fd", "delta")
+	want, _ := d.Col("delta")
+	steps, _ := fd.Col("step")
+	temps, _ := fd.Col("T")
+	got, _ := fd.Col("delta")
+	if len(steps) != 3 || steps[0] != 0 || temps[0] != 2.5 {
+		t.Fatalf("rows: steps %v, T %v; want 3 steps at T = 2.5", steps, temps)
+	}
+	// The fits weight by bootstrap errors, drawn from other streams: equal
+	// within the error, not to the bit.
+	errs, _ := fd.Col("delta_err")
+	if math.Abs(got[0]-want[1]) > 2*errs[0] {
+		t.Errorf("step 0: Δσ %v ± %v, the data's %v", got[0], errs[0], want[1])
+	}
+}
