@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/kadanoff/kadanoff/experiments/fit"
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"github.com/kadanoff/kadanoff/experiments/mlp"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
@@ -571,4 +573,116 @@ func driftOf(x, y []float64) float64 {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	return slope * (hi - lo)
+}
+
+// flowTemperature reads a flow with a thermometer.
+func flowTemperature() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "mlp.flow_temperature",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "The temperature of a flow as a thermometer reads it: every configuration of [step][T][sample][L][L] is given the " +
+			"temperature of its most probable class; per step and starting temperature, the mean and spread over samples.",
+		In: []pipeline.InputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train thermometer"},
+			{Name: "classes", Kind: artifact.KindTable, Doc: "the thermometer's classes: a table with column T, one row per class", Check: pipeline.RequireColumns("T")},
+			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "the flow's starting temperatures: a table with column T", Check: pipeline.RequireColumns("T")},
+		},
+		Par: []pipeline.ParamSpec{{Name: "exact", Kind: spec.Float, Doc: "the exact Tc, for the summary"}},
+		Out: []pipeline.OutputSpec{
+			{Name: "temperature", Kind: artifact.KindTable, Doc: "step, T (starting), t_mean, t_sd (spread over samples), t_se (standard error of the mean)",
+				Columns: []string{"step", "T", "t_mean", "t_sd", "t_se"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "dist_first, dist_last: the mean over starting temperatures of |t_mean − exact| at the first and last step; ratio: last over first"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			data, err := env.Input("model")
+			if err != nil {
+				return err
+			}
+			net, err := mlp.Unmarshal(data)
+			if err != nil {
+				return fmt.Errorf("model: %w", err)
+			}
+			classes, err := env.Table("classes")
+			if err != nil {
+				return err
+			}
+			ct, err := classes.Col("T")
+			if err != nil {
+				return err
+			}
+			if len(ct) != net.Classes() {
+				return fmt.Errorf("classes: %d temperatures for a thermometer of %d classes", len(ct), net.Classes())
+			}
+			meta, err := env.Table("meta")
+			if err != nil {
+				return err
+			}
+			temps, err := meta.Col("T")
+			if err != nil {
+				return err
+			}
+			a, err := env.Array("flow")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) != 5 || a.Shape[1] != len(temps) {
+				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
+			}
+			x, _, _, err := configurations(a)
+			if err != nil {
+				return err
+			}
+			p, err := net.Predict(&linalg.Gemm{Threads: env.Threads()}, x)
+			if err != nil {
+				return fmt.Errorf("flow: %w", err)
+			}
+			steps, nT, n := a.Shape[0], a.Shape[1], a.Shape[2]
+			var cols [5][]float64
+			exact := env.Float("exact")
+			var first, last float64
+			for st := 0; st < steps; st++ {
+				for ti := 0; ti < nT; ti++ {
+					var s1, s2 float64
+					for k := 0; k < n; k++ {
+						row := p.Row((st*nT+ti)*n + k)
+						best := 0
+						for c, v := range row {
+							if v > row[best] {
+								best = c
+							}
+						}
+						s1, s2 = s1+ct[best], s2+ct[best]*ct[best]
+					}
+					mean := s1 / float64(n)
+					sd := math.Sqrt(math.Max(0, s2/float64(n)-mean*mean))
+					for j, v := range []float64{float64(st), temps[ti], mean, sd, sd / math.Sqrt(float64(n))} {
+						cols[j] = append(cols[j], v)
+					}
+					if st == 0 {
+						first += math.Abs(mean-exact) / float64(nT)
+					}
+					if st == steps-1 {
+						last += math.Abs(mean-exact) / float64(nT)
+					}
+				}
+			}
+			t := &artifact.Table{}
+			for j, name := range []string{"step", "T", "t_mean", "t_sd", "t_se"} {
+				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
+			}
+			if err := env.PutTable("temperature", t); err != nil {
+				return err
+			}
+			sc := artifact.Scalars{
+				"dist_first": {Value: first, Note: "mean over starting temperatures of |measured T − Tc| at the first step"},
+				"dist_last":  {Value: last, Note: "the same at the last step"},
+			}
+			if first > 0 {
+				sc["ratio"] = artifact.Scalar{Value: last / first}
+			}
+			return env.PutScalars("summary", sc)
+		},
+	}
 }

@@ -28,5 +28,6 @@ func All() []pipeline.Op {
 		selectTemperatures(),
 		flowScalingDimension(),
 		seriesTail(),
+		flowTemperature(),
 	}
 }
