@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"sort"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
@@ -30,7 +31,8 @@ func (bandKind) Fields() []Field {
 	return append([]Field{
 		{Name: "x", Kind: spec.String, Required: true, Doc: "the x column (the same values in every table)"},
 		{Name: "y", Kind: spec.String, Required: true, Doc: "the y column"},
-		{Name: "spread", Kind: spec.String, Doc: "std (default), sem (standard error of the mean) or minmax, across tables", Check: oneOf("std", "sem", "minmax")},
+		{Name: "spread", Kind: spec.String, Doc: "across tables: std (default; mean ± standard deviation), sem (mean ± its standard error), minmax (mean, and the range) or quartiles (median, and the interquartile range: robust to outliers)",
+			Check: oneOf("std", "sem", "minmax", "quartiles")},
 		{Name: "lo", Kind: spec.String, Doc: "for one table: the column of the band's lower edge"},
 		{Name: "hi", Kind: spec.String, Doc: "for one table: the column of the band's upper edge"},
 		{Name: "label", Kind: spec.String, Doc: "the legend entry"},
@@ -127,6 +129,13 @@ func (b *band) stats() (x, mid, lo, hi []float64, err error) {
 		switch b.Spread {
 		case "minmax":
 			lo[i], hi[i] = mn, mx
+		case "quartiles":
+			col := make([]float64, len(ys))
+			for k := range ys {
+				col[k] = ys[k][i]
+			}
+			sort.Float64s(col)
+			mid[i], lo[i], hi[i] = quantile(col, 0.5), quantile(col, 0.25), quantile(col, 0.75)
 		case "sem":
 			lo[i], hi[i] = m-sd/math.Sqrt(n), m+sd/math.Sqrt(n)
 		default:
@@ -167,4 +176,18 @@ func (b *band) Draw(c draw.Canvas) error {
 	b.apply(pl, integral(x))
 	pl.Draw(c)
 	return nil
+}
+
+// quantile is the q-quantile of sorted values by linear interpolation.
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 1 {
+		return sorted[0]
+	}
+	pos := q * float64(len(sorted)-1)
+	i := int(pos)
+	if i >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	f := pos - float64(i)
+	return sorted[i]*(1-f) + sorted[i+1]*f
 }

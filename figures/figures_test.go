@@ -404,3 +404,12 @@ func TestLineBy(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantile(t *testing.T) {
+	v := []float64{1, 2, 3, 4, 100}
+	for _, c := range []struct{ q, want float64 }{{0, 1}, {0.25, 2}, {0.5, 3}, {0.75, 4}, {1, 100}} {
+		if got := quantile(v, c.q); got != c.want {
+			t.Errorf("quantile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+}

@@ -686,3 +686,71 @@ func flowTemperature() pipeline.Op {
 		},
 	}
 }
+
+// tableSpread measures how a value varies across tables (repetitions).
+func tableSpread() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "series.spread",
+		OpVersion: 1,
+		OpDoc: "How a value varies across repetitions: from each table, the y of the row whose x is `at`; their mean, standard " +
+			"deviation, minimum, maximum and range.",
+		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "the repetitions' tables", Many: true, Check: pipeline.ColumnsCheck("x", "y")}},
+		Par: []pipeline.ParamSpec{
+			{Name: "x", Kind: spec.String, Doc: "column located at `at`"},
+			{Name: "y", Kind: spec.String, Doc: "column of the value"},
+			{Name: "at", Kind: spec.Float, Doc: "the x of the row read from each table"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "mean, sd, min, max, range, count (non-finite values are left out)"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			blobs, err := env.Inputs("tables")
+			if err != nil {
+				return err
+			}
+			var vals []float64
+			for i, b := range blobs {
+				t, err := artifact.DecodeCSV(b)
+				if err != nil {
+					return fmt.Errorf("table %d: %w", i+1, err)
+				}
+				xs, err := t.Col(env.String("x"))
+				if err != nil {
+					return fmt.Errorf("table %d: %w", i+1, err)
+				}
+				ys, err := t.Col(env.String("y"))
+				if err != nil {
+					return fmt.Errorf("table %d: %w", i+1, err)
+				}
+				found := false
+				for k, x := range xs {
+					if math.Abs(x-env.Float("at")) < 1e-9 {
+						found = true
+						if !math.IsNaN(ys[k]) && !math.IsInf(ys[k], 0) {
+							vals = append(vals, ys[k])
+						}
+					}
+				}
+				if !found {
+					return fmt.Errorf("table %d has no row with %s = %v", i+1, env.String("x"), env.Float("at"))
+				}
+			}
+			if len(vals) == 0 {
+				return fmt.Errorf("no finite %s at %s = %v", env.String("y"), env.String("x"), env.Float("at"))
+			}
+			var s1, s2 float64
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, v := range vals {
+				s1, s2 = s1+v, s2+v*v
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+			k := float64(len(vals))
+			mean := s1 / k
+			sd := 0.0
+			if k > 1 {
+				sd = math.Sqrt(math.Max(0, s2/k-mean*mean) * k / (k - 1))
+			}
+			return env.PutScalars("summary", artifact.Scalars{
+				"mean": {Value: mean}, "sd": {Value: sd}, "min": {Value: lo}, "max": {Value: hi}, "range": {Value: hi - lo}, "count": {Value: k},
+			})
+		},
+	}
+}

@@ -89,6 +89,7 @@ func rbmTrain() pipeline.Op {
 			{Name: "init_std", Kind: spec.Float, Doc: "standard deviation of the initial weights", Default: pipeline.FloatValue(0.01), Check: pipeline.AtLeast(0)},
 			{Name: "monitor", Kind: spec.Int, Doc: "samples on which the per-epoch curve is measured", Default: pipeline.IntValue(500), Check: pipeline.AtLeast(1)},
 			{Name: "held_out", Kind: spec.Int, Doc: "every held_out-th sample is held out (0: none)", Default: pipeline.IntValue(10), Check: pipeline.AtLeast(0)},
+			{Name: "seed", Kind: spec.Int, Doc: "names an independent training (initial weights and batches); trainings differing only in seed are repetitions", Default: pipeline.IntValue(0)},
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the stack: shapes, units, hyperparameters, float32 weights"},
@@ -134,6 +135,7 @@ func rbmTrain() pipeline.Op {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+			// The seed enters the key with the other parameters, and so the streams.
 			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: env.Threads()}, Rand: linalg.NewRand(seedOf(env, "train"))}
 			total := len(hidden) * cfg.Epochs
 			stack, curves, err := rbm.TrainStack(ctx, tr, pick(trainRows), pick(heldRows), hidden, rbm.Feed(env.String("feed")),

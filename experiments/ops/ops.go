@@ -29,5 +29,6 @@ func All() []pipeline.Op {
 		flowScalingDimension(),
 		seriesTail(),
 		flowTemperature(),
+		tableSpread(),
 	}
 }
