@@ -31,15 +31,22 @@ func TestBuildRefusals(t *testing.T) {
 	huge := writeSpec(t, "paper: {id: t, title: T}\nsteps:\n  big: {op: ising.sample, params: {size: 100000000, temperatures: [2.0], samples: 10}}\n"+
 		"  noise: {op: pattern.white_noise, params: {size: 100000}}\nprofiles: {quick: {}, paper: {}}\n")
 	ok := filepath.Join(repoRoot(t), "configs", "dmk2020.yaml")
+	// A flow's size follows from its input's: 4,000 configurations of 100 spins flowed 10,000 steps.
+	flow := filepath.Join(t.TempDir(), "f.yaml")
+	os.WriteFile(flow, []byte("paper: {id: f, title: F}\nsteps:\n  mc: {op: ising.sample, params: {size: 10, temperatures: [2.0, 2.5], samples: 2000}}\n"+
+		"  rbm: {op: rbm.train, inputs: {data: mc.spins}, params: {hidden: [16], epochs: 1}}\n"+
+		"  flow: {op: rbm.flow, inputs: {model: rbm.model, data: mc.spins}, params: {steps: 10000}}\nprofiles: {quick: {}, paper: {}}\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
 		want []string
 	}{
 		{"memory", []string{"build", "--max-memory", "1GiB", huge}, []string{
-			"s.yaml:3:3: steps.big: needs about 1.37 EiB of memory (estimated from its parameters), more than the budget of 1 GiB (--max-memory)",
+			"s.yaml:3:3: steps.big: needs about 1.37 EiB of memory (estimated from its parameters and inputs), more than the budget of 1 GiB (--max-memory)",
 			"s.yaml:4:3: steps.noise: needs about 149 GiB of memory"}},
 		{"memory flag", []string{"build", "--max-memory", "lots", huge}, []string{"--max-memory: want a size such as 16GiB"}},
+		{"memory downstream", []string{"build", "--max-memory", "1GiB", flow}, []string{
+			"f.yaml:5:3: steps.flow: needs about 18.6 GiB of memory"}},
 		{"profile", []string{"build", "--profile", "nosuch", ok}, []string{`unknown profile "nosuch" (this spec declares: paper, quick)`}},
 		{"out", []string{"build", "--out", "", ok}, []string{"--out must name a directory"}},
 		{"dev zero", []string{"build", "/dev/zero"}, []string{"/dev/zero:1:1: spec is larger than 4 MiB: not read"}},

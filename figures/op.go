@@ -34,6 +34,10 @@ func Op(tool string) pipeline.Op {
 			{Name: "svg", Kind: artifact.KindSVG, Doc: "the figure as SVG"},
 			{Name: "png", Kind: artifact.KindPNG, Doc: "the figure as PNG at 150 dpi"},
 		},
+		// The panels' data decoded, and two canvases at 150 dpi.
+		MemoryFunc: func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"svg": 1 << 24, "png": 1 << 23}, Peak: 3*pipeline.Total(in) + 1<<26}
+		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			l := Layout{Number: env.String("number"), Columns: env.Int("columns"), Size: env.Floats("size"), ColorScale: env.String("colorscale")}
 			var panels []json.RawMessage

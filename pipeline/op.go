@@ -134,11 +134,19 @@ type Validator interface {
 	Validate(params map[string]spec.Value) error
 }
 
-// MemoryEstimator is an op that estimates, from its parameters, the bytes a
-// step holds at its peak (outputs and working set). The plan refuses a step
-// whose estimate exceeds the build's memory budget.
+// Sizes is what a step is expected to hold: the bytes of each output and its
+// peak memory (inputs, working set and outputs together).
+type Sizes struct {
+	Out  map[string]float64
+	Peak float64
+}
+
+// MemoryEstimator is an op that estimates a step's Sizes from its parameters
+// and the estimated bytes of its input blobs (by input name; NaN where an
+// upstream op gives no estimate). The plan propagates the estimates along the
+// graph and refuses a step whose peak exceeds the build's memory budget.
 type MemoryEstimator interface {
-	Memory(params map[string]spec.Value) float64
+	Memory(params map[string]spec.Value, in map[string][]float64) Sizes
 }
 
 // ThreadUser is an op that can use several CPU threads; Threads says how
@@ -160,8 +168,8 @@ type Func struct {
 	RunFunc   func(ctx context.Context, env *Env) error
 	// ValidateFunc, when not nil, checks the parameters together (Validator).
 	ValidateFunc func(params map[string]spec.Value) error
-	// MemoryFunc, when not nil, estimates a step's peak bytes (MemoryEstimator).
-	MemoryFunc func(params map[string]spec.Value) float64
+	// MemoryFunc, when not nil, estimates a step's sizes (MemoryEstimator).
+	MemoryFunc func(params map[string]spec.Value, in map[string][]float64) Sizes
 	// ThreadsFunc, when not nil, says how many threads a step can use
 	// (ThreadUser); nil means one.
 	ThreadsFunc func(params map[string]spec.Value) int
@@ -186,12 +194,32 @@ func (f *Func) Validate(params map[string]spec.Value) error {
 	return f.ValidateFunc(params)
 }
 
-// Memory implements MemoryEstimator; 0 means no estimate.
-func (f *Func) Memory(params map[string]spec.Value) float64 {
+// Memory implements MemoryEstimator; without a MemoryFunc the sizes are
+// unknown (NaN outputs, no peak).
+func (f *Func) Memory(params map[string]spec.Value, in map[string][]float64) Sizes {
 	if f.MemoryFunc == nil {
-		return 0
+		return Sizes{Peak: math.NaN()}
 	}
-	return f.MemoryFunc(params)
+	return f.MemoryFunc(params, in)
+}
+
+// Total is the sum of the sizes of every blob of every input (NaN when one is unknown).
+func Total(in map[string][]float64) float64 {
+	var t float64
+	for _, sizes := range in {
+		for _, s := range sizes {
+			t += s
+		}
+	}
+	return t
+}
+
+// One is the size of the single blob of an input (NaN when unknown or absent).
+func One(in map[string][]float64, name string) float64 {
+	if s := in[name]; len(s) == 1 {
+		return s[0]
+	}
+	return math.NaN()
 }
 
 func (f *Func) Name() string                            { return f.OpName }

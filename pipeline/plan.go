@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -411,18 +412,34 @@ func suggest(op string, names []string) string {
 	return " (did you mean " + strings.Join(same, " or ") + "?)"
 }
 
-// CheckMemory refuses steps whose op estimates a peak memory above budget
-// bytes, naming each with its position and estimate.
+// CheckMemory estimates, in plan order, what every step holds (each op's
+// MemoryEstimator, fed the estimated sizes of its inputs) and refuses the
+// steps whose peak exceeds budget bytes, naming each with its position and
+// estimate. Ops without an estimate are not checked, and leave their
+// consumers' estimates unknown where they depend on them.
 func (p *Plan) CheckMemory(budget float64) error {
 	var errs spec.Errors
+	out := map[*Node]map[string]float64{}
 	for _, n := range p.Nodes {
+		in := map[string][]float64{}
+		for _, ni := range n.Inputs {
+			for _, r := range ni.Refs {
+				size := math.NaN()
+				if o, ok := out[r.Node][r.Output]; ok {
+					size = o
+				}
+				in[ni.Name] = append(in[ni.Name], size)
+			}
+		}
 		est, ok := n.Op.(MemoryEstimator)
 		if !ok {
 			continue
 		}
-		if m := est.Memory(n.Params); m > budget {
+		s := est.Memory(n.Params, in)
+		out[n] = s.Out
+		if s.Peak > budget {
 			errs = append(errs, &spec.Error{Pos: n.Step.Pos, Path: n.Step.Path, Msg: fmt.Sprintf(
-				"needs about %s of memory (estimated from its parameters), more than the budget of %s (--max-memory)", FormatBytes(m), FormatBytes(budget))})
+				"needs about %s of memory (estimated from its parameters and inputs), more than the budget of %s (--max-memory)", FormatBytes(s.Peak), FormatBytes(budget))})
 		}
 	}
 	return errs.Err()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -88,12 +87,6 @@ func isingSample() pipeline.Op {
 				Columns: []string{"T", "tau_e", "tau_e_err", "tau_m", "tau_m_err", "pilot_tau", "spacing", "sweeps", "acceptance", "clusters_per_sweep"}},
 			{Name: "observables", Kind: artifact.KindTable, Doc: "per temperature: e, |m|, m², U4, C, χ with jackknife errors, and the exact e and C of the finite lattice",
 				Columns: []string{"T", "e", "e_err", "e_exact", "abs_m", "abs_m_err", "m2", "m2_err", "u4", "u4_err", "c", "c_err", "c_exact", "chi", "chi_err"}},
-		},
-		MemoryFunc: func(p map[string]spec.Value) float64 {
-			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
-			// int8 samples per temperature, gathered, then encoded; lattices and
-			// the exact partition function's work per worker.
-			return 3*T*n*L*L + float64(runtime.NumCPU())*(64*L*L+T*16*L)
 		},
 		ThreadsFunc: func(p map[string]spec.Value) int { return len(p["temperatures"].Floats) },
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {

@@ -10,7 +10,7 @@ import (
 
 // All returns every operation of this package.
 func All() []pipeline.Op {
-	return []pipeline.Op{
+	return withMemory([]pipeline.Op{
 		whiteNoise(),
 		checkerboard(),
 		panelG(),
@@ -30,5 +30,5 @@ func All() []pipeline.Op {
 		seriesTail(),
 		flowTemperature(),
 		tableSpread(),
-	}
+	})
 }

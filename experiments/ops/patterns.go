@@ -22,10 +22,6 @@ func whiteNoise() pipeline.Op {
 				Check: pipeline.OneOf(pattern.Normal, pattern.Uniform, pattern.Sign)},
 		},
 		Out: []pipeline.OutputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "float64 [panels][L][L]"}},
-		MemoryFunc: func(p map[string]spec.Value) float64 {
-			L := float64(p["size"].Int)
-			return 2 * 8 * float64(p["panels"].Int) * L * L // the values and their encoding
-		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			L, n := env.Int("size"), env.Int("panels")
 			data, err := pattern.WhiteNoise(env.Rand("noise"), n, L, env.String("distribution"))
@@ -52,10 +48,6 @@ func checkerboard() pipeline.Op {
 				return fmt.Errorf("block %d is larger than the lattice (size %d)", b, L)
 			}
 			return nil
-		},
-		MemoryFunc: func(p map[string]spec.Value) float64 {
-			L := float64(p["size"].Int)
-			return 2 * 8 * L * L
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			L, b := env.Int("size"), env.Int("block")

@@ -1,0 +1,111 @@
+package ops
+
+import (
+	"math"
+	"runtime"
+
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// memory returns each op's estimate of what a step holds, from its
+// parameters and the estimated bytes of its inputs, so that the plan refuses
+// a step too large for the machine before anything runs. The estimates are
+// upper bounds of the order of magnitude, not accounting: a configuration
+// array of int8 spins becomes a float32 or float64 matrix inside most ops,
+// hence the factors.
+func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+	const table = 1 << 20 // a small table or scalars output: a generous megabyte
+	small := func(peak float64) pipeline.Sizes {
+		return pipeline.Sizes{Out: map[string]float64{}, Peak: peak}
+	}
+	return map[string]func(map[string]spec.Value, map[string][]float64) pipeline.Sizes{
+		"pattern.white_noise": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
+			L := float64(p["size"].Int)
+			out := 8 * float64(p["panels"].Int) * L * L
+			return pipeline.Sizes{Out: map[string]float64{"panels": out}, Peak: 2 * out}
+		},
+		"pattern.checkerboard": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
+			L := float64(p["size"].Int)
+			return pipeline.Sizes{Out: map[string]float64{"panels": 8 * L * L}, Peak: 16 * L * L}
+		},
+		"ising.sample": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
+			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
+			spins := T * n * L * L // int8
+			// Samples gathered, then encoded; per worker a lattice and the exact partition function's work.
+			return pipeline.Sizes{Out: map[string]float64{"spins": spins, "meta": table, "observables": table},
+				Peak: 3*spins + float64(runtime.NumCPU())*(64*L*L+T*16*L)}
+		},
+		"ising.select": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins") // at most all of it
+			return pipeline.Sizes{Out: map[string]float64{"spins": s, "meta": table}, Peak: 2 * s}
+		},
+		"ising.scaling_dimension": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins")
+			return pipeline.Sizes{Out: map[string]float64{"delta": table, "correlators": table}, Peak: 10 * s}
+		},
+		"ising.flow_magnetization": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"m": table}, Peak: 9 * pipeline.One(in, "flow")}
+		},
+		"ising.flow_scaling_dimension": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"delta": table}, Peak: 10 * pipeline.One(in, "flow")}
+		},
+		"correlator.panel_g": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"g": table}, Peak: 4 * pipeline.One(in, "panels")}
+		},
+		"series.trend": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		"series.level": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		"series.tail": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		"series.spread": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		"fit.critical": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			t := pipeline.Total(in)
+			return pipeline.Sizes{Out: map[string]float64{"fits": t, "points": table, "curve": table}, Peak: 6 * t}
+		},
+		"rbm.train": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data") // int8 spins: one byte per unit, four as float32
+			return pipeline.Sizes{Out: map[string]float64{"model": math.NaN(), "curve": table}, Peak: 6 * 4 * d}
+		},
+		"rbm.flow": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data")
+			steps := float64(p["steps"].Int) + 1
+			out := steps * d // int8 when sampled
+			if p["feed"].Str == "mean" {
+				out *= 4
+			}
+			// Every step is kept as a float32 matrix until the end.
+			return pipeline.Sizes{Out: map[string]float64{"flow": out}, Peak: 4*steps*d + out}
+		},
+		"rbm.receptive_fields": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
+		},
+		"mlp.train": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "spins")
+			return pipeline.Sizes{Out: map[string]float64{"model": table, "curve": table, "confusion": table, "summary": table}, Peak: 3 * 4 * d}
+		},
+		"mlp.predict": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"prediction": table}, Peak: 9 * pipeline.One(in, "data")}
+		},
+		"mlp.flow_temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": table, "summary": table}, Peak: 9 * pipeline.One(in, "flow")}
+		},
+	}
+}
+
+// withMemory gives every op of ops the estimate memory() has for it.
+func withMemory(ops []pipeline.Op) []pipeline.Op {
+	m := memory()
+	for _, op := range ops {
+		if f, ok := op.(*pipeline.Func); ok && m[f.OpName] != nil {
+			f.MemoryFunc = m[f.OpName]
+		}
+	}
+	return ops
+}
