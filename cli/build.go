@@ -110,6 +110,7 @@ func build(ctx context.Context, args []string, env Env) int {
 		Jobs:     *jobs,
 		Reporter: rep,
 		Force:    forceSet,
+		Machine:  machineDescription(),
 	}
 	start := time.Now()
 	sum := b.Build(ctx, plan, targets)

@@ -61,6 +61,8 @@ func commands() []command {
 		{"log", "[--profile P] STEP [SPEC.yaml ...]", "what a step logged when it last ran (warnings, notes), kept with its cache entry", logCmd},
 		{"export", "[--profile P] [--to FILE] STEP[.OUTPUT] [SPEC.yaml ...]", "write a cached step output as .npy, .csv or .json", export},
 		{"graph", "[--profile P] [--format dot|svg] [--to FILE] [SPEC.yaml ...]", "the step graph, coloured by status, as Graphviz DOT or SVG", graph},
+		{"verify", "[--profile P] [--steps NAME,... | --sample F | --budget D] [--json] [SPEC.yaml ...]",
+			"re-execute cached steps and compare with the cache: identical, within the op's tolerance, or different (exit 1)", verify},
 		{"gc", "[--older-than D] [--dry-run] [--keep-current [SPEC.yaml ...]] [--cache DIR]",
 			"remove cache entries unused for D (default 720h); --keep-current keeps what the specs reach; refuses while a build runs", gc},
 		{"bench", "[--json] [--time D] [--quick] " + strings.Join(benchNames(), "|"), "kernel throughput, beside numpy or PyTorch when installed", bench},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,31 @@ func TestMain(m *testing.M) {
 
 // testRegistry is the default registry plus ops that only tests use.
 func testRegistry() *pipeline.Registry {
-	return DefaultRegistry().With(slowOp(), failOp())
+	return DefaultRegistry().With(slowOp(), failOp(), clockOp(), jitterOp())
+}
+
+// clockOp reads the clock: a non-deterministic op that verify must catch.
+func clockOp() pipeline.Op {
+	return &pipeline.Func{
+		OpName: "test.clock", OpVersion: 1, OpDoc: "test op whose output is the time",
+		Out: []pipeline.OutputSpec{{Name: "out", Kind: artifact.KindArray}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			return env.PutArray("out", artifact.NewFloat64([]float64{float64(time.Now().UnixNano())}, 1))
+		},
+	}
+}
+
+// jitterOp's output moves in its last bits with $KADANOFF_TEST_JITTER, as
+// another CPU kernel's rounding would, and the op declares a tolerance for it.
+func jitterOp() pipeline.Op {
+	return &pipeline.Func{
+		OpName: "test.jitter", OpVersion: 1, OpDoc: "test op whose output wobbles in the last bits", Tolerance: 1e-9,
+		Out: []pipeline.OutputSpec{{Name: "out", Kind: artifact.KindArray}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			j, _ := strconv.Atoi(os.Getenv("KADANOFF_TEST_JITTER"))
+			return env.PutArray("out", artifact.NewFloat64([]float64{1 + float64(j)*1e-15}, 1))
+		},
+	}
 }
 
 // slowOp outputs [value]. With may_block it first touches

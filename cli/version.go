@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
 
 // ToolVersion describes this build of kadanoff: module version, VCS revision
@@ -57,4 +60,10 @@ func gitRevision() (rev, dirty string) {
 		dirty = "+dirty"
 	}
 	return rev, dirty
+}
+
+// machineDescription names what computes the steps: OS and architecture, CPU
+// model and the GEMM kernel in use. It is recorded on every cache entry.
+func machineDescription() string {
+	return fmt.Sprintf("%s/%s, %s, GEMM %s", runtime.GOOS, runtime.GOARCH, cpuName(), linalg.Best())
 }

@@ -29,6 +29,9 @@ func Op(tool string) pipeline.Op {
 				Doc: "panel: each heat map its own colour scale; shared: one for the figure", Check: pipeline.OneOf("panel", "shared")},
 			{Name: "panels", Kind: spec.Any, Doc: "the panels: kind and fields (`kadanoff ops` lists the kinds)", CheckNode: CheckPanels},
 			{Name: "profile", Kind: spec.String, Doc: "the profile being built (set by the pipeline); other than paper, the figure is watermarked"},
+			// The files name the tool that drew them, so the tool is a parameter:
+			// a figure's bytes must follow from its key alone (kadanoff verify).
+			{Name: "tool", Kind: spec.String, Default: pipeline.StringValue(tool), Doc: "the tool version and source revision written into the files' metadata (set by kadanoff)"},
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "svg", Kind: artifact.KindSVG, Doc: "the figure as SVG"},
@@ -62,7 +65,7 @@ func Op(tool string) pipeline.Op {
 				data[i].Source = sources[i]
 			}
 			paper, _, _ := strings.Cut(env.Step(), "/")
-			meta := &Provenance{Paper: paper, Figure: l.Number, Profile: profile, Key: string(env.Key()), Tool: tool}
+			meta := &Provenance{Paper: paper, Figure: l.Number, Profile: profile, Key: string(env.Key()), Tool: env.String("tool")}
 			svg, png, err := Render(&l, data, meta)
 			if err != nil {
 				return err

@@ -63,6 +63,9 @@ type Builder struct {
 	Reporter Reporter
 	// Force names steps that run even when cached (with what depends on them).
 	Force map[*Node]bool
+	// Machine describes what computes the steps (OS, CPU, kernels), recorded
+	// on each cache entry so that differing bytes can be explained.
+	Machine string
 
 	profile string
 }
@@ -204,12 +207,7 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, t
 	if b.Reporter != nil {
 		b.Reporter.Start(n)
 	}
-	task := &Task{Step: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: r.Key, Params: n.Params, Inputs: map[string][]TaskInput{}, Threads: threads}
-	for i, in := range n.Inputs {
-		for j, ref := range in.Refs {
-			task.Inputs[in.Name] = append(task.Inputs[in.Name], TaskInput{Step: ref.Node.ID, Output: ref.Output, Kind: ref.Kind, Digest: digests[i][j]})
-		}
-	}
+	task := newTask(n, r.Key, digests, threads)
 	progress := func(d, t int) {
 		if b.Reporter != nil {
 			b.Reporter.Progress(n, d, t)
@@ -224,7 +222,7 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, t
 		r.Status, r.Err = Failed, err
 		return r
 	}
-	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds(), Log: outcome.Log}
+	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds(), Log: outcome.Log, Machine: b.Machine}
 	for _, blob := range outcome.Blobs {
 		d, err := b.Cache.PutBlob(blob.Data)
 		if err != nil {
@@ -240,4 +238,30 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, t
 	b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
 	r.Status, r.Entry = Ran, e
 	return r
+}
+
+// newTask describes node n's computation given its key and the digests of its inputs.
+func newTask(n *Node, key cache.Digest, digests [][]cache.Digest, threads int) *Task {
+	task := &Task{Step: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: key, Params: n.Params, Inputs: map[string][]TaskInput{}, Threads: threads}
+	for i, in := range n.Inputs {
+		for j, ref := range in.Refs {
+			task.Inputs[in.Name] = append(task.Inputs[in.Name], TaskInput{Step: ref.Node.ID, Output: ref.Output, Kind: ref.Kind, Digest: digests[i][j]})
+		}
+	}
+	return task
+}
+
+// TaskFor returns the task that recomputes a resolved node from its cached
+// inputs (for verification), or an error when an input is not cached.
+func TaskFor(n *Node, res map[*Node]*Resolution, threads int) (*Task, error) {
+	digests, missing := inputDigests(n, func(d *Node) *cache.Entry {
+		if r := res[d]; r != nil {
+			return r.Entry
+		}
+		return nil
+	})
+	if missing != nil {
+		return nil, fmt.Errorf("input %s is not cached", missing.ID)
+	}
+	return newTask(n, res[n].Key, digests, threads), nil
 }

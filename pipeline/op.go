@@ -173,7 +173,20 @@ type Func struct {
 	// ThreadsFunc, when not nil, says how many threads a step can use
 	// (ThreadUser); nil means one.
 	ThreadsFunc func(params map[string]spec.Value) int
+	// Tolerance is the largest relative difference of floating-point outputs
+	// that kadanoff verify accepts when bytes differ (another CPU kernel's
+	// rounding); 0 means only identical bytes pass.
+	Tolerance float64
 }
+
+// Tolerant is an op whose floating-point outputs may differ between CPU
+// kernels within a relative tolerance.
+type Tolerant interface {
+	Tol() float64
+}
+
+// Tol implements Tolerant.
+func (f *Func) Tol() float64 { return f.Tolerance }
 
 // Threads implements ThreadUser.
 func (f *Func) Threads(params map[string]spec.Value) int {

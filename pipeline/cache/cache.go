@@ -69,6 +69,10 @@ type Entry struct {
 	Seconds  float64   `json:"seconds"`
 	// Log holds the lines the step logged when it ran.
 	Log []string `json:"log,omitempty"`
+	// Machine describes what computed the outputs (OS and architecture, CPU,
+	// GEMM kernel): results computed with another kernel may differ in the
+	// last bits of floats, which kadanoff verify measures.
+	Machine string `json:"machine,omitempty"`
 }
 
 // Cache is a cache directory. Its methods are safe for concurrent use by
