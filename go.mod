@@ -3,6 +3,7 @@ module github.com/kadanoff/kadanoff
 go 1.26.8
 
 require (
+	github.com/klauspost/compress v1.20.3
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/yuin/goldmark v1.8.7
 	go.yaml.in/yaml/v3 v3.0.6

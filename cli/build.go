@@ -29,6 +29,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	only := fs.String("only", "", "build only these steps or figures (comma-separated) and their inputs")
 	force := fs.String("force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
 	dryRun := fs.Bool("dry-run", false, "list the steps that would run, and why, without running anything")
+	from := fs.String("from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
 	asJSON := fs.Bool("json", false, "print one JSON document (every step's status, seconds and threads; the reports) instead of the progress lines")
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	var err error
@@ -38,6 +39,13 @@ func build(ctx context.Context, args []string, env Env) int {
 	if *out == "" {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --out must name a directory")
 		return ExitUsage
+	}
+	if *from != "" {
+		if len(c.specs) > 0 {
+			fmt.Fprintln(env.Stderr, "kadanoff build: --from takes the specs from the archive; give no SPEC")
+			return ExitUsage
+		}
+		return buildFrom(ctx, *from, *out, env)
 	}
 	if *jobs < 1 {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --jobs must be at least 1")

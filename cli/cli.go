@@ -54,13 +54,15 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
-		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--max-memory SIZE] [SPEC.yaml ...]",
+		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--json] [--max-memory SIZE] [SPEC.yaml ... | --from ARCHIVE]",
 			"build specs (default configs/*.yaml) and write their reports to DIR", build},
 		{"status", "[--json] [--check] [--profile P] [SPEC.yaml ...]", "every step as cached, stale (with the reason) or missing; --check exits 1 unless all are cached", status},
 		{"explain", "[--profile P] STEP [SPEC.yaml ...]", "the step's action-key preimage and what changed since its last build", explain},
 		{"log", "[--profile P] STEP [SPEC.yaml ...]", "what a step logged when it last ran (warnings, notes), kept with its cache entry", logCmd},
 		{"export", "[--profile P] [--to FILE] STEP[.OUTPUT] [SPEC.yaml ...]", "write a cached step output as .npy, .csv or .json", export},
 		{"graph", "[--profile P] [--format dot|svg] [--to FILE] [SPEC.yaml ...]", "the step graph, coloured by status, as Graphviz DOT or SVG", graph},
+		{"pack", "[--profile P] [--to FILE] [SPEC.yaml ...]",
+			"build (what is cached is reused) and write one zstd tar: manifest, specs, narratives, cache entries and blobs, report", pack},
 		{"verify", "[--profile P] [--steps NAME,... | --sample F | --budget D] [--json] [SPEC.yaml ...]",
 			"re-execute cached steps and compare with the cache: identical, within the op's tolerance, or different (exit 1)", verify},
 		{"gc", "[--older-than D] [--dry-run] [--keep-current [SPEC.yaml ...]] [--cache DIR]",

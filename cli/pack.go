@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/kadanoff/kadanoff/figures"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/archive"
+	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// pack builds the specs (what is cached is reused) and writes one archive a
+// reviewer can rebuild the report from with nothing recomputed.
+func pack(ctx context.Context, args []string, env Env) int {
+	var c common
+	flags := newFlags("pack", env)
+	c.register(flags)
+	to := flags.String("to", "", "archive to write (default kadanoff-PROFILE.tar.zst)")
+	var err error
+	if c.specs, err = parse(flags, args); err != nil {
+		return exitForFlags(err)
+	}
+	plan, ok := c.load(env)
+	if !ok {
+		return ExitUsage
+	}
+	cc, err := c.openCache(env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	// Build first (nothing runs when everything is cached), rendering the
+	// report aside.
+	out, err := os.MkdirTemp("", "kadanoff-pack-")
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+		return ExitFailed
+	}
+	defer os.RemoveAll(out)
+	var files []string
+	for _, s := range plan.Specs {
+		files = append(files, s.File)
+	}
+	quiet := env
+	var log bytes.Buffer
+	quiet.Stdout, quiet.Terminal = &log, false
+	if code := build(ctx, append([]string{"--profile", plan.Profile, "--cache", cc.Dir(), "--out", out}, files...), quiet); code != ExitOK {
+		env.Stdout.Write(log.Bytes())
+		fmt.Fprintln(env.Stderr, "kadanoff pack: the build did not complete; nothing written")
+		return code
+	}
+	res, err := pipeline.Resolve(cc, plan.Nodes)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	contents := &archive.Contents{
+		Manifest: &archive.Manifest{Format: archive.Format, Profile: plan.Profile, Tool: ToolVersion(), Go: runtime.Version(), Machine: machineDescription()},
+		Specs:    map[string][]byte{}, Entries: map[cache.Digest]*cache.Entry{}, Blobs: map[cache.Digest][]byte{}, Report: map[string][]byte{},
+	}
+	for _, n := range plan.Nodes {
+		r := res[n]
+		if r.Entry == nil {
+			fmt.Fprintf(env.Stderr, "kadanoff pack: %s is not cached after the build\n", n.ID)
+			return ExitFailed
+		}
+		contents.Manifest.Steps = append(contents.Manifest.Steps, archive.Step{ID: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: r.Key, Preimage: r.Preimage, Outputs: r.Entry.Outputs})
+		contents.Entries[r.Key] = r.Entry
+		for _, o := range r.Entry.Outputs {
+			data, err := cc.GetBlob(o.Digest)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "kadanoff pack: %s: %v\n", n.ID, err)
+				return ExitFailed
+			}
+			contents.Blobs[o.Digest] = data
+		}
+	}
+	root := specRoot(plan.Specs)
+	for _, s := range plan.Specs {
+		for _, f := range []string{s.File, s.Narrative} {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+				return ExitFailed
+			}
+			rel := relTo(root, f)
+			contents.Specs[rel] = data
+			if f == s.File {
+				contents.Manifest.Specs = append(contents.Manifest.Specs, rel)
+			}
+		}
+	}
+	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		contents.Report[relTo(out, p)] = data
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+		return ExitFailed
+	}
+	dest := *to
+	if dest == "" {
+		dest = "kadanoff-" + plan.Profile + ".tar.zst"
+	}
+	var buf bytes.Buffer
+	if err := archive.Write(&buf, contents); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+		return ExitFailed
+	}
+	if err := os.WriteFile(dest, buf.Bytes(), 0o666); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+		return ExitFailed
+	}
+	var raw int64
+	for _, b := range contents.Blobs {
+		raw += int64(len(b))
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%s; %d steps, %d blobs of %s, %d report files), profile %s\n", dest, humanBytes(int64(buf.Len())),
+		len(contents.Manifest.Steps), len(contents.Blobs), humanBytes(raw), len(contents.Report), plan.Profile)
+	return ExitOK
+}
+
+// specRoot is the deepest directory holding every spec and narrative.
+func specRoot(specs []*spec.Spec) string {
+	var root string
+	for _, s := range specs {
+		for _, f := range []string{s.File, s.Narrative} {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				continue
+			}
+			dir := filepath.Dir(abs)
+			if root == "" {
+				root = dir
+				continue
+			}
+			for !strings.HasPrefix(dir+string(filepath.Separator), root+string(filepath.Separator)) {
+				root = filepath.Dir(root)
+			}
+		}
+	}
+	return root
+}
+
+// relTo is f's slash-separated path relative to root.
+func relTo(root, f string) string {
+	abs, _ := filepath.Abs(f)
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return filepath.Base(f)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// buildFrom serves the report of an archive: its entries become a cache from
+// which the build runs nothing, every blob checked against its digest first.
+func buildFrom(ctx context.Context, file, out string, env Env) int {
+	f, err := os.Open(file)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build --from:", err)
+		return ExitUsage
+	}
+	defer f.Close()
+	c, err := archive.Read(io.Reader(f))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "kadanoff build --from %s: %v\n", file, err)
+		return ExitFailed
+	}
+	dir, err := os.MkdirTemp("", "kadanoff-from-")
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	defer os.RemoveAll(dir)
+	for p, data := range c.Specs {
+		dest := filepath.Join(dir, "specs", filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dest), 0o777); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff:", err)
+			return ExitFailed
+		}
+		if err := os.WriteFile(dest, data, 0o644); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff:", err)
+			return ExitFailed
+		}
+	}
+	cc, err := cache.Open(filepath.Join(dir, "cache"))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return ExitFailed
+	}
+	for _, data := range c.Blobs {
+		if _, err := cc.PutBlob(data); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff:", err)
+			return ExitFailed
+		}
+	}
+	for k, e := range c.Entries {
+		if err := cc.PutAction(k, e); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff:", err)
+			return ExitFailed
+		}
+	}
+	// The figures name the tool that drew them: serve them as archived.
+	var ops []pipeline.Op
+	for _, op := range env.Registry.List() {
+		if op.Name() != spec.FigureOp {
+			ops = append(ops, op)
+		}
+	}
+	env.Registry = pipeline.NewRegistry(append(ops, figures.Op(c.Manifest.Tool))...)
+	args := []string{"--profile", c.Manifest.Profile, "--cache", cc.Dir(), "--out", out}
+	for _, s := range c.Manifest.Specs {
+		args = append(args, filepath.Join(dir, "specs", filepath.FromSlash(s)))
+	}
+	fmt.Fprintf(env.Stdout, "archive %s: %d steps built by %s on %s, profile %s; every blob checked\n", file, len(c.Manifest.Steps), c.Manifest.Tool, c.Manifest.Machine, c.Manifest.Profile)
+	return build(ctx, args, env)
+}

@@ -1,0 +1,215 @@
+// Package archive reads and writes Kadanoff's peer-review archives: one
+// zstd-compressed tar holding a manifest (every step's action key, preimage
+// and output digests, and what built them), the specs and narratives, the
+// cache entries and blobs a build of them uses, and the rendered report. The
+// archive is written deterministically (sorted names, no times), and every
+// byte is checked when it is read: blobs against their digests, entries
+// against their keys, the manifest against the entries.
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/kadanoff/kadanoff/pipeline/cache"
+)
+
+// Format names this layout of archives.
+const Format = "kadanoff archive 1"
+
+// Manifest describes an archive.
+type Manifest struct {
+	Format  string   `json:"format"`
+	Profile string   `json:"profile"`
+	Tool    string   `json:"tool"`    // the tool version and source revision that built it
+	Go      string   `json:"go"`      // the Go version
+	Machine string   `json:"machine"` // OS/arch, CPU, GEMM kernel
+	Specs   []string `json:"specs"`   // spec files, relative to the archive's specs/ tree
+	Steps   []Step   `json:"steps"`
+}
+
+// Step is one step of the archived build.
+type Step struct {
+	ID       string         `json:"id"`
+	Op       string         `json:"op"`
+	Version  int            `json:"version"`
+	Key      cache.Digest   `json:"key"`
+	Preimage string         `json:"preimage"`
+	Outputs  []cache.Output `json:"outputs"`
+}
+
+// Contents is an archive's files by kind.
+type Contents struct {
+	Manifest *Manifest
+	Specs    map[string][]byte // specs and narratives, by path relative to the specs tree
+	Entries  map[cache.Digest]*cache.Entry
+	Blobs    map[cache.Digest][]byte
+	Report   map[string][]byte // the rendered report, by path relative to the output directory
+}
+
+// Write writes c as a zstd-compressed tar: manifest.json, specs/…, actions/KEY,
+// blobs/DIGEST, report/….
+func Write(w io.Writer, c *Contents) error {
+	files := map[string][]byte{}
+	m, err := json.MarshalIndent(c.Manifest, "", "  ")
+	if err != nil {
+		return err
+	}
+	files["manifest.json"] = append(m, '\n')
+	for p, data := range c.Specs {
+		files["specs/"+p] = data
+	}
+	for k, e := range c.Entries {
+		data, err := json.MarshalIndent(e, "", "  ")
+		if err != nil {
+			return err
+		}
+		files["actions/"+string(k)] = data
+	}
+	for d, data := range c.Blobs {
+		files["blobs/"+string(d)] = data
+	}
+	for p, data := range c.Report {
+		files["report/"+p] = data
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(zw)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(files[n]); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// maxFile bounds one file of an archive (a blob of a paper's build is at
+// most a few hundred megabytes).
+const maxFile = 4 << 30
+
+// Read reads an archive and checks it: every blob's bytes against its
+// digest, every entry's preimage against its key and its outputs against the
+// blobs, and the manifest's steps against the entries. An archive that fails
+// a check is refused with the file or step named.
+func Read(r io.Reader) (*Contents, error) {
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	defer zr.Close()
+	c := &Contents{Specs: map[string][]byte{}, Entries: map[cache.Digest]*cache.Entry{}, Blobs: map[cache.Digest][]byte{}, Report: map[string][]byte{}}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			return nil, fmt.Errorf("archive: %s is not a regular file", h.Name)
+		}
+		name := path.Clean(h.Name)
+		if strings.HasPrefix(name, "../") || strings.HasPrefix(name, "/") || name == ".." {
+			return nil, fmt.Errorf("archive: %s lies outside the archive", h.Name)
+		}
+		if h.Size > maxFile {
+			return nil, fmt.Errorf("archive: %s is %d bytes, more than %d", name, h.Size, int64(maxFile))
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, h.Size))
+		if err != nil {
+			return nil, fmt.Errorf("archive: %s: %w", name, err)
+		}
+		dir, rest, _ := strings.Cut(name, "/")
+		switch {
+		case name == "manifest.json":
+			var m Manifest
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&m); err != nil {
+				return nil, fmt.Errorf("archive: manifest.json: %w", err)
+			}
+			if m.Format != Format {
+				return nil, fmt.Errorf("archive: manifest.json: format %q, this kadanoff reads %q", m.Format, Format)
+			}
+			c.Manifest = &m
+		case dir == "specs":
+			c.Specs[rest] = data
+		case dir == "report":
+			c.Report[rest] = data
+		case dir == "blobs":
+			d := cache.Digest(rest)
+			if cache.Sum(data) != d {
+				return nil, fmt.Errorf("archive: blob %s is damaged: its bytes hash to %s", d.Short(), cache.Sum(data).Short())
+			}
+			c.Blobs[d] = data
+		case dir == "actions":
+			var e cache.Entry
+			if err := json.Unmarshal(data, &e); err != nil {
+				return nil, fmt.Errorf("archive: entry %s: %w", rest, err)
+			}
+			k := cache.Digest(rest)
+			if cache.Sum([]byte(e.Preimage)) != k {
+				return nil, fmt.Errorf("archive: entry %s (step %s) is damaged: its preimage does not hash to its key", k.Short(), e.Step)
+			}
+			c.Entries[k] = &e
+		default:
+			return nil, fmt.Errorf("archive: unexpected file %s", name)
+		}
+	}
+	if c.Manifest == nil {
+		return nil, errors.New("archive: no manifest.json")
+	}
+	for k, e := range c.Entries {
+		for _, o := range e.Outputs {
+			if b, ok := c.Blobs[o.Digest]; !ok || int64(len(b)) != o.Size {
+				return nil, fmt.Errorf("archive: entry %s (step %s): output %s is missing or has the wrong size", k.Short(), e.Step, o.Name)
+			}
+		}
+	}
+	for _, s := range c.Manifest.Steps {
+		e, ok := c.Entries[s.Key]
+		if !ok {
+			return nil, fmt.Errorf("archive: manifest step %s: no entry for its key %s", s.ID, s.Key.Short())
+		}
+		if e.Preimage != s.Preimage || !sameOutputs(e.Outputs, s.Outputs) {
+			return nil, fmt.Errorf("archive: manifest step %s does not match its entry %s", s.ID, s.Key.Short())
+		}
+	}
+	return c, nil
+}
+
+func sameOutputs(a, b []cache.Output) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
