@@ -30,7 +30,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	force := fs.String("force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
 	dryRun := fs.Bool("dry-run", false, "list the steps that would run, and why, without running anything")
 	from := fs.String("from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
-	asJSON := fs.Bool("json", false, "print one JSON document (every step's status, seconds and threads; the reports) instead of the progress lines")
+	jsonFile := fs.String("json", "", "write a JSON summary to FILE (every step's status, seconds, threads and key; every claim's verdict and number); - prints it instead of the progress lines")
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
@@ -102,10 +102,11 @@ func build(ctx context.Context, args []string, env Env) int {
 	defer unlock()
 	var rep pipeline.Reporter
 	stdout := env.Stdout
-	if *asJSON {
+	toStdout := *jsonFile == "-"
+	if toStdout {
 		env.Stdout = io.Discard
 	}
-	if env.Terminal && !*asJSON {
+	if env.Terminal && !toStdout {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
 		defer tr.Close() // on early returns; closed below otherwise
 		rep = tr
@@ -131,8 +132,9 @@ func build(ctx context.Context, args []string, env Env) int {
 	}
 	if ctx.Err() != nil {
 		status = ExitInterrupted
-	} else if *only == "" {
-		var papers []*reports.Paper
+	}
+	var papers []*reports.Paper
+	if ctx.Err() == nil && *only == "" {
 		for _, s := range plan.Specs {
 			papers = append(papers, reports.Gather(cc, plan, s, sum, ToolVersion()))
 		}
@@ -160,9 +162,17 @@ func build(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "kadanoff: the cache held %d damaged files (%s); they were discarded and what they held recomputed\n", len(d), names)
 	}
 	elapsed := time.Since(start)
-	if *asJSON {
-		writeBuildJSON(stdout, sum, elapsed, *out, plan)
-		return status
+	if *jsonFile != "" {
+		doc, _ := json.MarshalIndent(buildDocument(sum, elapsed, *out, plan, papers), "", "  ")
+		doc = append(doc, '\n')
+		if toStdout {
+			stdout.Write(doc)
+			return status
+		}
+		if err := os.WriteFile(*jsonFile, doc, 0o666); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff build: --json:", err)
+			status = max(status, ExitFailed)
+		}
 	}
 	slowest(env.Stdout, sum)
 	fmt.Fprintf(env.Stdout, "time: %s\n", elapsed.Round(time.Millisecond))
@@ -176,6 +186,7 @@ type stepTime struct {
 	Status  string  `json:"status"` // ran, cached or failed
 	Seconds float64 `json:"seconds"`
 	Threads int     `json:"threads,omitempty"`
+	Key     string  `json:"key,omitempty"`
 	Error   string  `json:"error,omitempty"`
 }
 
@@ -183,7 +194,7 @@ func stepTimes(sum *pipeline.Summary) []stepTime {
 	var out []stepTime
 	for _, n := range sum.Order {
 		r := sum.Results[n]
-		st := stepTime{Step: n.ID, Seconds: r.Elapsed.Seconds(), Threads: r.Threads}
+		st := stepTime{Step: n.ID, Seconds: r.Elapsed.Seconds(), Threads: r.Threads, Key: string(r.Key)}
 		switch r.Status {
 		case pipeline.Ran:
 			st.Status = "ran"
@@ -215,24 +226,31 @@ func slowest(w io.Writer, sum *pipeline.Summary) {
 	}
 }
 
-// writeBuildJSON prints the build as one JSON document.
-func writeBuildJSON(w io.Writer, sum *pipeline.Summary, elapsed time.Duration, out string, plan *pipeline.Plan) {
+// buildDocument is the build as one JSON document: every step's status,
+// time, threads and key, and per paper every claim's verdict and number and
+// every quoted value (the report's summary record).
+func buildDocument(sum *pipeline.Summary, elapsed time.Duration, out string, plan *pipeline.Plan, papers []*reports.Paper) any {
+	type paperDoc struct {
+		Report string `json:"report"`
+		reports.Summary
+	}
 	doc := struct {
 		Profile string     `json:"profile"`
+		Tool    string     `json:"tool"`
 		Seconds float64    `json:"seconds"`
 		Total   int        `json:"total"`
 		Ran     int        `json:"ran"`
 		Cached  int        `json:"cached"`
 		Failed  int        `json:"failed"`
 		Steps   []stepTime `json:"steps"`
-		Reports []string   `json:"reports,omitempty"`
-	}{Profile: plan.Profile, Seconds: elapsed.Seconds(), Total: len(sum.Order), Ran: sum.Ran, Cached: sum.Cached, Failed: sum.Failed, Steps: stepTimes(sum)}
-	for _, s := range plan.Specs {
-		doc.Reports = append(doc.Reports, filepath.Join(out, s.Paper.ID, "index.html"))
+		Papers  []paperDoc `json:"papers,omitempty"`
+	}{Profile: plan.Profile, Tool: ToolVersion(), Seconds: elapsed.Seconds(), Total: len(sum.Order), Ran: sum.Ran, Cached: sum.Cached, Failed: sum.Failed, Steps: stepTimes(sum)}
+	for _, p := range papers {
+		s := p.Summary()
+		s.Steps = nil // their keys are in steps
+		doc.Papers = append(doc.Papers, paperDoc{Report: filepath.Join(out, p.Spec.Paper.ID, "index.html"), Summary: s})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(doc)
+	return doc
 }
 
 func verdictSummary(p *reports.Paper) string {

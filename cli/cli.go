@@ -54,7 +54,7 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
-		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--json] [--max-memory SIZE] [SPEC.yaml ... | --from ARCHIVE]",
+		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--json FILE] [--max-memory SIZE] [--from ARCHIVE] [SPEC.yaml ...]",
 			"build specs (default configs/*.yaml) and write their reports to DIR", build},
 		{"status", "[--json] [--check] [--profile P] [SPEC.yaml ...]", "every step as cached, stale (with the reason) or missing; --check exits 1 unless all are cached", status},
 		{"explain", "[--profile P] STEP [SPEC.yaml ...]", "the step's action-key preimage and what changed since its last build", explain},
@@ -63,8 +63,10 @@ func commands() []command {
 		{"graph", "[--profile P] [--format dot|svg] [--to FILE] [SPEC.yaml ...]", "the step graph, coloured by status, as Graphviz DOT or SVG", graph},
 		{"pack", "[--profile P] [--to FILE] [SPEC.yaml ...]",
 			"build (what is cached is reused) and write one zstd tar: manifest, specs, narratives, cache entries and blobs, report", pack},
-		{"verify", "[--profile P] [--steps NAME,... | --sample F | --budget D] [--json] [SPEC.yaml ...]",
+		{"verify", "[--profile P] [--steps NAME,... | --sample F | --budget D] [--json] [--from ARCHIVE | SPEC.yaml ...]",
 			"re-execute cached steps and compare with the cache: identical, within the op's tolerance, or different (exit 1)", verify},
+		{"diff", "[--profile P] [--json FILE] [--html DIR] [--fail-on worse|changed] [--repo DIR] OLD NEW",
+			"compare two builds (output directories, pack archives or git revisions): verdicts, values, figures' pixels, steps' keys; exit 1 when a verdict got worse", diff},
 		{"gc", "[--older-than D] [--dry-run] [--keep-current [SPEC.yaml ...]] [--cache DIR]",
 			"remove cache entries unused for D (default 720h); --keep-current keeps what the specs reach; refuses while a build runs", gc},
 		{"bench", "[--json] [--time D] [--quick] " + strings.Join(benchNames(), "|"), "kernel throughput, beside numpy or PyTorch when installed", bench},

@@ -168,66 +168,86 @@ func relTo(root, f string) string {
 	return filepath.ToSlash(rel)
 }
 
-// buildFrom serves the report of an archive: its entries become a cache from
-// which the build runs nothing, every blob checked against its digest first.
-func buildFrom(ctx context.Context, file, out string, env Env) int {
+// unpacked is an archive written out as a cache and a specs tree.
+type unpacked struct {
+	dir      string
+	cacheDir string
+	specs    []string
+	manifest *archive.Manifest
+	// registry serves figures as the archive's tool drew them.
+	registry *pipeline.Registry
+}
+
+// unpack reads an archive, checking every blob against its digest and every
+// entry against the manifest, and writes it out as a cache under a temporary
+// directory, which the caller removes.
+func unpack(file string, registry *pipeline.Registry) (*unpacked, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff build --from:", err)
-		return ExitUsage
+		return nil, err
 	}
 	defer f.Close()
 	c, err := archive.Read(io.Reader(f))
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "kadanoff build --from %s: %v\n", file, err)
-		return ExitFailed
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	dir, err := os.MkdirTemp("", "kadanoff-from-")
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	u := &unpacked{dir: dir, cacheDir: filepath.Join(dir, "cache"), manifest: c.Manifest}
+	fail := func(err error) (*unpacked, error) {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	for p, data := range c.Specs {
 		dest := filepath.Join(dir, "specs", filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dest), 0o777); err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff:", err)
-			return ExitFailed
+			return fail(err)
 		}
 		if err := os.WriteFile(dest, data, 0o644); err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff:", err)
-			return ExitFailed
+			return fail(err)
 		}
 	}
-	cc, err := cache.Open(filepath.Join(dir, "cache"))
+	cc, err := cache.Open(u.cacheDir)
 	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
+		return fail(err)
 	}
 	for _, data := range c.Blobs {
 		if _, err := cc.PutBlob(data); err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff:", err)
-			return ExitFailed
+			return fail(err)
 		}
 	}
 	for k, e := range c.Entries {
 		if err := cc.PutAction(k, e); err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff:", err)
-			return ExitFailed
+			return fail(err)
 		}
 	}
 	// The figures name the tool that drew them: serve them as archived.
 	var ops []pipeline.Op
-	for _, op := range env.Registry.List() {
+	for _, op := range registry.List() {
 		if op.Name() != spec.FigureOp {
 			ops = append(ops, op)
 		}
 	}
-	env.Registry = pipeline.NewRegistry(append(ops, figures.Op(c.Manifest.Tool))...)
-	args := []string{"--profile", c.Manifest.Profile, "--cache", cc.Dir(), "--out", out}
+	u.registry = pipeline.NewRegistry(append(ops, figures.Op(c.Manifest.Tool))...)
 	for _, s := range c.Manifest.Specs {
-		args = append(args, filepath.Join(dir, "specs", filepath.FromSlash(s)))
+		u.specs = append(u.specs, filepath.Join(dir, "specs", filepath.FromSlash(s)))
 	}
-	fmt.Fprintf(env.Stdout, "archive %s: %d steps built by %s on %s, profile %s; every blob checked\n", file, len(c.Manifest.Steps), c.Manifest.Tool, c.Manifest.Machine, c.Manifest.Profile)
-	return build(ctx, args, env)
+	return u, nil
+}
+
+// buildFrom serves the report of an archive: its entries become a cache from
+// which the build runs nothing, every blob checked against its digest first.
+func buildFrom(ctx context.Context, file, out string, env Env) int {
+	u, err := unpack(file, env.Registry)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build --from:", err)
+		return ExitFailed
+	}
+	defer os.RemoveAll(u.dir)
+	env.Registry = u.registry
+	m := u.manifest
+	fmt.Fprintf(env.Stdout, "archive %s: %d steps built by %s on %s, profile %s; every blob checked\n", file, len(m.Steps), m.Tool, m.Machine, m.Profile)
+	return build(ctx, append([]string{"--profile", m.Profile, "--cache", u.cacheDir, "--out", out}, u.specs...), env)
 }

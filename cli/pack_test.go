@@ -57,6 +57,10 @@ func TestPackAndBuildFrom(t *testing.T) {
 			t.Errorf("%s differs between the build and the build from the archive", f)
 		}
 	}
+	// The archive's steps recompute to the same bytes.
+	if code, stdout, stderr := run(t, "verify", "--from", file); code != 0 || !strings.Contains(stdout, "verified 4 steps") {
+		t.Errorf("verify --from: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// Tampering.
 	data, _ := os.ReadFile(file)
 	c, err := archive.Read(bytes.NewReader(data))
@@ -83,7 +87,7 @@ func TestPackAndBuildFrom(t *testing.T) {
 		edit func(*archive.Contents)
 		want string
 	}{
-		"flipped byte": {func(c *archive.Contents) { c.Blobs[someBlob][0] ^= 0xff }, "blob " + someBlob.Short() + " is damaged"},
+		"flipped byte":    {func(c *archive.Contents) { c.Blobs[someBlob][0] ^= 0xff }, "blob " + someBlob.Short() + " is damaged"},
 		"edited manifest": {func(c *archive.Contents) { c.Manifest.Steps[1].Outputs[0].Size++ }, "manifest step t/"},
 	} {
 		code, _, stderr := run(t, "build", "--from", rewrite(tc.edit), "--out", t.TempDir())

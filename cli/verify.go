@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"sort"
 	"text/tabwriter"
@@ -38,9 +39,26 @@ func verify(ctx context.Context, args []string, env Env) int {
 	sample := fs.Float64("sample", 1, "verify this fraction of the cached steps, chosen by their keys (the same ones every time)")
 	budget := fs.Duration("budget", 0, "verify the cheapest steps whose recorded build times fit in this duration, and list the others")
 	asJSON := fs.Bool("json", false, "print JSON")
+	from := fs.String("from", "", "verify the steps of a kadanoff pack archive (its specs, profile and cache) instead of the local cache")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
+	}
+	if *from != "" {
+		if len(c.specs) > 0 {
+			fmt.Fprintln(env.Stderr, "kadanoff verify: --from takes the specs from the archive; give no SPEC")
+			return ExitUsage
+		}
+		u, err := unpack(*from, env.Registry)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff verify --from:", err)
+			return ExitFailed
+		}
+		defer os.RemoveAll(u.dir)
+		c.specs, c.profile, c.cacheDir, env.Registry = u.specs, u.manifest.Profile, u.cacheDir, u.registry
+		if !*asJSON {
+			fmt.Fprintf(env.Stdout, "archive %s: built by %s on %s, profile %s\n", *from, u.manifest.Tool, u.manifest.Machine, u.manifest.Profile)
+		}
 	}
 	if *sample <= 0 || *sample > 1 {
 		fmt.Fprintln(env.Stderr, "kadanoff verify: --sample must be in (0, 1]")

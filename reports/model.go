@@ -33,6 +33,8 @@ type Paper struct {
 	// Params holds the decoded parameters of every step under the profile
 	// built, by step name, for {{param}}; nil skips checking their names.
 	Params map[string]map[string]spec.Value
+	// Steps are the spec's steps with their keys and preimages.
+	Steps []StepRecord
 }
 
 // Figure is a built (or failed) figure.

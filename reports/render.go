@@ -78,29 +78,6 @@ func Write(out string, papers []*Paper) error {
 	return writeIndex(out)
 }
 
-// summary is what out/index.html shows of a paper's report; each report
-// keeps its own (summary.json), so building one paper leaves the others
-// listed.
-type summary struct {
-	ID         string `json:"id"`
-	Title      string `json:"title"`
-	Authors    string `json:"authors"`
-	Profile    string `json:"profile"`
-	Reproduced int    `json:"reproduced"`
-	Claims     int    `json:"claims"`
-}
-
-func (p *Paper) summary() summary {
-	s := summary{ID: p.Spec.Paper.ID, Title: p.Spec.Paper.Title, Authors: p.Spec.Paper.Authors, Profile: p.Profile}
-	for _, v := range p.Verdicts() {
-		s.Claims++
-		if v.Pass {
-			s.Reproduced++
-		}
-	}
-	return s
-}
-
 // writeIndex lists every report under out.
 func writeIndex(out string) error {
 	files, err := filepath.Glob(filepath.Join(out, "*", "summary.json"))
@@ -115,7 +92,7 @@ func writeIndex(out string) error {
 		if err != nil {
 			return err
 		}
-		var s summary
+		var s Summary
 		if err := json.Unmarshal(data, &s); err != nil || s.ID != filepath.Base(filepath.Dir(f)) {
 			continue // not a report of ours
 		}
@@ -217,11 +194,14 @@ func writePaper(out string, p *Paper) error {
 	// never one that happens to have the paper's name.
 	_, statErr := os.Stat(filepath.Join(dir, "summary.json"))
 	ours := statErr == nil
-	sum, err := json.MarshalIndent(p.summary(), "", "  ")
-	if err != nil {
+	var sum bytes.Buffer
+	enc := json.NewEncoder(&sum)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p.Summary()); err != nil {
 		return err
 	}
-	files["summary.json"] = append(sum, '\n')
+	files["summary.json"] = sum.Bytes()
 	for name, data := range files {
 		if err := writeIfChanged(filepath.Join(dir, filepath.FromSlash(name)), data); err != nil {
 			return err

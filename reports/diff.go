@@ -1,0 +1,441 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/kadanoff/kadanoff/pipeline"
+)
+
+// Side is one build's reports, as kadanoff diff reads them: the summaries by
+// paper id, and the report's files by path under a paper's directory.
+type Side struct {
+	Label     string
+	Summaries map[string]*Summary
+	File      func(paper, name string) ([]byte, error)
+}
+
+// Comparison is what changed from one build's reports to another's.
+type Comparison struct {
+	Old    string      `json:"old"`
+	New    string      `json:"new"`
+	Papers []PaperDiff `json:"papers"`
+}
+
+// PaperDiff is what changed in one paper's report. Status is "added" or
+// "removed" when the paper is on one side only.
+type PaperDiff struct {
+	ID       string          `json:"id"`
+	Status   string          `json:"status,omitempty"`
+	Profiles [2]string       `json:"profiles"`
+	Verdicts []VerdictChange `json:"verdicts,omitempty"`
+	Values   []ValueChange   `json:"values,omitempty"`
+	Figures  []FigureChange  `json:"figures,omitempty"`
+	Steps    []StepChange    `json:"steps,omitempty"`
+}
+
+// VerdictChange is a claim whose verdict or measured number changed. Old or
+// New is empty when the claim is on one side only.
+type VerdictChange struct {
+	Name        string `json:"name"`
+	Statement   string `json:"statement"`
+	Old         string `json:"old"`
+	New         string `json:"new"`
+	OldMeasured string `json:"old_measured,omitempty"`
+	NewMeasured string `json:"new_measured,omitempty"`
+	Worse       bool   `json:"worse,omitempty"`
+}
+
+// ValueChange is a quoted number that changed: its text on each side and
+// the relative change (new − old)/|old| where both are numbers and old ≠ 0.
+type ValueChange struct {
+	Name     string   `json:"name"`
+	Old      string   `json:"old"`
+	New      string   `json:"new"`
+	Relative *float64 `json:"relative,omitempty"`
+}
+
+// FigureChange is a figure whose pixels changed (or that is on one side
+// only, or missing on one).
+type FigureChange struct {
+	Name    string `json:"name"`
+	Changed int    `json:"changed_pixels"`
+	Pixels  int    `json:"pixels"`
+	Note    string `json:"note,omitempty"`
+	// OldPNG, NewPNG and DiffPNG are the images, for the HTML page.
+	OldPNG, NewPNG, DiffPNG []byte `json:"-"`
+}
+
+// StepChange is a step whose action key changed, with the reasons in
+// kadanoff explain's words.
+type StepChange struct {
+	ID      string   `json:"id"`
+	Old     string   `json:"old_key,omitempty"`
+	New     string   `json:"new_key,omitempty"`
+	Reasons []string `json:"reasons"`
+}
+
+// Worse reports whether some claim's verdict got worse (reproduced → not
+// reproduced → not evaluated) or a paper's report disappeared.
+func (c *Comparison) Worse() bool {
+	for _, p := range c.Papers {
+		if p.Status == "removed" {
+			return true
+		}
+		for _, v := range p.Verdicts {
+			if v.Worse {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Changed reports whether anything differs.
+func (c *Comparison) Changed() bool {
+	for _, p := range c.Papers {
+		if p.Status != "" || len(p.Verdicts)+len(p.Values)+len(p.Figures)+len(p.Steps) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// verdictRank orders verdicts from worst to best.
+func verdictRank(v string) int {
+	switch v {
+	case "reproduced":
+		return 2
+	case "not reproduced":
+		return 1
+	}
+	return 0
+}
+
+// Compare compares two builds' reports.
+func Compare(old, new *Side) (*Comparison, error) {
+	c := &Comparison{Old: old.Label, New: new.Label}
+	ids := map[string]bool{}
+	for id := range old.Summaries {
+		ids[id] = true
+	}
+	for id := range new.Summaries {
+		ids[id] = true
+	}
+	sorted := make([]string, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	sort.Strings(sorted)
+	for _, id := range sorted {
+		o, n := old.Summaries[id], new.Summaries[id]
+		switch {
+		case o == nil:
+			c.Papers = append(c.Papers, PaperDiff{ID: id, Status: "added", Profiles: [2]string{"", n.Profile}})
+			continue
+		case n == nil:
+			c.Papers = append(c.Papers, PaperDiff{ID: id, Status: "removed", Profiles: [2]string{o.Profile, ""}})
+			continue
+		}
+		p := PaperDiff{ID: id, Profiles: [2]string{o.Profile, n.Profile}}
+		p.Verdicts = compareVerdicts(o.Verdicts, n.Verdicts)
+		p.Values = compareValues(o.Values, n.Values)
+		var err error
+		if p.Figures, err = compareFigures(id, o.Figures, n.Figures, old, new); err != nil {
+			return nil, err
+		}
+		p.Steps = compareSteps(o.Steps, n.Steps)
+		c.Papers = append(c.Papers, p)
+	}
+	return c, nil
+}
+
+func compareVerdicts(old, new []ClaimRecord) []VerdictChange {
+	om := map[string]ClaimRecord{}
+	for _, v := range old {
+		om[v.Name] = v
+	}
+	var out []VerdictChange
+	seen := map[string]bool{}
+	for _, n := range new {
+		seen[n.Name] = true
+		o, ok := om[n.Name]
+		switch {
+		case !ok:
+			out = append(out, VerdictChange{Name: n.Name, Statement: n.Statement, New: n.Verdict, NewMeasured: n.Measured})
+		case o.Verdict != n.Verdict || o.Measured != n.Measured || o.Expected != n.Expected:
+			out = append(out, VerdictChange{Name: n.Name, Statement: n.Statement, Old: o.Verdict, New: n.Verdict,
+				OldMeasured: o.Measured, NewMeasured: n.Measured, Worse: verdictRank(n.Verdict) < verdictRank(o.Verdict)})
+		}
+	}
+	for _, o := range old {
+		if !seen[o.Name] {
+			out = append(out, VerdictChange{Name: o.Name, Statement: o.Statement, Old: o.Verdict, OldMeasured: o.Measured})
+		}
+	}
+	return out
+}
+
+func compareValues(old, new []ValueRecord) []ValueChange {
+	om := map[string]ValueRecord{}
+	for _, v := range old {
+		om[v.Name] = v
+	}
+	text := func(v ValueRecord) string {
+		if v.Missing != "" {
+			return "n/a (" + v.Missing + ")"
+		}
+		return v.Text
+	}
+	var out []ValueChange
+	seen := map[string]bool{}
+	for _, n := range new {
+		seen[n.Name] = true
+		o, ok := om[n.Name]
+		switch {
+		case !ok:
+			out = append(out, ValueChange{Name: n.Name, New: text(n)})
+		case o.Value != n.Value || o.Err != n.Err || o.Missing != n.Missing:
+			ch := ValueChange{Name: n.Name, Old: text(o), New: text(n)}
+			if o.Missing == "" && n.Missing == "" && o.Value != 0 {
+				r := (n.Value - o.Value) / math.Abs(o.Value)
+				ch.Relative = &r
+			}
+			out = append(out, ch)
+		}
+	}
+	for _, o := range old {
+		if !seen[o.Name] {
+			out = append(out, ValueChange{Name: o.Name, Old: text(o)})
+		}
+	}
+	return out
+}
+
+func compareFigures(paper string, old, new []FigureRecord, oldSide, newSide *Side) ([]FigureChange, error) {
+	om := map[string]FigureRecord{}
+	for _, f := range old {
+		om[f.Name] = f
+	}
+	var out []FigureChange
+	seen := map[string]bool{}
+	for _, n := range new {
+		seen[n.Name] = true
+		o, ok := om[n.Name]
+		ch := FigureChange{Name: n.Name}
+		switch {
+		case !ok:
+			ch.Note = "added"
+		case o.Missing != "" && n.Missing != "":
+			continue
+		case o.Missing != "":
+			ch.Note = "was missing: " + o.Missing
+		case n.Missing != "":
+			ch.Note = "missing: " + n.Missing
+		case o.Digest == n.Digest:
+			continue
+		}
+		var err error
+		if ok && o.Missing == "" {
+			if ch.OldPNG, err = oldSide.File(paper, o.PNG); err != nil {
+				return nil, fmt.Errorf("%s: figure %s: %w", oldSide.Label, n.Name, err)
+			}
+		}
+		if n.Missing == "" {
+			if ch.NewPNG, err = newSide.File(paper, n.PNG); err != nil {
+				return nil, fmt.Errorf("%s: figure %s: %w", newSide.Label, n.Name, err)
+			}
+		}
+		if ch.Note == "" {
+			same, err := pixelDiff(&ch)
+			if err != nil {
+				return nil, fmt.Errorf("figure %s: %w", n.Name, err)
+			}
+			if same {
+				continue // the bytes differ only in metadata
+			}
+		}
+		out = append(out, ch)
+	}
+	for _, o := range old {
+		if !seen[o.Name] {
+			out = append(out, FigureChange{Name: o.Name, Note: "removed"})
+		}
+	}
+	return out, nil
+}
+
+// pixelDiff counts the pixels that differ between ch.OldPNG and ch.NewPNG and
+// draws their difference: changed pixels red, the rest the new image in
+// faded grey.
+func pixelDiff(ch *FigureChange) (same bool, err error) {
+	a, err := png.Decode(bytes.NewReader(ch.OldPNG))
+	if err != nil {
+		return false, fmt.Errorf("old PNG: %w", err)
+	}
+	b, err := png.Decode(bytes.NewReader(ch.NewPNG))
+	if err != nil {
+		return false, fmt.Errorf("new PNG: %w", err)
+	}
+	ab, bb := a.Bounds(), b.Bounds()
+	if ab.Size() != bb.Size() {
+		ch.Note = fmt.Sprintf("size %d×%d → %d×%d", ab.Dx(), ab.Dy(), bb.Dx(), bb.Dy())
+		return false, nil
+	}
+	d := image.NewRGBA(image.Rect(0, 0, bb.Dx(), bb.Dy()))
+	for y := 0; y < bb.Dy(); y++ {
+		for x := 0; x < bb.Dx(); x++ {
+			pa := color.RGBAModel.Convert(a.At(ab.Min.X+x, ab.Min.Y+y)).(color.RGBA)
+			pb := color.RGBAModel.Convert(b.At(bb.Min.X+x, bb.Min.Y+y)).(color.RGBA)
+			if pa != pb {
+				ch.Changed++
+				d.SetRGBA(x, y, color.RGBA{R: 220, A: 255})
+				continue
+			}
+			// Unchanged: the new image in faded grey, so only changes are red.
+			lum := (299*int(pb.R) + 587*int(pb.G) + 114*int(pb.B)) / 1000
+			g := uint8(255 - (255-lum)/4)
+			d.SetRGBA(x, y, color.RGBA{R: g, G: g, B: g, A: 255})
+		}
+	}
+	ch.Pixels = bb.Dx() * bb.Dy()
+	if ch.Changed == 0 {
+		return true, nil
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, d); err != nil {
+		return false, err
+	}
+	ch.DiffPNG = buf.Bytes()
+	return false, nil
+}
+
+var longHex = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+
+func compareSteps(old, new []StepRecord) []StepChange {
+	om := map[string]StepRecord{}
+	for _, s := range old {
+		om[s.ID] = s
+	}
+	short := func(s string) string {
+		return longHex.ReplaceAllStringFunc(s, func(h string) string { return h[:12] })
+	}
+	// Who produced each digest, to say which input changed.
+	producer := map[string]string{}
+	for _, side := range [][]StepRecord{old, new} {
+		for _, s := range side {
+			for name, d := range s.Outputs {
+				producer[d] = s.ID + "." + name
+			}
+		}
+	}
+	reason := func(d pipeline.Change) string {
+		if strings.HasPrefix(d.What, "input ") && d.Old != "" && d.New != "" {
+			if p := producer[d.New]; p != "" {
+				return fmt.Sprintf("%s: %s changed", d.What, p)
+			}
+		}
+		return short(d.String())
+	}
+	var out []StepChange
+	seen := map[string]bool{}
+	for _, n := range new {
+		seen[n.ID] = true
+		o, ok := om[n.ID]
+		switch {
+		case !ok:
+			out = append(out, StepChange{ID: n.ID, New: n.Key, Reasons: []string{"new step"}})
+		case o.Key == n.Key && o.Error == n.Error:
+		case n.Error != "":
+			out = append(out, StepChange{ID: n.ID, Old: o.Key, Reasons: []string{n.Error}})
+		case o.Error != "":
+			out = append(out, StepChange{ID: n.ID, New: n.Key, Reasons: []string{"was: " + o.Error}})
+		default:
+			ch := StepChange{ID: n.ID, Old: o.Key, New: n.Key}
+			for _, d := range pipeline.Diff(o.Preimage, n.Preimage) {
+				ch.Reasons = append(ch.Reasons, reason(d))
+			}
+			out = append(out, ch)
+		}
+	}
+	for _, o := range old {
+		if !seen[o.ID] {
+			out = append(out, StepChange{ID: o.ID, Old: o.Key, Reasons: []string{"step removed"}})
+		}
+	}
+	return out
+}
+
+// WriteText prints the comparison for a terminal or a log.
+func (c *Comparison) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "diff %s → %s\n", c.Old, c.New)
+	var worse, better, verdicts, values, figs, steps int
+	for _, p := range c.Papers {
+		switch p.Status {
+		case "added":
+			fmt.Fprintf(w, "%s: report added (profile %s)\n", p.ID, p.Profiles[1])
+			continue
+		case "removed":
+			fmt.Fprintf(w, "%s: report removed  [worse]\n", p.ID)
+			continue
+		}
+		head := p.ID + ":"
+		if p.Profiles[0] != p.Profiles[1] {
+			head += fmt.Sprintf(" (profile %s → %s)", p.Profiles[0], p.Profiles[1])
+		}
+		if len(p.Verdicts)+len(p.Values)+len(p.Figures)+len(p.Steps) == 0 {
+			fmt.Fprintln(w, head, "no change")
+			continue
+		}
+		fmt.Fprintln(w, head)
+		for _, v := range p.Verdicts {
+			verdicts++
+			tag := ""
+			switch {
+			case v.Worse:
+				worse++
+				tag = "  [worse]"
+			case v.Old != "" && v.New != "" && verdictRank(v.New) > verdictRank(v.Old):
+				better++
+				tag = "  [better]"
+			}
+			fmt.Fprintf(w, "  claim   %s: %s → %s (measured %s → %s)%s\n", v.Name, orNone(v.Old), orNone(v.New), orNone(v.OldMeasured), orNone(v.NewMeasured), tag)
+		}
+		for _, v := range p.Values {
+			values++
+			rel := ""
+			if v.Relative != nil {
+				rel = fmt.Sprintf(" (%+.3g%%)", 100**v.Relative)
+			}
+			fmt.Fprintf(w, "  value   %s: %s → %s%s\n", v.Name, orNone(v.Old), orNone(v.New), rel)
+		}
+		for _, f := range p.Figures {
+			figs++
+			if f.Note != "" {
+				fmt.Fprintf(w, "  figure  %s: %s\n", f.Name, f.Note)
+				continue
+			}
+			fmt.Fprintf(w, "  figure  %s: %d of %d pixels changed (%.2g%%)\n", f.Name, f.Changed, f.Pixels, 100*float64(f.Changed)/float64(f.Pixels))
+		}
+		for _, s := range p.Steps {
+			steps++
+			fmt.Fprintf(w, "  step    %s: %s\n", s.ID, strings.Join(s.Reasons, "; "))
+		}
+	}
+	fmt.Fprintf(w, "%d claims changed (%d worse, %d better), %d values, %d figures, %d steps\n", verdicts, worse, better, values, figs, steps)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
