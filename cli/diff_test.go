@@ -138,7 +138,7 @@ func TestDiff(t *testing.T) {
 
 	// build --json FILE: every step's key and every claim's verdict.
 	var doc struct {
-		Steps []struct{ Step, Status, Key string }
+		Steps  []struct{ Step, Status, Key string }
 		Papers []struct {
 			ID       string
 			Verdicts []struct{ Name, Verdict string }
