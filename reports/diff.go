@@ -425,9 +425,25 @@ func (c *Comparison) WriteText(w io.Writer) {
 			}
 			fmt.Fprintf(w, "  figure  %s: %d of %d pixels changed (%.2g%%)\n", f.Name, f.Changed, f.Pixels, 100*float64(f.Changed)/float64(f.Pixels))
 		}
+		// Steps with the same reasons on one line (a new tool version re-keys
+		// every figure; a shared parameter every member of a group).
+		var order []string
+		byReason := map[string][]string{}
 		for _, s := range p.Steps {
 			steps++
-			fmt.Fprintf(w, "  step    %s: %s\n", s.ID, strings.Join(s.Reasons, "; "))
+			r := strings.Join(s.Reasons, "; ")
+			if byReason[r] == nil {
+				order = append(order, r)
+			}
+			byReason[r] = append(byReason[r], s.ID)
+		}
+		for _, r := range order {
+			ids := byReason[r]
+			names := strings.Join(ids, ", ")
+			if len(ids) > 3 {
+				names = fmt.Sprintf("%s, %s and %d more", ids[0], ids[1], len(ids)-2)
+			}
+			fmt.Fprintf(w, "  step    %s: %s\n", names, r)
 		}
 	}
 	fmt.Fprintf(w, "%d claims changed (%d worse, %d better), %d values, %d figures, %d steps\n", verdicts, worse, better, values, figs, steps)
