@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/kadanoff/kadanoff/experiments/correlator"
+	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/series"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
@@ -195,4 +197,140 @@ func seriesXY(env *pipeline.Env) (t *artifact.Table, x, y []float64, err error) 
 	}
 	y, err = t.Col(env.String("y"))
 	return t, x, y, err
+}
+
+func hiddenVisible() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "correlator.hidden_visible",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "Hidden–visible correlator panels: for each hidden unit a, C_a(i) = ⟨v_i h_a⟩ − ⟨v_i⟩⟨h_a⟩ over the samples, one " +
+			"L×L panel per hidden unit. The hidden units are anything computed per sample: block spins of rg.block (one per " +
+			"site of the coarse lattice) or a network layer's activations (rbm.activations). float64 means, float32 products " +
+			"summed in float64 per chunk of 2048 samples.",
+		In: []pipeline.InputSpec{
+			{Name: "visible", Kind: artifact.KindArray, Doc: "visible configurations [...][L][L]"},
+			{Name: "hidden", Kind: artifact.KindArray, Doc: "hidden units of the same samples [...][units...] (the same leading axes)"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "float32 [hidden unit][L][L]"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			v, err := env.Array("visible")
+			if err != nil {
+				return err
+			}
+			h, err := env.Array("hidden")
+			if err != nil {
+				return err
+			}
+			if len(v.Shape) < 3 || v.Shape[len(v.Shape)-1] != v.Shape[len(v.Shape)-2] {
+				return fmt.Errorf("visible: want samples of lattices [...][L][L], got shape %v", v.Shape)
+			}
+			L := v.Shape[len(v.Shape)-1]
+			lead := v.Shape[:len(v.Shape)-2]
+			if len(h.Shape) <= len(lead) || !slices.Equal(h.Shape[:len(lead)], lead) {
+				return fmt.Errorf("hidden: shape %v does not start with the visible samples' axes %v", h.Shape, lead)
+			}
+			n := v.Len() / (L * L)
+			H := h.Len() / n
+			c, err := correlator.HiddenVisible(&linalg.Gemm{Threads: env.Threads()}, float32s(v), L*L, float32s(h), H)
+			if err != nil {
+				return err
+			}
+			out := make([]float32, len(c))
+			for i, x := range c {
+				out[i] = float32(x)
+			}
+			return env.PutArray("panels", artifact.NewFloat32(out, H, L, L))
+		},
+	}
+}
+
+func panelLocality() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "correlator.locality",
+		OpVersion: 1,
+		OpDoc: "Locality of correlator panels, as numbers: per panel the share of Σ|C| within periodic distance `radius` of the " +
+			"peak of |C|, the same share for the panel with its sites shuffled (the mean over `shuffles` permutations; no " +
+			"locality gives a ratio of 1), and the number of separate patches (nearest-neighbour connected sets of sites where " +
+			"|C| is at least `threshold` times the panel's peak).",
+		In: []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "radius", Kind: spec.Float, Doc: "radius of the neighbourhood of the peak, in lattice spacings", Default: pipeline.FloatValue(2), Check: pipeline.AtLeast(0)},
+			{Name: "threshold", Kind: spec.Float, Doc: "patch threshold as a fraction of the panel's largest |C|, in (0, 1]", Default: pipeline.FloatValue(0.5), Check: fractionOpen},
+			{Name: "shuffles", Kind: spec.Int, Doc: "random permutations averaged for the baseline", Default: pipeline.IntValue(20), Check: pipeline.AtLeast(1)},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "panels", Kind: artifact.KindTable, Doc: "per panel: unit, share, shuffled, ratio, patches, patch_sites, peak_x, peak_y",
+				Columns: []string{"unit", "share", "shuffled", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio_median, ratio_min, share_median, shuffled_median, " +
+				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, panels"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("panels")
+			if err != nil {
+				return err
+			}
+			data, L, err := panelStack(a)
+			if err != nil {
+				return err
+			}
+			n := len(data) / (L * L)
+			rng := env.Rand("shuffle")
+			cols := make([][]float64, 8)
+			var ratios, shares, shuffled []float64
+			single, multi, patches := 0, 0, 0
+			for k := 0; k < n; k++ {
+				loc, err := correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), env.Int("shuffles"), rng)
+				if err != nil {
+					return fmt.Errorf("panel %d: %w", k, err)
+				}
+				for j, v := range []float64{float64(k), loc.Share, loc.Shuffled, loc.Ratio(), float64(loc.Patches), float64(loc.Sites), float64(loc.PeakX), float64(loc.PeakY)} {
+					cols[j] = append(cols[j], v)
+				}
+				ratios, shares, shuffled = append(ratios, loc.Ratio()), append(shares, loc.Share), append(shuffled, loc.Shuffled)
+				patches += loc.Patches
+				switch {
+				case loc.Patches == 1:
+					single++
+				case loc.Patches > 1:
+					multi++
+				}
+			}
+			t := &artifact.Table{}
+			for j, name := range []string{"unit", "share", "shuffled", "ratio", "patches", "patch_sites", "peak_x", "peak_y"} {
+				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
+			}
+			if err := env.PutTable("panels", t); err != nil {
+				return err
+			}
+			return env.PutScalars("summary", artifact.Scalars{
+				"ratio_median":    {Value: median(ratios), Note: "median over panels of share / shuffled share"},
+				"ratio_min":       {Value: slices.Min(ratios), Note: "least localized panel's share / shuffled share"},
+				"share_median":    {Value: median(shares), Note: "median share of Σ|C| within the radius of the peak"},
+				"shuffled_median": {Value: median(shuffled), Note: "the same for the shuffled panels"},
+				"single_patch":    {Value: float64(single) / float64(n), Note: "fraction of panels with exactly one patch"},
+				"multi_patch":     {Value: float64(multi) / float64(n), Note: "fraction of panels with several patches"},
+				"patches_mean":    {Value: float64(patches) / float64(n), Note: "mean number of patches per panel"},
+				"panels":          {Value: float64(n), Note: "panels measured"},
+			})
+		},
+	}
+}
+
+// median returns the median of x (x is reordered).
+func median(x []float64) float64 {
+	slices.Sort(x)
+	n := len(x)
+	if n%2 == 1 {
+		return x[n/2]
+	}
+	return (x[n/2-1] + x[n/2]) / 2
+}
+
+// fractionOpen checks a value in (0, 1].
+func fractionOpen(v spec.Value) error {
+	if v.Float <= 0 || v.Float > 1 {
+		return fmt.Errorf("want a fraction in (0, 1], got %v", v.Float)
+	}
+	return nil
 }

@@ -559,3 +559,60 @@ func fraction(v spec.Value) error {
 	}
 	return nil
 }
+
+func rbmActivations() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "rbm.activations",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "The hidden units of layer `layer` of a model for each configuration of the data, up through the stack: mean " +
+			"activations (tanh(Wᵀv + b) for ±1 units, mapped from sigmoid by 2p − 1 for {0,1} units) or samples, each layer fed " +
+			"the previous one's.",
+		In: []pipeline.InputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"},
+			{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L]"},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
+			{Name: "feed", Kind: spec.String, Doc: "mean activations or samples", Default: pipeline.StringValue("mean"), Check: pipeline.OneOf("mean", "sample")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "hidden", Kind: artifact.KindArray, Doc: "float32 [...][hidden units of layer k], in the ±1 convention"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			s, err := loadStack(env, "model")
+			if err != nil {
+				return err
+			}
+			k := env.Int("layer")
+			if k > len(s.Layers) {
+				return fmt.Errorf("layer %d of a stack of %d", k, len(s.Layers))
+			}
+			a, err := env.Array("data")
+			if err != nil {
+				return err
+			}
+			v, lead, _, err := configurations(a)
+			if err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			u := s.Layers[0].Units
+			if err := toUnits(v, u); err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			acts, err := s.Activations(&linalg.Gemm{Threads: env.Threads()}, linalg.NewRand(seedOf(env, "activations")), v, rbm.Feed(env.String("feed")))
+			if err != nil {
+				return err
+			}
+			h := acts[k-1]
+			out := make([]float32, 0, h.Rows*h.Cols)
+			for i := 0; i < h.Rows; i++ {
+				for _, x := range h.Row(i) {
+					if s.Layers[k-1].Units == rbm.Binary {
+						x = 2*x - 1
+					}
+					out = append(out, x)
+				}
+			}
+			return env.PutArray("hidden", artifact.NewFloat32(out, append(append([]int{}, lead...), h.Cols)...))
+		},
+	}
+}

@@ -86,6 +86,21 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"rbm.receptive_fields": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
 		},
+		"rg.block": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins") // int8 or float32 in; a float32 copy and the quarter-size output
+			return pipeline.Sizes{Out: map[string]float64{"spins": s}, Peak: 6 * s}
+		},
+		"correlator.hidden_visible": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			// Float32 copies and centred chunks of both inputs; the panels are units × sites, unknown until run.
+			return pipeline.Sizes{Out: map[string]float64{"panels": math.NaN()}, Peak: 10 * pipeline.Total(in)}
+		},
+		"correlator.locality": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"panels": table, "summary": table}, Peak: 4 * pipeline.One(in, "panels")}
+		},
+		"rbm.activations": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			// Every layer's activations, each at most the data's float32 size.
+			return pipeline.Sizes{Out: map[string]float64{"hidden": math.NaN()}, Peak: math.NaN()}
+		},
 		"mlp.train": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			d := pipeline.One(in, "spins")
 			return pipeline.Sizes{Out: map[string]float64{"model": table, "curve": table, "confusion": table, "summary": table}, Peak: 3 * 4 * d}

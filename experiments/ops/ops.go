@@ -30,5 +30,9 @@ func All() []pipeline.Op {
 		seriesTail(),
 		flowTemperature(),
 		tableSpread(),
+		rgBlock(),
+		hiddenVisible(),
+		panelLocality(),
+		rbmActivations(),
 	})
 }

@@ -1,0 +1,73 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kadanoff/kadanoff/experiments/blockspin"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+func rgBlock() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "rg.block",
+		OpVersion: 1,
+		OpDoc: "Block-spin renormalization group: non-overlapping 2×2 blocks of each L×L lattice become one site, `steps` times " +
+			"(L → L/2^steps). The average rule s' = (s1+s2+s3+s4)/4 keeps the block mean (float32, values in {−1, −½, 0, ½, 1} " +
+			"after one step from ±1 spins); the majority rule keeps ±1 spins (int8), breaking 2–2 ties at random.",
+		In: []pipeline.InputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "lattices [...][L][L] (int8 or float), L divisible by 2^steps"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "steps", Kind: spec.Int, Doc: "block-spin steps", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
+			{Name: "rule", Kind: spec.String, Doc: "average or majority", Default: pipeline.StringValue("average"), Check: pipeline.OneOf("average", "majority")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "[...][L/2^steps][L/2^steps]: float32 block averages, or int8 ±1 by majority"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("spins")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) < 2 || a.Shape[len(a.Shape)-1] != a.Shape[len(a.Shape)-2] {
+				return fmt.Errorf("spins: want lattices [...][L][L], got shape %v", a.Shape)
+			}
+			L := a.Shape[len(a.Shape)-1]
+			lead := a.Shape[:len(a.Shape)-2]
+			rule := blockspin.Rule(env.String("rule"))
+			out, l, err := blockspin.Coarsen(float32s(a), a.Len()/(L*L), L, env.Int("steps"), rule, env.Rand("ties"))
+			if err != nil {
+				return err
+			}
+			shape := append(append([]int{}, lead...), l, l)
+			if rule == blockspin.Majority {
+				spins := make([]int8, len(out))
+				for i, v := range out {
+					spins[i] = int8(v)
+				}
+				return env.PutArray("spins", artifact.NewInt8(spins, shape...))
+			}
+			return env.PutArray("spins", artifact.NewFloat32(out, shape...))
+		},
+	}
+}
+
+// float32s returns an array's elements as float32 (the array's own slice when
+// it is float32).
+func float32s(a *artifact.Array) []float32 {
+	switch a.DType {
+	case artifact.Float32:
+		return a.F32
+	case artifact.Int8:
+		out := make([]float32, len(a.I8))
+		for i, v := range a.I8 {
+			out[i] = float32(v)
+		}
+		return out
+	}
+	f := a.Float64s()
+	out := make([]float32, len(f))
+	for i, v := range f {
+		out[i] = float32(v)
+	}
+	return out
+}
