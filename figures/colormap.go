@@ -62,6 +62,17 @@ func newColorScale(f colorFields, z []float64) colorScale {
 
 func (s *colorScale) ColorRange() (lo, hi float64) { return s.lo, s.hi }
 
+// Diverging reports whether the scale is diverging (centred on zero).
+func (s *colorScale) Diverging() bool { return s.diverging }
+
+// SetDiverging makes the palette diverging or sequential, unless the spec
+// chose one.
+func (s *colorScale) SetDiverging(d bool) {
+	if s.Palette == "" || s.Palette == "auto" {
+		s.diverging = d
+	}
+}
+
 func (s *colorScale) SetColorRange(lo, hi float64) {
 	if len(s.Range) == 2 {
 		return // fixed by the spec

@@ -49,11 +49,13 @@ type Panel interface {
 type colorScaled interface {
 	ColorRange() (lo, hi float64)
 	SetColorRange(lo, hi float64)
+	Diverging() bool
+	SetDiverging(bool)
 }
 
 // Kinds returns every panel kind.
 func Kinds() []Kind {
-	return []Kind{heatmapKind{}, heatmapsKind{}, lineKind{}, bandKind{}}
+	return []Kind{heatmapKind{}, heatmapsKind{}, lineKind{}, bandKind{}, decimationKind{}}
 }
 
 // KindByName returns the named kind.
@@ -198,9 +200,21 @@ func checkInputs(k Kind, in []Data) error {
 	return nil
 }
 
-// shareColors gives every colour-scaled panel the union of their ranges.
+// shareColors gives every colour-scaled panel the union of their ranges, and
+// one palette: diverging when any panel's is.
 func shareColors(panels []Panel) {
+	diverging := false
+	for _, p := range panels {
+		if s, ok := p.(colorScaled); ok && s.Diverging() {
+			diverging = true
+		}
+	}
 	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range panels {
+		if s, ok := p.(colorScaled); ok {
+			s.SetDiverging(diverging)
+		}
+	}
 	for _, p := range panels {
 		if s, ok := p.(colorScaled); ok {
 			a, b := s.ColorRange()

@@ -66,6 +66,37 @@ func testLattices(n, L int) Data {
 	return Data{Array: artifact.NewFloat64(z, n, L, L), Source: "demo/panels"}
 }
 
+// spinLattices is n lattices of ±1 spins in a fixed pattern.
+func spinLattices(n, L int) Data {
+	z := make([]float64, n*L*L)
+	for i := range z {
+		z[i] = 1
+		if (i*i+3*i/7)%5 < 2 {
+			z[i] = -1
+		}
+	}
+	return Data{Array: artifact.NewFloat64(z, n, L, L), Source: "demo/spins"}
+}
+
+// blockAverages is one 2×2 block-average step of lattices.
+func blockAverages(d Data) Data {
+	n, L := d.Array.Shape[0], d.Array.Shape[1]
+	l := L / 2
+	z := make([]float64, n*l*l)
+	for k := 0; k < n; k++ {
+		for y := 0; y < l; y++ {
+			for x := 0; x < l; x++ {
+				var s float64
+				for _, o := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+					s += d.Array.F64[k*L*L+(2*y+o[1])*L+2*x+o[0]]
+				}
+				z[k*l*l+y*l+x] = s / 4
+			}
+		}
+	}
+	return Data{Array: artifact.NewFloat64(z, n, l, l), Source: "demo/blocks"}
+}
+
 // checkGolden compares a rendered PNG with testdata/NAME_golden.png within a
 // tolerance (font rasterisation may differ in the last bits between
 // platforms); -regen rewrites it.
@@ -155,6 +186,8 @@ func TestGolden(t *testing.T) {
 			{kind: band, inputs: 3, x: x, y: y, spread: minmax, label: three seeds, logx: true, logy: true, xlabel: L, ylabel: m},
 			{kind: line, inputs: 3, x: x, y: y, logx: true, title: one series per member}]`,
 			append(append([]Data{}, seeds...), seeds...)},
+		{"decimation", 1, []float64{10, 6}, `[{kind: decimation, inputs: 2, size: 8, index: 1, title: one block-spin step}]`,
+			[]Data{spinLattices(2, 8), blockAverages(spinLattices(2, 8))}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -261,6 +294,33 @@ func TestSharedColorScale(t *testing.T) {
 	}
 }
 
+// Sharing a colour scale shares the palette too: a positive panel beside one
+// that changes sign becomes diverging, centred on zero.
+func TestSharedColorScalePalette(t *testing.T) {
+	pos := testLattices(1, 4)
+	for i, v := range pos.Array.F64 {
+		pos.Array.F64[i] = math.Abs(v) + 0.1
+	}
+	var panels []Panel
+	for i, d := range []Data{pos, testLattices(2, 4)} {
+		p, err := heatmapKind{}.New([]byte(fmt.Sprintf(`{"index": %d}`, i)), []Data{d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		panels = append(panels, p)
+	}
+	if panels[0].(colorScaled).Diverging() || !panels[1].(colorScaled).Diverging() {
+		t.Fatal("want the positive panel sequential and the other diverging before sharing")
+	}
+	shareColors(panels)
+	for i, p := range panels {
+		lo, hi := p.(colorScaled).ColorRange()
+		if !p.(colorScaled).Diverging() || lo != -hi {
+			t.Errorf("panel %d after sharing: diverging %v, range [%v, %v]", i, p.(colorScaled).Diverging(), lo, hi)
+		}
+	}
+}
+
 func TestReadableTicks(t *testing.T) {
 	tests := []struct {
 		min, max float64
@@ -292,7 +352,7 @@ func TestReadableTicks(t *testing.T) {
 // CheckPanels reports mistakes at the field that has them.
 func TestCheckPanels(t *testing.T) {
 	tests := []struct{ panels, want string }{
-		{`[{kind: pie}]`, `[0].kind: unknown panel kind "pie" (known: heatmap, heatmaps, line, band)`},
+		{`[{kind: pie}]`, `[0].kind: unknown panel kind "pie" (known: heatmap, heatmaps, line, band, decimation)`},
 		{`[{kind: line, x: r}]`, `[0].y: a line panel needs y`},
 		{`[{kind: line, x: r, y: g, colour: red}]`, `[0].colour: a line panel has no field "colour"`},
 		{`[{kind: heatmap, index: -1}]`, `[0].index: must not be negative, got -1`},

@@ -71,3 +71,42 @@ func float32s(a *artifact.Array) []float32 {
 	}
 	return out
 }
+
+func arrayTake() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "array.take",
+		OpVersion: 1,
+		OpDoc: "A few lattices of an array: `count` lattices from index `start`, counting over the leading axes of [...][L][L] " +
+			"(so a figure that draws one configuration does not carry, or publish, the whole data set).",
+		In: []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [...][L][L]"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "start", Kind: spec.Int, Doc: "first lattice", Default: pipeline.IntValue(0), Check: pipeline.AtLeast(0)},
+			{Name: "count", Kind: spec.Int, Doc: "lattices taken", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
+		},
+		Out: []pipeline.OutputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "[count][L][L], of the input's type"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("array")
+			if err != nil {
+				return err
+			}
+			d := len(a.Shape)
+			if d < 2 || a.Shape[d-1] != a.Shape[d-2] {
+				return fmt.Errorf("array: want lattices [...][L][L], got shape %v", a.Shape)
+			}
+			L := a.Shape[d-1]
+			n := a.Len() / (L * L)
+			start, count := env.Int("start"), env.Int("count")
+			if start+count > n {
+				return fmt.Errorf("lattices %d to %d of %d", start, start+count-1, n)
+			}
+			lo, hi := start*L*L, (start+count)*L*L
+			switch a.DType {
+			case artifact.Int8:
+				return env.PutArray("array", artifact.NewInt8(append([]int8(nil), a.I8[lo:hi]...), count, L, L))
+			case artifact.Float32:
+				return env.PutArray("array", artifact.NewFloat32(append([]float32(nil), a.F32[lo:hi]...), count, L, L))
+			}
+			return env.PutArray("array", artifact.NewFloat64(append([]float64(nil), a.Float64s()[lo:hi]...), count, L, L))
+		},
+	}
+}

@@ -22,6 +22,8 @@ steps:
   net: {op: rbm.train, inputs: {data: d.spins}, params: {hidden: [16, 4], epochs: 2}}
   h2: {op: rbm.activations, inputs: {model: net.model, data: d.spins}, params: {layer: 2}}
   net_panels: {op: correlator.hidden_visible, inputs: {visible: d.spins, hidden: h2}}
+  first: {op: array.take, inputs: {array: rg2}, params: {start: 2, count: 3}}
+  same: {op: scalars.ratio, inputs: {num: loc.summary, den: loc.summary}, params: {key_num: patch_sites}}
 profiles: {quick: {}, paper: {}}
 `)
 	array := func(step string) *artifact.Array {
@@ -47,10 +49,14 @@ profiles: {quick: {}, paper: {}}
 		{"panels", artifact.Float32, []int{64, 16, 16}},
 		{"h2", artifact.Float32, []int{1, 400, 4}},
 		{"net_panels", artifact.Float32, []int{4, 16, 16}},
+		{"first", artifact.Int8, []int{3, 4, 4}},
 	} {
 		if a := array(tc.step); a.DType != tc.dtype || !slices.Equal(a.Shape, tc.shape) {
 			t.Errorf("%s: %s %v, want %s %v", tc.step, a.DType, a.Shape, tc.dtype, tc.shape)
 		}
+	}
+	if !slices.Equal(array("first").I8, array("rg2").I8[2*16:5*16]) {
+		t.Error("array.take took other lattices")
 	}
 	for _, v := range array("rg2").I8 {
 		if v != 1 && v != -1 {
@@ -85,6 +91,9 @@ profiles: {quick: {}, paper: {}}
 	}
 	if s["ratio_median"].Value < 2 || s["single_patch"].Value < 0.75 {
 		t.Errorf("RG panels not localized: median ratio %v, single patch %v", s["ratio_median"].Value, s["single_patch"].Value)
+	}
+	if r := scalars(t, c, plan, sum, "t/same")["ratio"]; r.Value != 1 || r.Err != 0 {
+		t.Errorf("a ratio of a number to itself: %v ± %v", r.Value, r.Err)
 	}
 	t.Logf("RG 16→8 at Tc: median ratio %.2f, single patch %.2f", s["ratio_median"].Value, s["single_patch"].Value)
 }

@@ -263,7 +263,8 @@ func panelLocality() pipeline.Op {
 			{Name: "panels", Kind: artifact.KindTable, Doc: "per panel: unit, share, shuffled, ratio, patches, patch_sites, peak_x, peak_y",
 				Columns: []string{"unit", "share", "shuffled", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio_median, ratio_min, share_median, shuffled_median, " +
-				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, panels"},
+				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, patch_sites (median " +
+				"sites per patch), panels"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			a, err := env.Array("panels")
@@ -277,7 +278,7 @@ func panelLocality() pipeline.Op {
 			n := len(data) / (L * L)
 			rng := env.Rand("shuffle")
 			cols := make([][]float64, 8)
-			var ratios, shares, shuffled []float64
+			var ratios, shares, shuffled, sizes []float64
 			single, multi, patches := 0, 0, 0
 			for k := 0; k < n; k++ {
 				loc, err := correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), env.Int("shuffles"), rng)
@@ -288,6 +289,9 @@ func panelLocality() pipeline.Op {
 					cols[j] = append(cols[j], v)
 				}
 				ratios, shares, shuffled = append(ratios, loc.Ratio()), append(shares, loc.Share), append(shuffled, loc.Shuffled)
+				if loc.Patches > 0 {
+					sizes = append(sizes, float64(loc.Sites)/float64(loc.Patches))
+				}
 				patches += loc.Patches
 				switch {
 				case loc.Patches == 1:
@@ -312,6 +316,7 @@ func panelLocality() pipeline.Op {
 				"multi_patch":     {Value: float64(multi) / float64(n), Note: "fraction of panels with several patches"},
 				"patches_mean":    {Value: float64(patches) / float64(n), Note: "mean number of patches per panel"},
 				"panels":          {Value: float64(n), Note: "panels measured"},
+				"patch_sites":     {Value: median(sizes), Note: "median over panels of the mean sites per patch"},
 			})
 		},
 	}
@@ -333,4 +338,64 @@ func fractionOpen(v spec.Value) error {
 		return fmt.Errorf("want a fraction in (0, 1], got %v", v.Float)
 	}
 	return nil
+}
+
+func scalarRatio() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "scalars.ratio",
+		OpVersion: 1,
+		OpDoc: "The ratio of two measured numbers, num[key_num] / den[key_den], with its error propagated from theirs " +
+			"(independent errors), so a claim can compare two steps' results.",
+		In: []pipeline.InputSpec{
+			{Name: "num", Kind: artifact.KindScalars, Doc: "scalars holding the numerator"},
+			{Name: "den", Kind: artifact.KindScalars, Doc: "scalars holding the denominator"},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "key_num", Kind: spec.String, Doc: "the numerator's key"},
+			{Name: "key_den", Kind: spec.String, Doc: "the denominator's key (default key_num)", Default: pipeline.StringValue("")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio (± error), num, den"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			read := func(input, key string) (artifact.Scalar, error) {
+				data, err := env.Input(input)
+				if err != nil {
+					return artifact.Scalar{}, err
+				}
+				s, err := artifact.DecodeJSON(data)
+				if err != nil {
+					return artifact.Scalar{}, fmt.Errorf("%s: %w", input, err)
+				}
+				v, ok := s[key]
+				if !ok {
+					return artifact.Scalar{}, fmt.Errorf("%s has no scalar %q (has %v)", input, key, s.Names())
+				}
+				return v, nil
+			}
+			kd := env.String("key_den")
+			if kd == "" {
+				kd = env.String("key_num")
+			}
+			a, err := read("num", env.String("key_num"))
+			if err != nil {
+				return err
+			}
+			b, err := read("den", kd)
+			if err != nil {
+				return err
+			}
+			if b.Value == 0 {
+				return fmt.Errorf("den %s is zero", kd)
+			}
+			r := a.Value / b.Value
+			rerr := math.Abs(r) * math.Hypot(a.Err/a.Value, b.Err/b.Value)
+			if a.Value == 0 {
+				rerr = a.Err / math.Abs(b.Value)
+			}
+			return env.PutScalars("summary", artifact.Scalars{
+				"ratio": {Value: r, Err: rerr, Note: env.String("key_num") + " / " + kd},
+				"num":   {Value: a.Value, Err: a.Err, Note: a.Note},
+				"den":   {Value: b.Value, Err: b.Err, Note: b.Note},
+			})
+		},
+	}
 }

@@ -575,8 +575,9 @@ func rbmActivations() pipeline.Op {
 		Par: []pipeline.ParamSpec{
 			{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
 			{Name: "feed", Kind: spec.String, Doc: "mean activations or samples", Default: pipeline.StringValue("mean"), Check: pipeline.OneOf("mean", "sample")},
+			{Name: "square", Kind: spec.Bool, Doc: "store the units as an l×l lattice (their count must be a square), so they can be the visible layer of a correlator", Default: pipeline.BoolValue(false)},
 		},
-		Out: []pipeline.OutputSpec{{Name: "hidden", Kind: artifact.KindArray, Doc: "float32 [...][hidden units of layer k], in the ±1 convention"}},
+		Out: []pipeline.OutputSpec{{Name: "hidden", Kind: artifact.KindArray, Doc: "float32 [...][hidden units of layer k] (or [...][l][l] when square), in the ±1 convention"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
 			s, err := loadStack(env, "model")
 			if err != nil {
@@ -612,7 +613,15 @@ func rbmActivations() pipeline.Op {
 					out = append(out, x)
 				}
 			}
-			return env.PutArray("hidden", artifact.NewFloat32(out, append(append([]int{}, lead...), h.Cols)...))
+			shape := append(append([]int{}, lead...), h.Cols)
+			if env.Bool("square") {
+				l := int(math.Round(math.Sqrt(float64(h.Cols))))
+				if l*l != h.Cols {
+					return fmt.Errorf("square: layer %d has %d units, not a square number", k, h.Cols)
+				}
+				shape = append(shape[:len(shape)-1], l, l)
+			}
+			return env.PutArray("hidden", artifact.NewFloat32(out, shape...))
 		},
 	}
 }

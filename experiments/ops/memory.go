@@ -97,6 +97,12 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"correlator.locality": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"panels": table, "summary": table}, Peak: 4 * pipeline.One(in, "panels")}
 		},
+		"array.take": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array")}, Peak: 9 * pipeline.One(in, "array")}
+		},
+		"scalars.ratio": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
 		"rbm.activations": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			// Every layer's activations, each at most the data's float32 size.
 			return pipeline.Sizes{Out: map[string]float64{"hidden": math.NaN()}, Peak: math.NaN()}

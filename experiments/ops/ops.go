@@ -34,5 +34,7 @@ func All() []pipeline.Op {
 		hiddenVisible(),
 		panelLocality(),
 		rbmActivations(),
+		scalarRatio(),
+		arrayTake(),
 	})
 }
