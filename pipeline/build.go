@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline/cache"
@@ -41,7 +43,8 @@ type Result struct {
 	Entry    *cache.Entry // set unless Failed
 	Err      error
 	Elapsed  time.Duration
-	// Threads is the share of the thread budget the step ran with.
+	// Threads is the most threads of the build's budget the step held (its
+	// share may grow while it runs, when other steps end).
 	Threads int
 }
 
@@ -144,8 +147,41 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 			}
 		}
 	}
-	grants := map[*Node]int{}
+	// Grants are elastic: threads a finished step gives back go to running
+	// steps that can use more while nothing waits, and are taken back when
+	// steps become ready. Ops read their share at every multiply (Env.Threads),
+	// and their outputs do not depend on it.
+	type grant struct {
+		base, want, max int
+		cur             *atomic.Int32
+	}
+	grants := map[*Node]*grant{}
+	var started []*Node // running steps, in start order
+	rebalance := func() {
+		if len(ready) > 0 && used >= budget {
+			for _, n := range started {
+				g := grants[n]
+				if extra := int(g.cur.Load()) - g.base; extra > 0 {
+					g.cur.Store(int32(g.base))
+					used -= extra
+				}
+			}
+			return
+		}
+		if len(ready) > 0 {
+			return
+		}
+		for _, n := range started {
+			g := grants[n]
+			if add := min(g.want-int(g.cur.Load()), budget-used); add > 0 {
+				g.cur.Add(int32(add))
+				used += add
+				g.max = max(g.max, int(g.cur.Load()))
+			}
+		}
+	}
 	for running > 0 || len(ready) > 0 {
+		rebalance()
 		for len(ready) > 0 && used < budget && ctx.Err() == nil {
 			n := ready[0]
 			ready = ready[1:]
@@ -155,19 +191,26 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 			}
 			free := budget - used
 			share := (free + len(ready)) / (len(ready) + 1) // ⌈free / steps waiting⌉
-			grant := max(1, min(want, free, share))
-			grants[n] = grant
-			used += grant
+			g := &grant{base: max(1, min(want, free, share)), want: want, cur: new(atomic.Int32)}
+			g.max = g.base
+			g.cur.Store(int32(g.base))
+			grants[n] = g
+			started = append(started, n)
+			used += g.base
 			running++
 			digests, _ := inputDigests(n, entry)
-			go func() { results <- b.step(ctx, n, digests, grant) }()
+			go func() { results <- b.step(ctx, n, digests, g.cur) }()
 		}
+		rebalance()
 		if running == 0 {
 			break // interrupted with nothing running
 		}
 		r := <-results
 		running--
-		used -= grants[r.Node]
+		g := grants[r.Node]
+		used -= int(g.cur.Load())
+		r.Threads = g.max
+		started = slices.DeleteFunc(started, func(n *Node) bool { return n == r.Node })
 		if r.Status == Failed {
 			fail(r.Node, r.Err)
 			continue
@@ -194,9 +237,9 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 }
 
 // step brings one node up to date given the output digests of its inputs.
-func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, threads int) *Result {
+func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, share *atomic.Int32) *Result {
 	start := time.Now()
-	r := &Result{Node: n, Threads: threads}
+	r := &Result{Node: n, Threads: int(share.Load())}
 	r.Preimage = Preimage(n, digests)
 	r.Key = cache.Sum([]byte(r.Preimage))
 	if e, err := b.Cache.GetAction(r.Key); err == nil && !b.Force[n] && entryIntact(b.Cache, e) {
@@ -207,7 +250,8 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, t
 	if b.Reporter != nil {
 		b.Reporter.Start(n)
 	}
-	task := newTask(n, r.Key, digests, threads)
+	task := newTask(n, r.Key, digests, int(share.Load()))
+	task.Share = share
 	progress := func(d, t int) {
 		if b.Reporter != nil {
 			b.Reporter.Progress(n, d, t)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
@@ -25,6 +26,9 @@ type Task struct {
 	// Threads is the step's share of the CPU (at least 1). It does not enter
 	// the key: an op's outputs do not depend on how many threads computed them.
 	Threads int `json:"threads"`
+	// Share, when set, is the step's current share, which the scheduler may
+	// change while the step runs (local execution only).
+	Share *atomic.Int32 `json:"-"`
 }
 
 // TaskInput is one input blob of a task.
@@ -263,10 +267,16 @@ func (e *Env) InputKinds(name string) []artifact.Kind {
 	return out
 }
 
-// Threads returns how many CPU threads the step may keep busy: its share of
-// the build's budget (at least 1). Ops size their worker pools and GEMM
-// threads by it, and must give the same bytes whatever it is.
-func (e *Env) Threads() int { return max(e.task.Threads, 1) }
+// Threads returns how many CPU threads the step may keep busy now: its share
+// of the build's budget (at least 1), which may change while the step runs.
+// Ops size their worker pools by it and give it to their GEMMs as Limit (read
+// at every multiply), and must give the same bytes whatever it is.
+func (e *Env) Threads() int {
+	if e.task.Share != nil {
+		return max(int(e.task.Share.Load()), 1)
+	}
+	return max(e.task.Threads, 1)
+}
 
 // Key returns the step's action key.
 func (e *Env) Key() cache.Digest { return e.task.Key }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,5 +261,51 @@ func TestThreadBudget(t *testing.T) {
 		if g < 1 || g > 3 {
 			t.Errorf("a step got %d threads", g)
 		}
+	}
+}
+
+// Threads a finished step gives back go to a running step that can use them:
+// a long step started beside a short one sees its share grow while it runs.
+func TestThreadBudgetElastic(t *testing.T) {
+	var seen atomic.Int32
+	long := &Func{
+		OpName: "test.long", OpVersion: 1, OpDoc: "test",
+		Out:         []OutputSpec{{Name: "out", Kind: artifact.KindScalars}},
+		ThreadsFunc: func(map[string]spec.Value) int { return 2 },
+		RunFunc: func(ctx context.Context, env *Env) error {
+			seen.Store(int32(env.Threads()))
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && env.Threads() < 2; {
+				time.Sleep(time.Millisecond)
+			}
+			seen.Store(int32(env.Threads()))
+			return env.PutScalars("out", artifact.Scalars{"n": {Value: 1}})
+		},
+	}
+	short := &Func{
+		OpName: "test.short", OpVersion: 1, OpDoc: "test",
+		Out:         []OutputSpec{{Name: "out", Kind: artifact.KindScalars}},
+		ThreadsFunc: func(map[string]spec.Value) int { return 2 },
+		RunFunc: func(ctx context.Context, env *Env) error {
+			time.Sleep(30 * time.Millisecond)
+			return env.PutScalars("out", artifact.Scalars{"n": {Value: 2}})
+		},
+	}
+	s, err := spec.Parse("t.yaml", []byte("paper: {id: t, title: T}\nsteps:\n  a: {op: test.long}\n  b: {op: test.short}\nprofiles: {quick: {}, paper: {}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := NewRegistry(long, short)
+	p, err := NewPlan([]*spec.Spec{s}, reg, "paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := cache.Open(t.TempDir())
+	sum := (&Builder{Cache: c, Executor: &Local{Registry: reg, Store: c}, Jobs: 2}).Build(context.Background(), p, p.Nodes)
+	if sum.Failed != 0 {
+		t.Fatalf("%d failed", sum.Failed)
+	}
+	a, _ := p.Lookup("t/a")
+	if seen.Load() != 2 || sum.Results[a].Threads != 2 {
+		t.Errorf("the long step ended with %d threads (result says %d), want 2 once the short one ended", seen.Load(), sum.Results[a].Threads)
 	}
 }

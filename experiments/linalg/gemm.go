@@ -76,6 +76,10 @@ type Gemm struct {
 	Kernel Kernel
 	// Threads is the most goroutines one multiply uses; 0 means GOMAXPROCS.
 	Threads int
+	// Limit, when set, replaces Threads and is read at every multiply, so a
+	// long computation follows a thread share that changes while it runs.
+	// Results do not depend on the thread count.
+	Limit func() int
 
 	pool sync.Pool // *workspace
 }
@@ -117,6 +121,9 @@ func (g *Gemm) Mul(ta, tb Op, alpha float32, a, b Matrix, beta float32, c Matrix
 	}
 	mk := kern.micro()
 	threads := g.Threads
+	if g.Limit != nil {
+		threads = g.Limit()
+	}
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}

@@ -232,7 +232,7 @@ func hiddenVisible() pipeline.Op {
 			}
 			n := v.Len() / (L * L)
 			H := h.Len() / n
-			c, err := correlator.HiddenVisible(&linalg.Gemm{Threads: env.Threads()}, float32s(v), L*L, float32s(h), H)
+			c, err := correlator.HiddenVisible(&linalg.Gemm{Limit: env.Threads}, float32s(v), L*L, float32s(h), H)
 			if err != nil {
 				return err
 			}

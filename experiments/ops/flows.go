@@ -634,7 +634,7 @@ func flowTemperature() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			p, err := net.Predict(&linalg.Gemm{Threads: env.Threads()}, x)
+			p, err := net.Predict(&linalg.Gemm{Limit: env.Threads}, x)
 			if err != nil {
 				return fmt.Errorf("flow: %w", err)
 			}

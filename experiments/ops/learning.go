@@ -136,7 +136,7 @@ func rbmTrain() pipeline.Op {
 				return err
 			}
 			// The seed enters the key with the other parameters, and so the streams.
-			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: env.Threads()}, Rand: linalg.NewRand(seedOf(env, "train"))}
+			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Limit: env.Threads}, Rand: linalg.NewRand(seedOf(env, "train"))}
 			total := len(hidden) * cfg.Epochs
 			stack, curves, err := rbm.TrainStack(ctx, tr, pick(trainRows), pick(heldRows), hidden, rbm.Feed(env.String("feed")),
 				func(layer, epoch int) { env.Progress(layer*cfg.Epochs+epoch, total) })
@@ -231,7 +231,7 @@ func rbmFlow() pipeline.Op {
 			if err := toUnits(v, u); err != nil {
 				return fmt.Errorf("data: %w", err)
 			}
-			steps, err := s.Flow(&linalg.Gemm{Threads: env.Threads()}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
+			steps, err := s.Flow(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
 			if err != nil {
 				return err
 			}
@@ -277,7 +277,7 @@ func rbmReceptiveFields() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			p, err := s.ReceptiveFields(&linalg.Gemm{Threads: env.Threads()}, env.Int("layer"))
+			p, err := s.ReceptiveFields(&linalg.Gemm{Limit: env.Threads}, env.Int("layer"))
 			if err != nil {
 				return err
 			}
@@ -359,7 +359,7 @@ func mlpTrain() pipeline.Op {
 			if env.Bool("augment") {
 				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
 			}
-			res, err := mlp.Train(ctx, &linalg.Gemm{Threads: env.Threads()}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
+			res, err := mlp.Train(ctx, &linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
 				func(e int) { env.Progress(e, cfg.Epochs) })
 			if err != nil {
 				return err
@@ -446,7 +446,7 @@ func mlpPredict() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			p, err := net.Predict(&linalg.Gemm{Threads: env.Threads()}, x)
+			p, err := net.Predict(&linalg.Gemm{Limit: env.Threads}, x)
 			if err != nil {
 				return fmt.Errorf("data: %w", err)
 			}
@@ -599,7 +599,7 @@ func rbmActivations() pipeline.Op {
 			if err := toUnits(v, u); err != nil {
 				return fmt.Errorf("data: %w", err)
 			}
-			acts, err := s.Activations(&linalg.Gemm{Threads: env.Threads()}, linalg.NewRand(seedOf(env, "activations")), v, rbm.Feed(env.String("feed")))
+			acts, err := s.Activations(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "activations")), v, rbm.Feed(env.String("feed")))
 			if err != nil {
 				return err
 			}
