@@ -3,6 +3,7 @@ package correlator
 import (
 	"fmt"
 	"math"
+	"math/cmplx"
 	"math/rand/v2"
 	"slices"
 )
@@ -17,51 +18,53 @@ type Locality struct {
 	// and brightness is measured above it: the excess max(|C| − Background, 0).
 	Background float64
 	// Share is the fraction of the summed excess within periodic Euclidean
-	// distance `radius` of the peak; Shuffled is the mean of the same share
-	// over panels with the sites randomly permuted (what no locality gives).
-	Share, Shuffled float64
+	// distance `radius` of the peak; Surrogate is the mean of the same share
+	// over phase-randomized surrogates of the panel: fields with the same
+	// power spectrum, hence the same smoothness and the same G(r), but random
+	// phases, which spread a single patch over the lattice. A smooth random
+	// field is its own surrogate (ratio about 1); one patch is not.
+	Share, Surrogate float64
 	// Patches counts the separate patches: connected sets (nearest
 	// neighbours, periodic) of sites whose excess is at least `threshold`
 	// times the largest. Sites is how many sites they cover.
 	Patches, Sites int
 }
 
-// Ratio is Share over Shuffled: 1 for no locality, larger when the weight
-// gathers around the peak.
-func (l Locality) Ratio() float64 { return l.Share / l.Shuffled }
+// Ratio is Share over Surrogate: about 1 for no locality beyond smoothness,
+// larger when the weight gathers around one peak.
+func (l Locality) Ratio() float64 { return l.Share / l.Surrogate }
 
-// PanelLocality measures one L×L panel (row-major). The shuffled baseline
-// averages `shuffles` random permutations drawn from rng.
-func PanelLocality(panel []float64, L int, radius, threshold float64, shuffles int, rng *rand.Rand) (Locality, error) {
+// PanelLocality measures one L×L panel (row-major). The baseline averages
+// `surrogates` phase-randomized surrogates drawn from rng.
+func PanelLocality(panel []float64, L int, radius, threshold float64, surrogates int, rng *rand.Rand) (Locality, error) {
 	N := L * L
 	if L < 2 || len(panel) != N {
 		return Locality{}, fmt.Errorf("correlator: %d values are not an %d×%d panel", len(panel), L, L)
 	}
-	if shuffles < 1 || threshold <= 0 || threshold > 1 || radius < 0 {
-		return Locality{}, fmt.Errorf("correlator: locality needs shuffles ≥ 1, threshold in (0, 1], radius ≥ 0")
-	}
-	abs := make([]float64, N)
-	for i, v := range panel {
-		abs[i] = math.Abs(v)
+	if surrogates < 1 || threshold <= 0 || threshold > 1 || radius < 0 {
+		return Locality{}, fmt.Errorf("correlator: locality needs surrogates ≥ 1, threshold in (0, 1], radius ≥ 0")
 	}
 	var loc Locality
-	sorted := slices.Clone(abs)
-	slices.Sort(sorted)
-	loc.Background = (sorted[(N-1)/2] + sorted[N/2]) / 2
-	peak, total := 0, 0.0
-	for i := range abs {
-		abs[i] = math.Max(abs[i]-loc.Background, 0)
-		total += abs[i]
-		if abs[i] > abs[peak] {
-			peak = i
+	excess := func(f []float64) ([]float64, float64, int, float64) {
+		a := make([]float64, N)
+		for i, v := range f {
+			a[i] = math.Abs(v)
 		}
-	}
-	loc.PeakX, loc.PeakY = peak%L, peak/L
-	if total == 0 {
-		return loc, fmt.Errorf("correlator: the panel is flat (no site above its median |C|)")
+		sorted := slices.Clone(a)
+		slices.Sort(sorted)
+		bg := (sorted[(N-1)/2] + sorted[N/2]) / 2
+		peak, total := 0, 0.0
+		for i := range a {
+			a[i] = math.Max(a[i]-bg, 0)
+			total += a[i]
+			if a[i] > a[peak] {
+				peak = i
+			}
+		}
+		return a, bg, peak, total
 	}
 	near := neighbourhood(L, radius)
-	share := func(a []float64, p int) float64 {
+	share := func(a []float64, p int, total float64) float64 {
 		px, py := p%L, p/L
 		var s float64
 		for _, d := range near {
@@ -70,21 +73,23 @@ func PanelLocality(panel []float64, L int, radius, threshold float64, shuffles i
 		}
 		return s / total
 	}
-	loc.Share = share(abs, peak)
-	perm := make([]float64, N)
-	for k := 0; k < shuffles; k++ {
-		copy(perm, abs)
-		rng.Shuffle(N, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		// The shuffled panel's own peak, as for the real one.
-		pk := 0
-		for i, v := range perm {
-			if v > perm[pk] {
-				pk = i
-			}
-		}
-		loc.Shuffled += share(perm, pk)
+	abs, bg, peak, total := excess(panel)
+	loc.Background = bg
+	loc.PeakX, loc.PeakY = peak%L, peak/L
+	if total == 0 {
+		return loc, fmt.Errorf("correlator: the panel is flat (no site above its median |C|)")
 	}
-	loc.Shuffled /= float64(shuffles)
+	loc.Share = share(abs, peak, total)
+	f := newFFT2(L)
+	for k := 0; k < surrogates; k++ {
+		sa, _, sp, st := excess(f.surrogate(panel, rng))
+		if st == 0 {
+			loc.Surrogate += 1
+			continue
+		}
+		loc.Surrogate += share(sa, sp, st)
+	}
+	loc.Surrogate /= float64(surrogates)
 	loc.Patches, loc.Sites = patches(abs, L, threshold*abs[peak])
 	return loc, nil
 }
@@ -129,4 +134,33 @@ func patches(a []float64, L int, cut float64) (count, sites int) {
 		}
 	}
 	return count, sites
+}
+
+// surrogate returns a phase-randomized copy of panel: its Fourier amplitudes
+// with the phases of a real white-noise field added (which keeps the result
+// real), the mean kept.
+func (f *fft2) surrogate(panel []float64, rng *rand.Rand) []float64 {
+	N := f.L * f.L
+	for i, v := range panel {
+		f.grid[i] = complex(v, 0)
+	}
+	f.transform(false)
+	p := slices.Clone(f.grid)
+	for i := range f.grid {
+		f.grid[i] = complex(rng.NormFloat64(), 0)
+	}
+	f.transform(false)
+	for i, w := range f.grid {
+		ph := complex(1, 0)
+		if a := cmplx.Abs(w); i != 0 && a > 0 {
+			ph = w / complex(a, 0)
+		}
+		f.grid[i] = p[i] * ph
+	}
+	f.transform(true)
+	out := make([]float64, N)
+	for i, z := range f.grid {
+		out[i] = real(z) / float64(N)
+	}
+	return out
 }

@@ -89,7 +89,7 @@ profiles: {quick: {}, paper: {}}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s["ratio_median"].Value < 2 || s["single_patch"].Value < 0.75 {
+	if s["ratio_median"].Value < 1.5 || s["single_patch"].Value < 0.75 {
 		t.Errorf("RG panels not localized: median ratio %v, single patch %v", s["ratio_median"].Value, s["single_patch"].Value)
 	}
 	if r := scalars(t, c, plan, sum, "t/same")["ratio"]; r.Value != 1 || r.Err != 0 {

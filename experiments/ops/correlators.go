@@ -248,21 +248,23 @@ func hiddenVisible() pipeline.Op {
 func panelLocality() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "correlator.locality",
-		OpVersion: 1,
-		OpDoc: "Locality of correlator panels, as numbers: per panel the share of Σ|C| within periodic distance `radius` of the " +
-			"peak of |C|, the same share for the panel with its sites shuffled (the mean over `shuffles` permutations; no " +
-			"locality gives a ratio of 1), and the number of separate patches (nearest-neighbour connected sets of sites where " +
-			"|C| is at least `threshold` times the panel's peak).",
+		OpVersion: 2,
+		OpDoc: "Locality of correlator panels, as numbers. Brightness is measured above the panel's median |C| (near Tc the " +
+			"background is far from zero): the excess max(|C| − median, 0). Per panel: the share of the summed excess within " +
+			"periodic distance `radius` of its peak; the same share for phase-randomized surrogates of the panel (the same power " +
+			"spectrum, so the same smoothness and G(r), random phases; the mean over `surrogates`), whose ratio is about 1 for a " +
+			"smooth random field and large for one patch; and the number of separate patches (nearest-neighbour connected sets " +
+			"of sites whose excess is at least `threshold` times the peak's).",
 		In: []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
 		Par: []pipeline.ParamSpec{
 			{Name: "radius", Kind: spec.Float, Doc: "radius of the neighbourhood of the peak, in lattice spacings", Default: pipeline.FloatValue(2), Check: pipeline.AtLeast(0)},
 			{Name: "threshold", Kind: spec.Float, Doc: "patch threshold as a fraction of the panel's largest |C|, in (0, 1]", Default: pipeline.FloatValue(0.5), Check: fractionOpen},
-			{Name: "shuffles", Kind: spec.Int, Doc: "random permutations averaged for the baseline", Default: pipeline.IntValue(20), Check: pipeline.AtLeast(1)},
+			{Name: "surrogates", Kind: spec.Int, Doc: "phase-randomized surrogates averaged for the baseline", Default: pipeline.IntValue(20), Check: pipeline.AtLeast(1)},
 		},
 		Out: []pipeline.OutputSpec{
-			{Name: "panels", Kind: artifact.KindTable, Doc: "per panel: unit, share, shuffled, ratio, patches, patch_sites, peak_x, peak_y",
-				Columns: []string{"unit", "share", "shuffled", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio_median, ratio_min, share_median, shuffled_median, " +
+			{Name: "panels", Kind: artifact.KindTable, Doc: "per panel: unit, share, surrogate, ratio, patches, patch_sites, peak_x, peak_y",
+				Columns: []string{"unit", "share", "surrogate", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio_median, ratio_min, share_median, surrogate_median, " +
 				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, patch_sites (median " +
 				"sites per patch), panels"},
 		},
@@ -276,19 +278,19 @@ func panelLocality() pipeline.Op {
 				return err
 			}
 			n := len(data) / (L * L)
-			rng := env.Rand("shuffle")
+			rng := env.Rand("surrogate")
 			cols := make([][]float64, 8)
-			var ratios, shares, shuffled, sizes []float64
+			var ratios, shares, surrogate, sizes []float64
 			single, multi, patches := 0, 0, 0
 			for k := 0; k < n; k++ {
-				loc, err := correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), env.Int("shuffles"), rng)
+				loc, err := correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), env.Int("surrogates"), rng)
 				if err != nil {
 					return fmt.Errorf("panel %d: %w", k, err)
 				}
-				for j, v := range []float64{float64(k), loc.Share, loc.Shuffled, loc.Ratio(), float64(loc.Patches), float64(loc.Sites), float64(loc.PeakX), float64(loc.PeakY)} {
+				for j, v := range []float64{float64(k), loc.Share, loc.Surrogate, loc.Ratio(), float64(loc.Patches), float64(loc.Sites), float64(loc.PeakX), float64(loc.PeakY)} {
 					cols[j] = append(cols[j], v)
 				}
-				ratios, shares, shuffled = append(ratios, loc.Ratio()), append(shares, loc.Share), append(shuffled, loc.Shuffled)
+				ratios, shares, surrogate = append(ratios, loc.Ratio()), append(shares, loc.Share), append(surrogate, loc.Surrogate)
 				if loc.Patches > 0 {
 					sizes = append(sizes, float64(loc.Sites)/float64(loc.Patches))
 				}
@@ -301,22 +303,22 @@ func panelLocality() pipeline.Op {
 				}
 			}
 			t := &artifact.Table{}
-			for j, name := range []string{"unit", "share", "shuffled", "ratio", "patches", "patch_sites", "peak_x", "peak_y"} {
+			for j, name := range []string{"unit", "share", "surrogate", "ratio", "patches", "patch_sites", "peak_x", "peak_y"} {
 				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
 			}
 			if err := env.PutTable("panels", t); err != nil {
 				return err
 			}
 			return env.PutScalars("summary", artifact.Scalars{
-				"ratio_median":    {Value: median(ratios), Note: "median over panels of share / shuffled share"},
-				"ratio_min":       {Value: slices.Min(ratios), Note: "least localized panel's share / shuffled share"},
-				"share_median":    {Value: median(shares), Note: "median share of Σ|C| within the radius of the peak"},
-				"shuffled_median": {Value: median(shuffled), Note: "the same for the shuffled panels"},
-				"single_patch":    {Value: float64(single) / float64(n), Note: "fraction of panels with exactly one patch"},
-				"multi_patch":     {Value: float64(multi) / float64(n), Note: "fraction of panels with several patches"},
-				"patches_mean":    {Value: float64(patches) / float64(n), Note: "mean number of patches per panel"},
-				"panels":          {Value: float64(n), Note: "panels measured"},
-				"patch_sites":     {Value: median(sizes), Note: "median over panels of the mean sites per patch"},
+				"ratio_median":     {Value: median(ratios), Note: "median over panels of share / surrogate share"},
+				"ratio_min":        {Value: slices.Min(ratios), Note: "least localized panel's share / surrogate share"},
+				"share_median":     {Value: median(shares), Note: "median share of Σ|C| within the radius of the peak"},
+				"surrogate_median": {Value: median(surrogate), Note: "the same for the phase-randomized surrogates"},
+				"single_patch":     {Value: float64(single) / float64(n), Note: "fraction of panels with exactly one patch"},
+				"multi_patch":      {Value: float64(multi) / float64(n), Note: "fraction of panels with several patches"},
+				"patches_mean":     {Value: float64(patches) / float64(n), Note: "mean number of patches per panel"},
+				"panels":           {Value: float64(n), Note: "panels measured"},
+				"patch_sites":      {Value: median(sizes), Note: "median over panels of the mean sites per patch"},
 			})
 		},
 	}
