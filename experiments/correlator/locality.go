@@ -34,15 +34,48 @@ type Locality struct {
 // larger when the weight gathers around one peak.
 func (l Locality) Ratio() float64 { return l.Share / l.Surrogate }
 
-// PanelLocality measures one L×L panel (row-major). The baseline averages
-// `surrogates` phase-randomized surrogates drawn from rng.
-func PanelLocality(panel []float64, L int, radius, threshold float64, surrogates int, rng *rand.Rand) (Locality, error) {
+// Phases are random phase fields for the surrogates of L×L panels: the
+// phases of the Fourier transforms of real white-noise fields, so that a
+// panel's transform times one of them transforms back to a real field. One
+// set serves every panel of a stack.
+type Phases struct {
+	L      int
+	fields [][]complex128
+}
+
+// NewPhases draws n phase fields for L×L panels from rng.
+func NewPhases(L, n int, rng *rand.Rand) (*Phases, error) {
+	if L < 2 || n < 1 {
+		return nil, fmt.Errorf("correlator: phases need L ≥ 2 and at least one field, got L = %d, n = %d", L, n)
+	}
+	p := &Phases{L: L}
+	f := newFFT2(L)
+	for k := 0; k < n; k++ {
+		for i := range f.grid {
+			f.grid[i] = complex(rng.NormFloat64(), 0)
+		}
+		f.transform(false)
+		ph := make([]complex128, L*L)
+		for i, w := range f.grid {
+			ph[i] = 1 // the mean (i = 0) is kept
+			if a := cmplx.Abs(w); i != 0 && a > 0 {
+				ph[i] = w / complex(a, 0)
+			}
+		}
+		p.fields = append(p.fields, ph)
+	}
+	return p, nil
+}
+
+// PanelLocality measures one L×L panel (row-major) against its surrogates
+// with the given phases. Calls may run concurrently.
+func PanelLocality(panel []float64, L int, radius, threshold float64, phases *Phases) (Locality, error) {
 	N := L * L
 	if L < 2 || len(panel) != N {
 		return Locality{}, fmt.Errorf("correlator: %d values are not an %d×%d panel", len(panel), L, L)
 	}
-	if surrogates < 1 || threshold <= 0 || threshold > 1 || radius < 0 {
-		return Locality{}, fmt.Errorf("correlator: locality needs surrogates ≥ 1, threshold in (0, 1], radius ≥ 0")
+	if phases == nil || phases.L != L || threshold <= 0 || threshold > 1 || radius < 0 {
+		return Locality{}, fmt.Errorf("correlator: locality needs phases for %d×%d panels, threshold in (0, 1], radius ≥ 0", L, L)
 	}
 	var loc Locality
 	excess := func(f []float64) ([]float64, float64, int, float64) {
@@ -81,15 +114,28 @@ func PanelLocality(panel []float64, L int, radius, threshold float64, surrogates
 	}
 	loc.Share = share(abs, peak, total)
 	f := newFFT2(L)
-	for k := 0; k < surrogates; k++ {
-		sa, _, sp, st := excess(f.surrogate(panel, rng))
+	for i, v := range panel {
+		f.grid[i] = complex(v, 0)
+	}
+	f.transform(false)
+	amp := slices.Clone(f.grid)
+	sur := make([]float64, N)
+	for _, ph := range phases.fields {
+		for i := range f.grid {
+			f.grid[i] = amp[i] * ph[i]
+		}
+		f.transform(true)
+		for i, z := range f.grid {
+			sur[i] = real(z) / float64(N)
+		}
+		sa, _, sp, st := excess(sur)
 		if st == 0 {
-			loc.Surrogate += 1
+			loc.Surrogate++
 			continue
 		}
 		loc.Surrogate += share(sa, sp, st)
 	}
-	loc.Surrogate /= float64(surrogates)
+	loc.Surrogate /= float64(len(phases.fields))
 	loc.Patches, loc.Sites = patches(abs, L, threshold*abs[peak])
 	return loc, nil
 }
@@ -134,33 +180,4 @@ func patches(a []float64, L int, cut float64) (count, sites int) {
 		}
 	}
 	return count, sites
-}
-
-// surrogate returns a phase-randomized copy of panel: its Fourier amplitudes
-// with the phases of a real white-noise field added (which keeps the result
-// real), the mean kept.
-func (f *fft2) surrogate(panel []float64, rng *rand.Rand) []float64 {
-	N := f.L * f.L
-	for i, v := range panel {
-		f.grid[i] = complex(v, 0)
-	}
-	f.transform(false)
-	p := slices.Clone(f.grid)
-	for i := range f.grid {
-		f.grid[i] = complex(rng.NormFloat64(), 0)
-	}
-	f.transform(false)
-	for i, w := range f.grid {
-		ph := complex(1, 0)
-		if a := cmplx.Abs(w); i != 0 && a > 0 {
-			ph = w / complex(a, 0)
-		}
-		f.grid[i] = p[i] * ph
-	}
-	f.transform(true)
-	out := make([]float64, N)
-	for i, z := range f.grid {
-		out[i] = real(z) / float64(N)
-	}
-	return out
 }

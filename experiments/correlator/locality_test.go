@@ -20,6 +20,10 @@ func bump(L int, cx, cy, w, amp float64, dst []float64) {
 func TestPanelLocality(t *testing.T) {
 	const L = 32
 	rng := rand.New(rand.NewPCG(11, 12))
+	phases, err := NewPhases(L, 20, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
 	one := make([]float64, L*L)
 	bump(L, 10, 20, 1.5, 1, one)
 	corner := make([]float64, L*L) // a patch across the periodic edges
@@ -53,7 +57,7 @@ func TestPanelLocality(t *testing.T) {
 		{"noise", noise, 0, 0.5, 2, [2]int{-1, -1}},
 		{"smooth noise", smooth, -1, 0.5, 2, [2]int{-1, -1}},
 	} {
-		loc, err := PanelLocality(tc.panel, L, 2, 0.5, 20, rng)
+		loc, err := PanelLocality(tc.panel, L, 2, 0.5, phases)
 		if err != nil {
 			t.Fatal(tc.name, err)
 		}
@@ -71,10 +75,10 @@ func TestPanelLocality(t *testing.T) {
 			t.Errorf("%s: peak (%d, %d), want %v", tc.name, loc.PeakX, loc.PeakY, tc.peak)
 		}
 	}
-	if _, err := PanelLocality(make([]float64, L*L), L, 2, 0.5, 1, rng); err == nil {
+	if _, err := PanelLocality(make([]float64, L*L), L, 2, 0.5, phases); err == nil {
 		t.Error("a zero panel has no locality")
 	}
-	if _, err := PanelLocality(one[:L], L, 2, 0.5, 1, rng); err == nil {
+	if _, err := PanelLocality(one[:L], L, 2, 0.5, phases); err == nil {
 		t.Error("a short panel was accepted")
 	}
 }

@@ -247,8 +247,9 @@ func hiddenVisible() pipeline.Op {
 
 func panelLocality() pipeline.Op {
 	return &pipeline.Func{
-		OpName:    "correlator.locality",
-		OpVersion: 2,
+		OpName:      "correlator.locality",
+		OpVersion:   3,
+		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Locality of correlator panels, as numbers. Brightness is measured above the panel's median |C| (near Tc the " +
 			"background is far from zero): the excess max(|C| − median, 0). Per panel: the share of the summed excess within " +
 			"periodic distance `radius` of its peak; the same share for phase-randomized surrogates of the panel (the same power " +
@@ -278,15 +279,25 @@ func panelLocality() pipeline.Op {
 				return err
 			}
 			n := len(data) / (L * L)
-			rng := env.Rand("surrogate")
+			phases, err := correlator.NewPhases(L, env.Int("surrogates"), env.Rand("surrogate"))
+			if err != nil {
+				return err
+			}
 			cols := make([][]float64, 8)
 			var ratios, shares, surrogate, sizes []float64
 			single, multi, patches := 0, 0, 0
-			for k := 0; k < n; k++ {
-				loc, err := correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), env.Int("surrogates"), rng)
-				if err != nil {
+			locs := make([]correlator.Locality, n)
+			err = parallel(ctx, env.Threads(), n, func(k int) error {
+				var err error
+				if locs[k], err = correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), phases); err != nil {
 					return fmt.Errorf("panel %d: %w", k, err)
 				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for k, loc := range locs {
 				for j, v := range []float64{float64(k), loc.Share, loc.Surrogate, loc.Ratio(), float64(loc.Patches), float64(loc.Sites), float64(loc.PeakX), float64(loc.PeakY)} {
 					cols[j] = append(cols[j], v)
 				}

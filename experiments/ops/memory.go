@@ -100,6 +100,19 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"array.take": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array")}, Peak: 9 * pipeline.One(in, "array")}
 		},
+		"mlp.temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 9 * pipeline.One(in, "data")}
+		},
+		"table.stack": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			t := pipeline.Total(in)
+			return pipeline.Sizes{Out: map[string]float64{"table": t}, Peak: 4 * t}
+		},
+		"series.growth": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		"table.pick": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
 		"scalars.ratio": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},

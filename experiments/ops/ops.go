@@ -36,5 +36,9 @@ func All() []pipeline.Op {
 		rbmActivations(),
 		scalarRatio(),
 		arrayTake(),
+		mlpTemperature(),
+		tableStack(),
+		seriesGrowth(),
+		tablePick(),
 	})
 }

@@ -1,0 +1,304 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"github.com/kadanoff/kadanoff/experiments/mlp"
+	"github.com/kadanoff/kadanoff/experiments/series"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// readThermometer loads an mlp.train model and its classes' temperatures.
+func readThermometer(env *pipeline.Env) (*mlp.Net, []float64, error) {
+	data, err := env.Input("model")
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := mlp.Unmarshal(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: %w", err)
+	}
+	classes, err := env.Table("classes")
+	if err != nil {
+		return nil, nil, err
+	}
+	ct, err := classes.Col("T")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ct) != net.Classes() {
+		return nil, nil, fmt.Errorf("classes: %d temperatures for a thermometer of %d classes", len(ct), net.Classes())
+	}
+	return net, ct, nil
+}
+
+func mlpTemperature() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "mlp.temperature",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "The temperature a thermometer reads: each configuration of [set...][sample][L][L] gets the temperature of its " +
+			"most probable class; per set, the mean, spread and standard error over samples, and the fractions read at the " +
+			"coldest and the hottest class (a reading pinned there is a bound, not a measurement). Configurations may be " +
+			"±1 spins or values (block averages, mean activations), fed as they are.",
+		In: []pipeline.InputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train thermometer for L×L lattices"},
+			{Name: "classes", Kind: artifact.KindTable, Doc: "the thermometer's classes: a table with column T, one row per class", Check: pipeline.RequireColumns("T")},
+			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L], int8 or float"},
+			{Name: "meta", Kind: artifact.KindTable, Many: true, Doc: "optional: the sets' temperatures (a table with column T, one row per set), copied into the output",
+				Check: pipeline.RequireColumns("T")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "temperature", Kind: artifact.KindTable,
+			Doc:     "set, T (the set's own temperature from meta, NaN without), t_mean, t_sd (spread over samples), t_se (standard error of the mean), at_min, at_max (fractions at the grid's ends)",
+			Columns: []string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"}}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			net, ct, err := readThermometer(env)
+			if err != nil {
+				return err
+			}
+			a, err := env.Array("data")
+			if err != nil {
+				return err
+			}
+			d := len(a.Shape)
+			if d < 3 || a.Shape[d-1] != a.Shape[d-2] {
+				return fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
+			}
+			L, n := a.Shape[d-1], a.Shape[d-3]
+			sets := a.Len() / (n * L * L)
+			x := linalg.Matrix{Rows: sets * n, Cols: L * L, Stride: L * L, Data: float32s(a)}
+			p, err := net.Predict(&linalg.Gemm{Limit: env.Threads}, x)
+			if err != nil {
+				return fmt.Errorf("data: %w", err)
+			}
+			setT := make([]float64, sets)
+			for i := range setT {
+				setT[i] = math.NaN()
+			}
+			var metas [][]byte
+			if len(env.InputSources("meta")) > 0 { // an omitted Many input is absent from the task
+				if metas, err = env.Inputs("meta"); err != nil {
+					return err
+				}
+			}
+			if len(metas) > 1 {
+				return fmt.Errorf("meta: %d tables, want at most one", len(metas))
+			}
+			if len(metas) == 1 {
+				mt, err := artifact.DecodeCSV(metas[0])
+				if err != nil {
+					return fmt.Errorf("meta: %w", err)
+				}
+				if setT, err = mt.Col("T"); err != nil {
+					return fmt.Errorf("meta: %w", err)
+				}
+				if len(setT) != sets {
+					return fmt.Errorf("meta: %d temperatures for %d sets", len(setT), sets)
+				}
+			}
+			lo, hi := 0, 0
+			for c := range ct {
+				if ct[c] < ct[lo] {
+					lo = c
+				}
+				if ct[c] > ct[hi] {
+					hi = c
+				}
+			}
+			var cols [7][]float64
+			for s := 0; s < sets; s++ {
+				var s1, s2, atLo, atHi float64
+				for k := 0; k < n; k++ {
+					row := p.Row(s*n + k)
+					best := 0
+					for c, v := range row {
+						if v > row[best] {
+							best = c
+						}
+					}
+					s1, s2 = s1+ct[best], s2+ct[best]*ct[best]
+					if best == lo {
+						atLo++
+					}
+					if best == hi {
+						atHi++
+					}
+				}
+				mean := s1 / float64(n)
+				sd := math.Sqrt(math.Max(0, s2/float64(n)-mean*mean))
+				for j, v := range []float64{float64(s), setT[s], mean, sd, sd / math.Sqrt(float64(n)), atLo / float64(n), atHi / float64(n)} {
+					cols[j] = append(cols[j], v)
+				}
+			}
+			t := &artifact.Table{}
+			for j, name := range []string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"} {
+				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
+			}
+			return env.PutTable("temperature", t)
+		},
+	}
+}
+
+func tableStack() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "table.stack",
+		OpVersion: 1,
+		OpDoc: "Stacks tables with the same columns into one long table, adding a column `column` whose value is `values[i]` " +
+			"on the rows of table i (a flow step, a layer, a lattice size), and optionally `label` columns from `labels`.",
+		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "tables with the same columns", Many: true}},
+		Par: []pipeline.ParamSpec{
+			{Name: "column", Kind: spec.String, Doc: "name of the added column"},
+			{Name: "values", Kind: spec.Floats, Doc: "its value for each table, in order"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "table", Kind: artifact.KindTable, Doc: "the rows of every table, with the added column first"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			blobs, err := env.Inputs("tables")
+			if err != nil {
+				return err
+			}
+			vals := env.Floats("values")
+			if len(vals) != len(blobs) {
+				return fmt.Errorf("values: %d values for %d tables", len(vals), len(blobs))
+			}
+			out := &artifact.Table{Columns: []artifact.Column{{Name: env.String("column")}}}
+			var names []string
+			for i, b := range blobs {
+				t, err := artifact.DecodeCSV(b)
+				if err != nil {
+					return fmt.Errorf("table %d: %w", i+1, err)
+				}
+				if i == 0 {
+					for _, c := range t.Columns {
+						if c.Name == env.String("column") {
+							return fmt.Errorf("table 1 already has a column %q", c.Name)
+						}
+						names = append(names, c.Name)
+						out.Columns = append(out.Columns, artifact.Column{Name: c.Name})
+					}
+				}
+				if len(t.Columns) != len(names) {
+					return fmt.Errorf("table %d has %d columns, table 1 has %d (%v)", i+1, len(t.Columns), len(names), names)
+				}
+				rows := 0
+				for j, c := range t.Columns {
+					if c.Name != names[j] {
+						return fmt.Errorf("table %d: column %d is %q, table 1's is %q", i+1, j+1, c.Name, names[j])
+					}
+					out.Columns[j+1].Values = append(out.Columns[j+1].Values, c.Values...)
+					rows = len(c.Values)
+				}
+				for r := 0; r < rows; r++ {
+					out.Columns[0].Values = append(out.Columns[0].Values, vals[i])
+				}
+			}
+			return env.PutTable("table", out)
+		},
+	}
+}
+
+func seriesGrowth() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "series.growth",
+		OpVersion: 1,
+		OpDoc: "Geometric growth of y with x: a least-squares fit of ln y = a + b·x (y > 0), reported as the factor e^b by which " +
+			"y grows per unit of x, with its error from the slope's standard error.",
+		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
+		Par: []pipeline.ParamSpec{
+			{Name: "x", Kind: spec.String, Doc: "column of x"},
+			{Name: "y", Kind: spec.String, Doc: "column of y (positive)"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "factor (± error), first and last y, points"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			_, xs, ys, err := seriesXY(env)
+			if err != nil {
+				return err
+			}
+			if len(xs) < 3 {
+				return fmt.Errorf("%d points: need at least 3", len(xs))
+			}
+			ly := make([]float64, len(ys))
+			for i, y := range ys {
+				if !(y > 0) {
+					return fmt.Errorf("y = %v at x = %v is not positive", y, xs[i])
+				}
+				ly[i] = math.Log(y)
+			}
+			slope, _, slopeErr, err := series.LinearFit(xs, ly)
+			if err != nil {
+				return err
+			}
+			f := math.Exp(slope)
+			return env.PutScalars("summary", artifact.Scalars{
+				"factor": {Value: f, Err: f * slopeErr, Note: "growth factor of y per unit x"},
+				"first":  {Value: ys[0], Note: "y at the first x"},
+				"last":   {Value: ys[len(ys)-1], Note: "y at the last x"},
+				"points": {Value: float64(len(xs)), Note: "points fitted"},
+			})
+		},
+	}
+}
+
+func tablePick() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "table.pick",
+		OpVersion: 1,
+		OpDoc:     "One number of a long table: y on the row where x equals `at` and, if `by` is named, column `by` equals `by_value`.",
+		In:        []pipeline.InputSpec{{Name: "table", Kind: artifact.KindTable, Doc: "a table with the x, y (and by) columns", Check: pipeline.ColumnsCheck("x", "y", "by")}},
+		Par: []pipeline.ParamSpec{
+			{Name: "x", Kind: spec.String, Doc: "column located at `at`"},
+			{Name: "at", Kind: spec.Float, Doc: "the value of x"},
+			{Name: "y", Kind: spec.String, Doc: "column of the number"},
+			{Name: "err", Kind: spec.String, Doc: "column of its error, or empty", Default: pipeline.StringValue("")},
+			{Name: "by", Kind: spec.String, Doc: "a second column to match, or empty", Default: pipeline.StringValue("")},
+			{Name: "by_value", Kind: spec.Float, Doc: "its value", Default: pipeline.FloatValue(0)},
+		},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "value (± error)"}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			t, err := env.Table("table")
+			if err != nil {
+				return err
+			}
+			col := func(name string) ([]float64, error) {
+				if name == "" {
+					return nil, nil
+				}
+				return t.Col(name)
+			}
+			xs, err := col(env.String("x"))
+			if err != nil {
+				return err
+			}
+			ys, err := col(env.String("y"))
+			if err != nil {
+				return err
+			}
+			es, err := col(env.String("err"))
+			if err != nil {
+				return err
+			}
+			bs, err := col(env.String("by"))
+			if err != nil {
+				return err
+			}
+			near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+			for i := range xs {
+				if near(xs[i], env.Float("at")) && (bs == nil || near(bs[i], env.Float("by_value"))) {
+					v := artifact.Scalar{Value: ys[i], Note: fmt.Sprintf("%s at %s = %v", env.String("y"), env.String("x"), xs[i])}
+					if es != nil {
+						v.Err = es[i]
+					}
+					return env.PutScalars("summary", artifact.Scalars{"value": v})
+				}
+			}
+			if bs != nil {
+				return fmt.Errorf("no row with %s = %v and %s = %v", env.String("x"), env.Float("at"), env.String("by"), env.Float("by_value"))
+			}
+			return fmt.Errorf("no row with %s = %v", env.String("x"), env.Float("at"))
+		},
+	}
+}
