@@ -230,7 +230,7 @@ func (l *line) seriesBy() ([]series, error) {
 	}
 	var out []series
 	for i, k := range order {
-		s := series{y: l.Y[0], style: pick(l.Style, i), label: fmt.Sprintf("%s = %s", l.By, strconv.FormatFloat(k, 'g', -1, 64))}
+		s := series{y: l.Y[0], style: pick(l.Style, i), label: fmt.Sprintf("%s = %s", l.By, strconv.FormatFloat(k, 'g', 4, 64))}
 		if i < len(l.Labels) {
 			s.label = l.Labels[i]
 		}

@@ -103,6 +103,9 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"mlp.temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 9 * pipeline.One(in, "data")}
 		},
+		"ising.energy_temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 5 * pipeline.One(in, "data")}
+		},
 		"table.stack": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			t := pipeline.Total(in)
 			return pipeline.Sizes{Out: map[string]float64{"table": t}, Peak: 4 * t}

@@ -40,5 +40,6 @@ func All() []pipeline.Op {
 		tableStack(),
 		seriesGrowth(),
 		tablePick(),
+		energyTemperature(),
 	})
 }

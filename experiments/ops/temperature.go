@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/kadanoff/kadanoff/experiments/exact"
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/mlp"
 	"github.com/kadanoff/kadanoff/experiments/series"
@@ -289,8 +290,8 @@ func tablePick() pipeline.Op {
 			for i := range xs {
 				if near(xs[i], env.Float("at")) && (bs == nil || near(bs[i], env.Float("by_value"))) {
 					v := artifact.Scalar{Value: ys[i], Note: fmt.Sprintf("%s at %s = %v", env.String("y"), env.String("x"), xs[i])}
-					if es != nil {
-						v.Err = es[i]
+					if es != nil && !math.IsNaN(es[i]) && !math.IsInf(es[i], 0) {
+						v.Err = es[i] // a reading at a bound has no error
 					}
 					return env.PutScalars("summary", artifact.Scalars{"value": v})
 				}
@@ -299,6 +300,114 @@ func tablePick() pipeline.Op {
 				return fmt.Errorf("no row with %s = %v and %s = %v", env.String("x"), env.Float("at"), env.String("by"), env.Float("by_value"))
 			}
 			return fmt.Errorf("no row with %s = %v", env.String("x"), env.Float("at"))
+		},
+	}
+}
+
+func energyTemperature() pipeline.Op {
+	return &pipeline.Func{
+		OpName:    "ising.energy_temperature",
+		OpVersion: 1,
+		OpDoc: "The exact thermometer: per set of configurations [set...][sample][L][L], the temperature at which the periodic " +
+			"L×L lattice's exact mean energy per site (Kaufman) equals the set's mean energy per site, e = −(1/N) Σ⟨ij⟩ s_i s_j. " +
+			"For ±1 samples of one temperature this is the maximum-likelihood estimate of it; values that are not ±1 (block " +
+			"averages, mean activations) enter the same formula. Found by bisection on [t_min, t_max]; a reading at an end is " +
+			"marked. Error from the energy's standard error over samples divided by the specific heat (dT = de / C).",
+		In: []pipeline.InputSpec{
+			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L], int8 or float"},
+			{Name: "meta", Kind: artifact.KindTable, Many: true, Doc: "optional: the sets' temperatures (column T), copied into the output",
+				Check: pipeline.RequireColumns("T")},
+		},
+		Par: []pipeline.ParamSpec{
+			{Name: "t_min", Kind: spec.Float, Doc: "lowest temperature read", Default: pipeline.FloatValue(0.5), Check: pipeline.AtLeast(0.05)},
+			{Name: "t_max", Kind: spec.Float, Doc: "highest temperature read", Default: pipeline.FloatValue(50), Check: pipeline.AtLeast(0.1)},
+		},
+		Out: []pipeline.OutputSpec{{Name: "temperature", Kind: artifact.KindTable,
+			Doc:     "set, T (from meta, NaN without), t_mean (the reading), t_se, e_mean, e_se, at_bound (1 when the reading is t_min or t_max)",
+			Columns: []string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}}},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			a, err := env.Array("data")
+			if err != nil {
+				return err
+			}
+			d := len(a.Shape)
+			if d < 3 || a.Shape[d-1] != a.Shape[d-2] {
+				return fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
+			}
+			L, n := a.Shape[d-1], a.Shape[d-3]
+			sets := a.Len() / (n * L * L)
+			lo, hi := env.Float("t_min"), env.Float("t_max")
+			if hi <= lo {
+				return fmt.Errorf("t_max %v must exceed t_min %v", hi, lo)
+			}
+			setT := make([]float64, sets)
+			for i := range setT {
+				setT[i] = math.NaN()
+			}
+			if len(env.InputSources("meta")) > 0 {
+				mb, err := env.Input("meta")
+				if err != nil {
+					return err
+				}
+				mt, err := artifact.DecodeCSV(mb)
+				if err != nil {
+					return fmt.Errorf("meta: %w", err)
+				}
+				if setT, err = mt.Col("T"); err != nil {
+					return fmt.Errorf("meta: %w", err)
+				}
+				if len(setT) != sets {
+					return fmt.Errorf("meta: %d temperatures for %d sets", len(setT), sets)
+				}
+			}
+			x := float32s(a)
+			eLo, eHi := exact.Energy(L, lo), exact.Energy(L, hi)
+			var cols [7][]float64
+			for s := 0; s < sets; s++ {
+				var s1, s2 float64
+				for k := 0; k < n; k++ {
+					c := x[(s*n+k)*L*L : (s*n+k+1)*L*L]
+					var e float64
+					for y := 0; y < L; y++ {
+						for i := 0; i < L; i++ {
+							v := float64(c[y*L+i])
+							e -= v * (float64(c[y*L+(i+1)%L]) + float64(c[((y+1)%L)*L+i]))
+						}
+					}
+					e /= float64(L * L)
+					s1, s2 = s1+e, s2+e*e
+				}
+				mean := s1 / float64(n)
+				se := math.Sqrt(math.Max(0, s2/float64(n)-mean*mean) / float64(n))
+				t, bound := lo, 1.0
+				switch {
+				case mean >= eHi:
+					t = hi
+				case mean > eLo:
+					a, b := lo, hi // exact.Energy increases with T
+					for b-a > 1e-6*b {
+						m := (a + b) / 2
+						if exact.Energy(L, m) < mean {
+							a = m
+						} else {
+							b = m
+						}
+					}
+					t, bound = (a+b)/2, 0
+				}
+				tse := math.NaN()
+				if c := exact.SpecificHeat(L, t); bound == 0 && c > 0 {
+					tse = se / c // the specific heat per site is de/dT
+				}
+				for j, v := range []float64{float64(s), setT[s], t, tse, mean, se, bound} {
+					cols[j] = append(cols[j], v)
+				}
+			}
+			t := &artifact.Table{}
+			for j, name := range []string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"} {
+				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
+			}
+			return env.PutTable("temperature", t)
 		},
 	}
 }

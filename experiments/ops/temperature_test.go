@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"testing"
 )
 
@@ -22,6 +23,7 @@ steps:
   both: {op: table.stack, inputs: {tables: [read8, read4]}, params: {column: level, values: [0, 1]}}
   pick: {op: table.pick, inputs: {table: both}, params: {x: level, at: 1, y: t_mean, err: t_se, by: set, by_value: 2}}
   growth: {op: series.growth, inputs: {series: read8}, params: {x: set, y: t_mean}}
+  exact8: {op: ising.energy_temperature, inputs: {data: s8.spins, meta: [s8.meta]}}
 profiles: {quick: {}, paper: {}}
 `)
 	r8 := outputTable(t, c, plan, sum, "t/read8", "temperature")
@@ -31,6 +33,16 @@ profiles: {quick: {}, paper: {}}
 	}
 	if len(tm) != 3 || !(tm[0] < tm[1] && tm[1] < tm[2]) {
 		t.Errorf("the 8×8 thermometer reads %v at T = 1.5, 2.5, 4.0: want increasing", tm)
+	}
+	// The exact thermometer reads Monte Carlo samples at their own temperature,
+	// within a few standard errors.
+	ex := outputTable(t, c, plan, sum, "t/exact8", "temperature")
+	et, _ := ex.Col("t_mean")
+	ese, _ := ex.Col("t_se")
+	for i, want := range []float64{1.5, 2.5, 4.0} {
+		if math.Abs(et[i]-want) > 5*ese[i] || ese[i] > 0.2 {
+			t.Errorf("exact thermometer at T = %v reads %.3f ± %.3f", want, et[i], ese[i])
+		}
 	}
 	both := outputTable(t, c, plan, sum, "t/both", "table")
 	lv, _ := both.Col("level")
