@@ -106,6 +106,16 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"ising.energy_temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 5 * pipeline.One(in, "data")}
 		},
+		"rbm.reconstruct": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data")
+			return pipeline.Sizes{Out: map[string]float64{"reconstruction": 4 * d}, Peak: 16 * d}
+		},
+		"array.compare": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return small(9 * pipeline.Total(in))
+		},
+		"array.norms": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"norms": table, "summary": table}, Peak: 9 * pipeline.One(in, "array")}
+		},
 		"table.stack": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			t := pipeline.Total(in)
 			return pipeline.Sizes{Out: map[string]float64{"table": t}, Peak: 4 * t}

@@ -41,5 +41,8 @@ func All() []pipeline.Op {
 		seriesGrowth(),
 		tablePick(),
 		energyTemperature(),
+		rbmReconstruct(),
+		arrayCompare(),
+		arrayNorms(),
 	})
 }

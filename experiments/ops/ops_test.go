@@ -44,7 +44,13 @@ func build(t *testing.T, src string) (*cache.Cache, *pipeline.Plan, *pipeline.Su
 
 func scalars(t *testing.T, c *cache.Cache, plan *pipeline.Plan, sum *pipeline.Summary, step string) artifact.Scalars {
 	n, _ := plan.Lookup(step)
-	data, err := c.GetBlob(sum.Results[n].Entry.Outputs[0].Digest)
+	out := sum.Results[n].Entry.Outputs[0] // the first output, or the one named summary
+	for _, o := range sum.Results[n].Entry.Outputs {
+		if o.Name == "summary" {
+			out = o
+		}
+	}
+	data, err := c.GetBlob(out.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}

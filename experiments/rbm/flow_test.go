@@ -121,3 +121,53 @@ func TestFlowStepSampledDistribution(t *testing.T) {
 		t.Errorf("χ² = %.1f over 16 outcomes (15 degrees of freedom): the sampled step does not follow p(v′|v)", chi2)
 	}
 }
+
+// A reconstruction through one layer is v′ = tanh(W·tanh(Wᵀv + c) + b), the
+// mean-field flow step; through two layers it goes up and down both.
+func TestReconstruct(t *testing.T) {
+	r := handRBM()
+	second := &RBM{Units: Spin, NV: 2, NH: 1, W: linalg.NewMatrix(2, 1), B: []float32{0.2, -0.1}, C: []float32{0.3}}
+	copy(second.W.Data, []float32{0.9, -0.7})
+	s := &Stack{Layers: []*RBM{r, second}}
+	data := linalg.NewMatrix(1, 4)
+	copy(data.Data, []float32{1, -1, 1, 1})
+	g := &linalg.Gemm{}
+	one, err := s.Reconstruct(g, data, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, _ := s.Flow(g, nil, data, 1, Mean)
+	for i := range one.Data {
+		if math.Abs(float64(one.Data[i]-flow[1].Data[i])) > 1e-6 {
+			t.Errorf("one layer: %v, the mean-field flow step gives %v", one.Data, flow[1].Data)
+		}
+	}
+	// Two layers by hand.
+	tanh := func(x float64) float64 { return math.Tanh(x) }
+	h1 := make([]float64, 2)
+	for j := range h1 {
+		x := float64(r.C[j])
+		for i, v := range []float64{1, -1, 1, 1} {
+			x += v * float64(r.W.At(i, j))
+		}
+		h1[j] = tanh(x)
+	}
+	h2 := tanh(float64(second.C[0]) + h1[0]*0.9 - h1[1]*0.7)
+	d1 := []float64{tanh(0.2 + 0.9*h2), tanh(-0.1 - 0.7*h2)}
+	two, err := s.Reconstruct(g, data, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		x := float64(r.B[i])
+		for j := range d1 {
+			x += d1[j] * float64(r.W.At(i, j))
+		}
+		if got := float64(two.Data[i]); math.Abs(got-tanh(x)) > 1e-5 {
+			t.Errorf("two layers, site %d: %v, want %v", i, got, tanh(x))
+		}
+	}
+	if _, err := s.Reconstruct(g, data, 3); err == nil {
+		t.Error("three layers of a stack of two")
+	}
+}

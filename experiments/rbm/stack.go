@@ -130,3 +130,27 @@ func (s *Stack) ReceptiveFields(g *linalg.Gemm, k int) (linalg.Matrix, error) {
 	}
 	return p, nil
 }
+
+// Reconstruct passes data up through the first k layers of the stack and back
+// down, with mean activations both ways (the deterministic reconstruction of
+// a deep belief network): element i of the result is the visible means of
+// data row i, in the first layer's units.
+func (s *Stack) Reconstruct(g *linalg.Gemm, data linalg.Matrix, k int) (linalg.Matrix, error) {
+	if k < 1 || k > len(s.Layers) {
+		return linalg.Matrix{}, fmt.Errorf("rbm: reconstruction through %d layers of a stack of %d", k, len(s.Layers))
+	}
+	if err := s.Layers[0].check(data); err != nil {
+		return linalg.Matrix{}, err
+	}
+	x := data
+	for _, l := range s.Layers[:k] {
+		x = (&Machine{RBM: l, Gemm: g}).up(x, Mean)
+	}
+	for i := k - 1; i >= 0; i-- {
+		l := s.Layers[i]
+		mean := linalg.NewMatrix(x.Rows, l.NV)
+		(&Machine{RBM: l, Gemm: g}).Visible(x, mean, linalg.Matrix{})
+		x = mean
+	}
+	return x, nil
+}
