@@ -64,6 +64,9 @@ func build(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, err)
 		return ExitUsage
 	}
+	for _, d := range plan.Duplicates() {
+		fmt.Fprintf(env.Stderr, "kadanoff: note: %s computes the same as %s (same op, parameters and inputs): it is served from that step's cache entry; write the step once\n", d[1].ID, d[0].ID)
+	}
 	targets, err := resolveTargets(plan, *only)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --only:", err)

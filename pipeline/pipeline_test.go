@@ -309,3 +309,27 @@ func TestThreadBudgetElastic(t *testing.T) {
 		t.Errorf("the long step ended with %d threads (result says %d), want 2 once the short one ended", seen.Load(), sum.Results[a].Threads)
 	}
 }
+
+// Steps with the same op, parameters and inputs are reported, also when
+// their inputs are duplicates themselves; a different parameter is not.
+func TestDuplicates(t *testing.T) {
+	p := plan(t, `
+paper: {id: t, title: T}
+steps:
+  a: {op: test.count, params: {n: 1, scale: 2}}
+  b: {op: test.count, params: {scale: 2, n: 1}}
+  c: {op: test.count, params: {n: 2}}
+  ga: {op: test.count, params: {n: 3}, inputs: {in: [a]}}
+  gb: {op: test.count, params: {n: 3}, inputs: {in: [b]}}
+  gc: {op: test.count, params: {n: 3}, inputs: {in: [c]}}
+  gs: {op: test.count, params: {n: 3}, inputs: {in: [a.sum]}}
+profiles: {quick: {}, paper: {}}
+`, "paper")
+	var got []string
+	for _, d := range p.Duplicates() {
+		got = append(got, d[0].Name+"="+d[1].Name)
+	}
+	if strings.Join(got, " ") != "a=b ga=gb" {
+		t.Errorf("duplicates %v, want [a=b ga=gb]", got)
+	}
+}

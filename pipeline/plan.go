@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"sort"
@@ -454,4 +455,35 @@ func FormatBytes(b float64) string {
 		i++
 	}
 	return fmt.Sprintf("%.3g %s", b, units[i])
+}
+
+// Duplicates returns pairs of nodes that compute the same thing: the same op
+// and version, the same parameters, and inputs from the same outputs (or from
+// nodes that are themselves duplicates). Their action keys are equal, so the
+// second is served from the first's cache entry; a spec author usually meant
+// something else, or can write the step once. Nodes are in plan order.
+func (p *Plan) Duplicates() [][2]*Node {
+	sig := map[*Node]string{}
+	first := map[string]*Node{}
+	var out [][2]*Node
+	for _, n := range p.Nodes { // topological: inputs come first
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %d\n", n.Op.Name(), n.Op.Version())
+		for _, name := range n.ParamNames() {
+			fmt.Fprintf(&b, "param %s %s\n", name, n.Params[name].Canonical())
+		}
+		for _, in := range n.Inputs {
+			for _, r := range in.Refs {
+				fmt.Fprintf(&b, "input %s %x %s\n", in.Name, sha256.Sum256([]byte(sig[r.Node])), r.Output)
+			}
+		}
+		sig[n] = b.String()
+		if f, ok := first[sig[n]]; ok {
+			out = append(out, [2]*Node{f, n})
+			sig[n] = sig[f]
+			continue
+		}
+		first[sig[n]] = n
+	}
+	return out
 }
