@@ -204,6 +204,21 @@ func (c *common) openCache(env Env) (*cache.Cache, error) {
 	return cache.Open(dir)
 }
 
+// plan loads the specs and opens the cache, printing what went wrong; status
+// is ExitOK when both are ready.
+func (c *common) plan(env Env) (plan *pipeline.Plan, cc *cache.Cache, status int) {
+	plan, ok := c.load(env)
+	if !ok {
+		return nil, nil, ExitUsage
+	}
+	cc, err := c.openCache(env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return nil, nil, ExitFailed
+	}
+	return plan, cc, ExitOK
+}
+
 // load reads the specs named by c.specs (default configs/*.yaml) and plans them.
 // Errors are printed; ok is false when the command must exit with ExitUsage.
 func (c *common) load(env Env) (*pipeline.Plan, bool) {

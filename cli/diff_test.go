@@ -31,16 +31,21 @@ claims:
 profiles: {quick: {}, paper: {}}
 `
 
-// diffRepo writes a spec repository under a temporary directory.
-func diffRepo(t *testing.T) (root, specFile string) {
+// specRepo writes a spec repository under a temporary directory: the spec
+// as configs/t.yaml, the narrative as reports/t.md, and a go.mod marker.
+func specRepo(t *testing.T, spec, narrative string) (root, specFile string) {
 	root = t.TempDir()
 	os.MkdirAll(filepath.Join(root, "configs"), 0o777)
 	os.MkdirAll(filepath.Join(root, "reports"), 0o777)
 	specFile = filepath.Join(root, "configs", "t.yaml")
-	os.WriteFile(specFile, []byte(diffSpec), 0o644)
-	os.WriteFile(filepath.Join(root, "reports", "t.md"), []byte("{{figure f}}\n\n{{figure n}}\n\nPeaks {{value trend:peaks}}, noise {{value npeaks}}.\n\n{{claims}}\n"), 0o644)
+	os.WriteFile(specFile, []byte(spec), 0o644)
+	os.WriteFile(filepath.Join(root, "reports", "t.md"), []byte(narrative), 0o644)
 	os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644)
 	return root, specFile
+}
+
+func diffRepo(t *testing.T) (root, specFile string) {
+	return specRepo(t, diffSpec, "{{figure f}}\n\n{{figure n}}\n\nPeaks {{value trend:peaks}}, noise {{value npeaks}}.\n\n{{claims}}\n")
 }
 
 // checkDiff checks that cmp reports exactly the changed parameter's value,

@@ -83,14 +83,9 @@ func graph(_ context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "kadanoff graph: --format must be dot or svg, got %q\n", *format)
 		return ExitUsage
 	}
-	plan, ok := c.load(env)
-	if !ok {
-		return ExitUsage
-	}
-	cc, err := c.openCache(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
+	plan, cc, code := c.plan(env)
+	if code != ExitOK {
+		return code
 	}
 	sts, err := states(cc, plan)
 	if err != nil {

@@ -87,14 +87,9 @@ func status(_ context.Context, args []string, env Env) int {
 	if c.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
 	}
-	plan, ok := c.load(env)
-	if !ok {
-		return ExitUsage
-	}
-	cc, err := c.openCache(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
+	plan, cc, code := c.plan(env)
+	if code != ExitOK {
+		return code
 	}
 	sts, err := states(cc, plan)
 	if err != nil {

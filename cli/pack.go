@@ -29,14 +29,9 @@ func pack(ctx context.Context, args []string, env Env) int {
 	if c.specs, err = parse(flags, args); err != nil {
 		return exitForFlags(err)
 	}
-	plan, ok := c.load(env)
-	if !ok {
-		return ExitUsage
-	}
-	cc, err := c.openCache(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
+	plan, cc, code := c.plan(env)
+	if code != ExitOK {
+		return code
 	}
 	// Build first (nothing runs when everything is cached), rendering the
 	// report aside.

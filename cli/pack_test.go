@@ -27,13 +27,7 @@ profiles: {quick: {}, paper: {}}
 // pack then build --from on a fresh cache gives the report byte for byte with
 // nothing run; a damaged blob or an edited manifest is refused, named.
 func TestPackAndBuildFrom(t *testing.T) {
-	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "configs"), 0o777)
-	os.MkdirAll(filepath.Join(root, "reports"), 0o777)
-	specFile := filepath.Join(root, "configs", "t.yaml")
-	os.WriteFile(specFile, []byte(packSpec), 0o644)
-	os.WriteFile(filepath.Join(root, "reports", "t.md"), []byte("{{figure f}}\n\nPeaks: {{value trend:peaks}}.\n"), 0o644)
-	os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o644)
+	root, specFile := specRepo(t, packSpec, "{{figure f}}\n\nPeaks: {{value trend:peaks}}.\n")
 	cacheDir, out := filepath.Join(root, "cache"), filepath.Join(root, "out")
 	file := filepath.Join(root, "t.tar.zst")
 	if code, stdout, stderr := run(t, "pack", "--profile", "quick", "--cache", cacheDir, "--to", file, specFile); code != 0 {

@@ -64,14 +64,9 @@ func verify(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "kadanoff verify: --sample must be in (0, 1]")
 		return ExitUsage
 	}
-	plan, ok := c.load(env)
-	if !ok {
-		return ExitUsage
-	}
-	cc, err := c.openCache(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
+	plan, cc, code := c.plan(env)
+	if code != ExitOK {
+		return code
 	}
 	res, err := pipeline.Resolve(cc, plan.Nodes)
 	if err != nil {

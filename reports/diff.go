@@ -158,119 +158,124 @@ func Compare(old, new *Side) (*Comparison, error) {
 	return c, nil
 }
 
-func compareVerdicts(old, new []ClaimRecord) []VerdictChange {
-	om := map[string]ClaimRecord{}
-	for _, v := range old {
-		om[v.Name] = v
+// match pairs the records of two lists by key and calls f for each pair in
+// new's order, then for the old records that are gone; o is nil for a record
+// only in new, n nil for one only in old.
+func match[T any](old, new []T, key func(T) string, f func(o, n *T) error) error {
+	om := map[string]*T{}
+	for i := range old {
+		om[key(old[i])] = &old[i]
 	}
-	var out []VerdictChange
 	seen := map[string]bool{}
-	for _, n := range new {
-		seen[n.Name] = true
-		o, ok := om[n.Name]
+	for i := range new {
+		k := key(new[i])
+		seen[k] = true
+		if err := f(om[k], &new[i]); err != nil {
+			return err
+		}
+	}
+	for i := range old {
+		if !seen[key(old[i])] {
+			if err := f(&old[i], nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func compareVerdicts(old, new []ClaimRecord) []VerdictChange {
+	var out []VerdictChange
+	match(old, new, func(c ClaimRecord) string { return c.Name }, func(o, n *ClaimRecord) error {
 		switch {
-		case !ok:
+		case o == nil:
 			out = append(out, VerdictChange{Name: n.Name, Statement: n.Statement, New: n.Verdict, NewMeasured: n.Measured})
+		case n == nil:
+			out = append(out, VerdictChange{Name: o.Name, Statement: o.Statement, Old: o.Verdict, OldMeasured: o.Measured})
 		case o.Verdict != n.Verdict || o.Measured != n.Measured || o.Expected != n.Expected:
 			out = append(out, VerdictChange{Name: n.Name, Statement: n.Statement, Old: o.Verdict, New: n.Verdict,
 				OldMeasured: o.Measured, NewMeasured: n.Measured, Worse: verdictRank(n.Verdict) < verdictRank(o.Verdict)})
 		}
-	}
-	for _, o := range old {
-		if !seen[o.Name] {
-			out = append(out, VerdictChange{Name: o.Name, Statement: o.Statement, Old: o.Verdict, OldMeasured: o.Measured})
-		}
-	}
+		return nil
+	})
 	return out
 }
 
 func compareValues(old, new []ValueRecord) []ValueChange {
-	om := map[string]ValueRecord{}
-	for _, v := range old {
-		om[v.Name] = v
-	}
-	text := func(v ValueRecord) string {
-		if v.Missing != "" {
+	text := func(v *ValueRecord) string {
+		switch {
+		case v == nil:
+			return ""
+		case v.Missing != "":
 			return "n/a (" + v.Missing + ")"
 		}
 		return v.Text
 	}
 	var out []ValueChange
-	seen := map[string]bool{}
-	for _, n := range new {
-		seen[n.Name] = true
-		o, ok := om[n.Name]
-		switch {
-		case !ok:
-			out = append(out, ValueChange{Name: n.Name, New: text(n)})
-		case o.Value != n.Value || o.Err != n.Err || o.Missing != n.Missing:
-			ch := ValueChange{Name: n.Name, Old: text(o), New: text(n)}
-			if o.Missing == "" && n.Missing == "" && o.Value != 0 {
-				r := (n.Value - o.Value) / math.Abs(o.Value)
-				ch.Relative = &r
-			}
-			out = append(out, ch)
+	match(old, new, func(v ValueRecord) string { return v.Name }, func(o, n *ValueRecord) error {
+		if o != nil && n != nil && o.Value == n.Value && o.Err == n.Err && o.Missing == n.Missing {
+			return nil
 		}
-	}
-	for _, o := range old {
-		if !seen[o.Name] {
-			out = append(out, ValueChange{Name: o.Name, Old: text(o)})
+		ch := ValueChange{Old: text(o), New: text(n)}
+		if n != nil {
+			ch.Name = n.Name
+		} else {
+			ch.Name = o.Name
 		}
-	}
+		if o != nil && n != nil && o.Missing == "" && n.Missing == "" && o.Value != 0 {
+			r := (n.Value - o.Value) / math.Abs(o.Value)
+			ch.Relative = &r
+		}
+		out = append(out, ch)
+		return nil
+	})
 	return out
 }
 
 func compareFigures(paper string, old, new []FigureRecord, oldSide, newSide *Side) ([]FigureChange, error) {
-	om := map[string]FigureRecord{}
-	for _, f := range old {
-		om[f.Name] = f
-	}
 	var out []FigureChange
-	seen := map[string]bool{}
-	for _, n := range new {
-		seen[n.Name] = true
-		o, ok := om[n.Name]
+	err := match(old, new, func(f FigureRecord) string { return f.Name }, func(o, n *FigureRecord) error {
+		if n == nil {
+			out = append(out, FigureChange{Name: o.Name, Note: "removed"})
+			return nil
+		}
 		ch := FigureChange{Name: n.Name}
 		switch {
-		case !ok:
+		case o == nil:
 			ch.Note = "added"
 		case o.Missing != "" && n.Missing != "":
-			continue
+			return nil
 		case o.Missing != "":
 			ch.Note = "was missing: " + o.Missing
 		case n.Missing != "":
 			ch.Note = "missing: " + n.Missing
 		case o.Digest == n.Digest:
-			continue
+			return nil
 		}
 		var err error
-		if ok && o.Missing == "" {
+		if o != nil && o.Missing == "" {
 			if ch.OldPNG, err = oldSide.File(paper, o.PNG); err != nil {
-				return nil, fmt.Errorf("%s: figure %s: %w", oldSide.Label, n.Name, err)
+				return fmt.Errorf("%s: figure %s: %w", oldSide.Label, n.Name, err)
 			}
 		}
 		if n.Missing == "" {
 			if ch.NewPNG, err = newSide.File(paper, n.PNG); err != nil {
-				return nil, fmt.Errorf("%s: figure %s: %w", newSide.Label, n.Name, err)
+				return fmt.Errorf("%s: figure %s: %w", newSide.Label, n.Name, err)
 			}
 		}
 		if ch.Note == "" {
 			same, err := pixelDiff(&ch)
 			if err != nil {
-				return nil, fmt.Errorf("figure %s: %w", n.Name, err)
+				return fmt.Errorf("figure %s: %w", n.Name, err)
 			}
 			if same {
-				continue // the bytes differ only in metadata
+				return nil // the bytes differ only in metadata
 			}
 		}
 		out = append(out, ch)
-	}
-	for _, o := range old {
-		if !seen[o.Name] {
-			out = append(out, FigureChange{Name: o.Name, Note: "removed"})
-		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // pixelDiff counts the pixels that differ between ch.OldPNG and ch.NewPNG and
@@ -321,10 +326,6 @@ func pixelDiff(ch *FigureChange) (same bool, err error) {
 var longHex = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
 func compareSteps(old, new []StepRecord) []StepChange {
-	om := map[string]StepRecord{}
-	for _, s := range old {
-		om[s.ID] = s
-	}
 	short := func(s string) string {
 		return longHex.ReplaceAllStringFunc(s, func(h string) string { return h[:12] })
 	}
@@ -346,13 +347,12 @@ func compareSteps(old, new []StepRecord) []StepChange {
 		return short(d.String())
 	}
 	var out []StepChange
-	seen := map[string]bool{}
-	for _, n := range new {
-		seen[n.ID] = true
-		o, ok := om[n.ID]
+	match(old, new, func(s StepRecord) string { return s.ID }, func(o, n *StepRecord) error {
 		switch {
-		case !ok:
+		case o == nil:
 			out = append(out, StepChange{ID: n.ID, New: n.Key, Reasons: []string{"new step"}})
+		case n == nil:
+			out = append(out, StepChange{ID: o.ID, Old: o.Key, Reasons: []string{"step removed"}})
 		case o.Key == n.Key && o.Error == n.Error:
 		case n.Error != "":
 			out = append(out, StepChange{ID: n.ID, Old: o.Key, Reasons: []string{n.Error}})
@@ -365,12 +365,8 @@ func compareSteps(old, new []StepRecord) []StepChange {
 			}
 			out = append(out, ch)
 		}
-	}
-	for _, o := range old {
-		if !seen[o.ID] {
-			out = append(out, StepChange{ID: o.ID, Old: o.Key, Reasons: []string{"step removed"}})
-		}
-	}
+		return nil
+	})
 	return out
 }
 

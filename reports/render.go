@@ -80,22 +80,19 @@ func Write(out string, papers []*Paper) error {
 
 // writeIndex lists every report under out.
 func writeIndex(out string) error {
-	files, err := filepath.Glob(filepath.Join(out, "*", "summary.json"))
+	sums, err := ReadSummaries(out)
 	if err != nil {
 		return err
 	}
-	sort.Strings(files)
+	ids := make([]string, 0, len(sums))
+	for id := range sums {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	var idx strings.Builder
 	idx.WriteString("<header><h1>Kadanoff reports</h1><p class=\"meta\">Is deep learning a renormalization-group flow? Figures regenerated from source.</p></header>\n<ul>\n")
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		var s Summary
-		if err := json.Unmarshal(data, &s); err != nil || s.ID != filepath.Base(filepath.Dir(f)) {
-			continue // not a report of ours
-		}
+	for _, id := range ids {
+		s := sums[id]
 		fmt.Fprintf(&idx, `<li><a href="%s/index.html">%s</a> — %s <span class="badge">profile %s</span> <span class="badge">%d/%d claims reproduced</span></li>`+"\n",
 			html.EscapeString(s.ID), inlineHTML(s.Title), html.EscapeString(s.Authors), html.EscapeString(s.Profile), s.Reproduced, s.Claims)
 	}

@@ -122,7 +122,9 @@ func (p *Paper) Summary() Summary {
 	return s
 }
 
-// ReadSummaries reads the summary.json of every report under out, by paper id.
+// ReadSummaries reads the summary.json of every report under out, by paper
+// id; a summary.json that is not one of ours (it does not parse, or names
+// another id than its directory) is passed over.
 func ReadSummaries(out string) (map[string]*Summary, error) {
 	files, err := filepath.Glob(filepath.Join(out, "*", "summary.json"))
 	if err != nil {
@@ -135,10 +137,7 @@ func ReadSummaries(out string) (map[string]*Summary, error) {
 			return nil, err
 		}
 		s, err := ParseSummary(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		if s.ID != filepath.Base(filepath.Dir(f)) {
+		if err != nil || s.ID != filepath.Base(filepath.Dir(f)) {
 			continue // not a report of ours
 		}
 		sums[s.ID] = s

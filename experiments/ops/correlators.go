@@ -313,10 +313,7 @@ func panelLocality() pipeline.Op {
 					multi++
 				}
 			}
-			t := &artifact.Table{}
-			for j, name := range []string{"unit", "share", "surrogate", "ratio", "patches", "patch_sites", "peak_x", "peak_y"} {
-				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
-			}
+			t := artifact.NewTable([]string{"unit", "share", "surrogate", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}, cols[:])
 			if err := env.PutTable("panels", t); err != nil {
 				return err
 			}

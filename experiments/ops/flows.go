@@ -9,7 +9,6 @@ import (
 
 	"github.com/kadanoff/kadanoff/experiments/fit"
 	"github.com/kadanoff/kadanoff/experiments/linalg"
-	"github.com/kadanoff/kadanoff/experiments/mlp"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
@@ -70,10 +69,7 @@ func flowMagnetization() pipeline.Op {
 					}
 				}
 			}
-			t := &artifact.Table{}
-			for j, name := range []string{"step", "T", "abs_m", "abs_m_err"} {
-				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
-			}
+			t := artifact.NewTable([]string{"step", "T", "abs_m", "abs_m_err"}, cols[:])
 			return env.PutTable("m", t)
 		},
 	}
@@ -120,28 +116,11 @@ func criticalFit() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			col := func(name string) ([]float64, error) {
-				if name == "" {
-					return nil, nil
-				}
-				return t.Col(name)
-			}
-			by, err := col(env.String("by"))
+			cols, err := paramColumns(env, t, "by", "x", "y", "err")
 			if err != nil {
 				return err
 			}
-			xs, err := col(env.String("x"))
-			if err != nil {
-				return err
-			}
-			ys, err := col(env.String("y"))
-			if err != nil {
-				return err
-			}
-			es, err := col(env.String("err"))
-			if err != nil {
-				return err
-			}
+			by, xs, ys, es := cols[0], cols[1], cols[2], cols[3]
 			want := env.Floats("temperatures")
 			inFit := func(x float64) bool {
 				for _, w := range want {
@@ -596,24 +575,9 @@ func flowTemperature() pipeline.Op {
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "dist_first, dist_last: the mean over starting temperatures of |t_mean − exact| at the first and last step; ratio: last over first"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			data, err := env.Input("model")
+			net, ct, err := readThermometer(env)
 			if err != nil {
 				return err
-			}
-			net, err := mlp.Unmarshal(data)
-			if err != nil {
-				return fmt.Errorf("model: %w", err)
-			}
-			classes, err := env.Table("classes")
-			if err != nil {
-				return err
-			}
-			ct, err := classes.Col("T")
-			if err != nil {
-				return err
-			}
-			if len(ct) != net.Classes() {
-				return fmt.Errorf("classes: %d temperatures for a thermometer of %d classes", len(ct), net.Classes())
 			}
 			meta, err := env.Table("meta")
 			if err != nil {
@@ -668,10 +632,7 @@ func flowTemperature() pipeline.Op {
 					}
 				}
 			}
-			t := &artifact.Table{}
-			for j, name := range []string{"step", "T", "t_mean", "t_sd", "t_se"} {
-				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
-			}
+			t := artifact.NewTable([]string{"step", "T", "t_mean", "t_sd", "t_se"}, cols[:])
 			if err := env.PutTable("temperature", t); err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
@@ -30,21 +31,11 @@ func configurations(a *artifact.Array) (linalg.Matrix, []int, []int, error) {
 	for _, d := range units {
 		nu *= d
 	}
-	n := a.Len() / nu
-	m := linalg.NewMatrix(n, nu)
-	switch a.DType {
-	case artifact.Int8:
-		for i, v := range a.I8 {
-			m.Data[i] = float32(v)
-		}
-	case artifact.Float32:
-		copy(m.Data, a.F32)
-	default:
-		for i, v := range a.Float64s() {
-			m.Data[i] = float32(v)
-		}
+	data := float32s(a)
+	if a.DType == artifact.Float32 {
+		data = slices.Clone(data) // the caller may change it
 	}
-	return m, lead, units, nil
+	return linalg.Matrix{Rows: a.Len() / nu, Cols: nu, Stride: nu, Data: data}, lead, units, nil
 }
 
 // toUnits maps ±1 spins to the convention of the machine: unchanged for spin
@@ -62,6 +53,36 @@ func toUnits(m linalg.Matrix, u rbm.Units) error {
 }
 
 func seedOf(env *pipeline.Env, stream string) uint64 { return env.Rand(stream).Uint64() }
+
+// modelAndData loads the "model" input and the "data" input's configurations
+// in the model's units, with the data's leading axes and unit shape.
+func modelAndData(env *pipeline.Env) (*rbm.Stack, linalg.Matrix, []int, []int, error) {
+	s, err := loadStack(env, "model")
+	if err != nil {
+		return nil, linalg.Matrix{}, nil, nil, err
+	}
+	a, err := env.Array("data")
+	if err != nil {
+		return nil, linalg.Matrix{}, nil, nil, err
+	}
+	v, lead, unitShape, err := configurations(a)
+	if err == nil {
+		err = toUnits(v, s.Layers[0].Units)
+	}
+	if err != nil {
+		return nil, linalg.Matrix{}, nil, nil, fmt.Errorf("data: %w", err)
+	}
+	return s, v, lead, unitShape, nil
+}
+
+// spins maps units of a machine back to the ±1 convention: {0,1} values
+// (means or samples) become 2x − 1, spins stay.
+func spins(x float32, u rbm.Units) float32 {
+	if u == rbm.Binary {
+		return 2*x - 1
+	}
+	return x
+}
 
 func rbmTrain() pipeline.Op {
 	return &pipeline.Func{
@@ -215,22 +236,11 @@ func rbmFlow() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{{Name: "flow", Kind: artifact.KindArray, Doc: "[steps+1][...][L][L], int8 ±1 when sampled, float32 means when mean-field; step 0 is the data"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			s, err := loadStack(env, "model")
+			s, v, lead, unitShape, err := modelAndData(env)
 			if err != nil {
 				return err
-			}
-			a, err := env.Array("data")
-			if err != nil {
-				return err
-			}
-			v, lead, unitShape, err := configurations(a)
-			if err != nil {
-				return fmt.Errorf("data: %w", err)
 			}
 			u := s.Layers[0].Units
-			if err := toUnits(v, u); err != nil {
-				return fmt.Errorf("data: %w", err)
-			}
 			steps, err := s.Flow(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
 			if err != nil {
 				return err
@@ -241,10 +251,7 @@ func rbmFlow() pipeline.Op {
 				out := make([]int8, 0, len(steps)*len(v.Data))
 				for _, m := range steps {
 					for _, x := range m.Data {
-						if u == rbm.Binary {
-							x = 2*x - 1
-						}
-						out = append(out, int8(x))
+						out = append(out, int8(spins(x, u)))
 					}
 				}
 				return env.PutArray("flow", artifact.NewInt8(out, shape...))
@@ -252,10 +259,7 @@ func rbmFlow() pipeline.Op {
 			out := make([]float32, 0, len(steps)*len(v.Data))
 			for _, m := range steps {
 				for _, x := range m.Data {
-					if u == rbm.Binary {
-						x = 2*x - 1
-					}
-					out = append(out, x)
+					out = append(out, spins(x, u))
 				}
 			}
 			return env.PutArray("flow", artifact.NewFloat32(out, shape...))
@@ -579,25 +583,13 @@ func rbmActivations() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{{Name: "hidden", Kind: artifact.KindArray, Doc: "float32 [...][hidden units of layer k] (or [...][l][l] when square), in the ±1 convention"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			s, err := loadStack(env, "model")
+			s, v, lead, _, err := modelAndData(env)
 			if err != nil {
 				return err
 			}
 			k := env.Int("layer")
 			if k > len(s.Layers) {
 				return fmt.Errorf("layer %d of a stack of %d", k, len(s.Layers))
-			}
-			a, err := env.Array("data")
-			if err != nil {
-				return err
-			}
-			v, lead, _, err := configurations(a)
-			if err != nil {
-				return fmt.Errorf("data: %w", err)
-			}
-			u := s.Layers[0].Units
-			if err := toUnits(v, u); err != nil {
-				return fmt.Errorf("data: %w", err)
 			}
 			acts, err := s.Activations(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "activations")), v, rbm.Feed(env.String("feed")))
 			if err != nil {
@@ -607,10 +599,7 @@ func rbmActivations() pipeline.Op {
 			out := make([]float32, 0, h.Rows*h.Cols)
 			for i := 0; i < h.Rows; i++ {
 				for _, x := range h.Row(i) {
-					if s.Layers[k-1].Units == rbm.Binary {
-						x = 2*x - 1
-					}
-					out = append(out, x)
+					out = append(out, spins(x, s.Layers[k-1].Units))
 				}
 			}
 			shape := append(append([]int{}, lead...), h.Cols)

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
-	"github.com/kadanoff/kadanoff/experiments/rbm"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
@@ -27,22 +26,11 @@ func rbmReconstruct() pipeline.Op {
 		Par: []pipeline.ParamSpec{{Name: "layers", Kind: spec.Int, Doc: "layers gone through (default all: 0)", Default: pipeline.IntValue(0), Check: pipeline.AtLeast(0)}},
 		Out: []pipeline.OutputSpec{{Name: "reconstruction", Kind: artifact.KindArray, Doc: "float32, the data's shape"}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			s, err := loadStack(env, "model")
+			s, v, lead, unitShape, err := modelAndData(env)
 			if err != nil {
 				return err
-			}
-			a, err := env.Array("data")
-			if err != nil {
-				return err
-			}
-			v, _, _, err := configurations(a)
-			if err != nil {
-				return fmt.Errorf("data: %w", err)
 			}
 			u := s.Layers[0].Units
-			if err := toUnits(v, u); err != nil {
-				return fmt.Errorf("data: %w", err)
-			}
 			k := env.Int("layers")
 			if k == 0 {
 				k = len(s.Layers)
@@ -54,13 +42,10 @@ func rbmReconstruct() pipeline.Op {
 			out := make([]float32, 0, len(r.Data))
 			for i := 0; i < r.Rows; i++ {
 				for _, x := range r.Row(i) {
-					if u == rbm.Binary {
-						x = 2*x - 1
-					}
-					out = append(out, x)
+					out = append(out, spins(x, u))
 				}
 			}
-			return env.PutArray("reconstruction", artifact.NewFloat32(out, a.Shape...))
+			return env.PutArray("reconstruction", artifact.NewFloat32(out, append(append([]int{}, lead...), unitShape...)...))
 		},
 	}
 }

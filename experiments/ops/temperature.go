@@ -38,6 +38,43 @@ func readThermometer(env *pipeline.Env) (*mlp.Net, []float64, error) {
 	return net, ct, nil
 }
 
+// configSets reads the "data" input as sets of configurations
+// [set...][sample][L][L] and the optional "meta" input's temperature per set
+// (NaN without one).
+func configSets(env *pipeline.Env) (a *artifact.Array, L, n, sets int, setT []float64, err error) {
+	if a, err = env.Array("data"); err != nil {
+		return nil, 0, 0, 0, nil, err
+	}
+	d := len(a.Shape)
+	if d < 3 || a.Shape[d-1] != a.Shape[d-2] {
+		return nil, 0, 0, 0, nil, fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
+	}
+	L, n = a.Shape[d-1], a.Shape[d-3]
+	sets = a.Len() / (n * L * L)
+	setT = make([]float64, sets)
+	for i := range setT {
+		setT[i] = math.NaN()
+	}
+	if len(env.InputSources("meta")) == 0 { // an omitted Many input is absent from the task
+		return a, L, n, sets, setT, nil
+	}
+	mb, err := env.Input("meta")
+	if err != nil {
+		return nil, 0, 0, 0, nil, err
+	}
+	mt, err := artifact.DecodeCSV(mb)
+	if err == nil {
+		setT, err = mt.Col("T")
+	}
+	if err != nil {
+		return nil, 0, 0, 0, nil, fmt.Errorf("meta: %w", err)
+	}
+	if len(setT) != sets {
+		return nil, 0, 0, 0, nil, fmt.Errorf("meta: %d temperatures for %d sets", len(setT), sets)
+	}
+	return a, L, n, sets, setT, nil
+}
+
 func mlpTemperature() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "mlp.temperature",
@@ -62,45 +99,14 @@ func mlpTemperature() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			a, err := env.Array("data")
+			a, L, n, sets, setT, err := configSets(env)
 			if err != nil {
 				return err
 			}
-			d := len(a.Shape)
-			if d < 3 || a.Shape[d-1] != a.Shape[d-2] {
-				return fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
-			}
-			L, n := a.Shape[d-1], a.Shape[d-3]
-			sets := a.Len() / (n * L * L)
 			x := linalg.Matrix{Rows: sets * n, Cols: L * L, Stride: L * L, Data: float32s(a)}
 			p, err := net.Predict(&linalg.Gemm{Limit: env.Threads}, x)
 			if err != nil {
 				return fmt.Errorf("data: %w", err)
-			}
-			setT := make([]float64, sets)
-			for i := range setT {
-				setT[i] = math.NaN()
-			}
-			var metas [][]byte
-			if len(env.InputSources("meta")) > 0 { // an omitted Many input is absent from the task
-				if metas, err = env.Inputs("meta"); err != nil {
-					return err
-				}
-			}
-			if len(metas) > 1 {
-				return fmt.Errorf("meta: %d tables, want at most one", len(metas))
-			}
-			if len(metas) == 1 {
-				mt, err := artifact.DecodeCSV(metas[0])
-				if err != nil {
-					return fmt.Errorf("meta: %w", err)
-				}
-				if setT, err = mt.Col("T"); err != nil {
-					return fmt.Errorf("meta: %w", err)
-				}
-				if len(setT) != sets {
-					return fmt.Errorf("meta: %d temperatures for %d sets", len(setT), sets)
-				}
 			}
 			lo, hi := 0, 0
 			for c := range ct {
@@ -136,10 +142,7 @@ func mlpTemperature() pipeline.Op {
 					cols[j] = append(cols[j], v)
 				}
 			}
-			t := &artifact.Table{}
-			for j, name := range []string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"} {
-				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
-			}
+			t := artifact.NewTable([]string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"}, cols[:])
 			return env.PutTable("temperature", t)
 		},
 	}
@@ -150,7 +153,7 @@ func tableStack() pipeline.Op {
 		OpName:    "table.stack",
 		OpVersion: 1,
 		OpDoc: "Stacks tables with the same columns into one long table, adding a column `column` whose value is `values[i]` " +
-			"on the rows of table i (a flow step, a layer, a lattice size), and optionally `label` columns from `labels`.",
+			"on the rows of table i (a flow step, a layer, a lattice size).",
 		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "tables with the same columns", Many: true}},
 		Par: []pipeline.ParamSpec{
 			{Name: "column", Kind: spec.String, Doc: "name of the added column"},
@@ -264,28 +267,11 @@ func tablePick() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			col := func(name string) ([]float64, error) {
-				if name == "" {
-					return nil, nil
-				}
-				return t.Col(name)
-			}
-			xs, err := col(env.String("x"))
+			cols, err := paramColumns(env, t, "x", "y", "err", "by")
 			if err != nil {
 				return err
 			}
-			ys, err := col(env.String("y"))
-			if err != nil {
-				return err
-			}
-			es, err := col(env.String("err"))
-			if err != nil {
-				return err
-			}
-			bs, err := col(env.String("by"))
-			if err != nil {
-				return err
-			}
+			xs, ys, es, bs := cols[0], cols[1], cols[2], cols[3]
 			near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 			for i := range xs {
 				if near(xs[i], env.Float("at")) && (bs == nil || near(bs[i], env.Float("by_value"))) {
@@ -326,39 +312,13 @@ func energyTemperature() pipeline.Op {
 			Doc:     "set, T (from meta, NaN without), t_mean (the reading), t_se, e_mean, e_se, at_bound (1 when the reading is t_min or t_max)",
 			Columns: []string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			a, err := env.Array("data")
+			a, L, n, sets, setT, err := configSets(env)
 			if err != nil {
 				return err
 			}
-			d := len(a.Shape)
-			if d < 3 || a.Shape[d-1] != a.Shape[d-2] {
-				return fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
-			}
-			L, n := a.Shape[d-1], a.Shape[d-3]
-			sets := a.Len() / (n * L * L)
 			lo, hi := env.Float("t_min"), env.Float("t_max")
 			if hi <= lo {
 				return fmt.Errorf("t_max %v must exceed t_min %v", hi, lo)
-			}
-			setT := make([]float64, sets)
-			for i := range setT {
-				setT[i] = math.NaN()
-			}
-			if len(env.InputSources("meta")) > 0 {
-				mb, err := env.Input("meta")
-				if err != nil {
-					return err
-				}
-				mt, err := artifact.DecodeCSV(mb)
-				if err != nil {
-					return fmt.Errorf("meta: %w", err)
-				}
-				if setT, err = mt.Col("T"); err != nil {
-					return fmt.Errorf("meta: %w", err)
-				}
-				if len(setT) != sets {
-					return fmt.Errorf("meta: %d temperatures for %d sets", len(setT), sets)
-				}
 			}
 			x := float32s(a)
 			eLo, eHi := exact.Energy(L, lo), exact.Energy(L, hi)
@@ -403,11 +363,23 @@ func energyTemperature() pipeline.Op {
 					cols[j] = append(cols[j], v)
 				}
 			}
-			t := &artifact.Table{}
-			for j, name := range []string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"} {
-				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: cols[j]})
-			}
+			t := artifact.NewTable([]string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}, cols[:])
 			return env.PutTable("temperature", t)
 		},
 	}
+}
+
+// paramColumns returns the columns of t named by the given string parameters,
+// nil for a parameter left empty.
+func paramColumns(env *pipeline.Env, t *artifact.Table, params ...string) ([][]float64, error) {
+	out := make([][]float64, len(params))
+	for i, p := range params {
+		if name := env.String(p); name != "" {
+			var err error
+			if out[i], err = t.Col(name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }

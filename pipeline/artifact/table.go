@@ -100,3 +100,12 @@ func DecodeCSV(data []byte) (*Table, error) {
 	}
 	return t, nil
 }
+
+// NewTable returns a table of the named columns; names and cols pair up.
+func NewTable(names []string, cols [][]float64) *Table {
+	t := &Table{Columns: make([]Column, len(names))}
+	for j, name := range names {
+		t.Columns[j] = Column{Name: name, Values: cols[j]}
+	}
+	return t
+}
