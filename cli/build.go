@@ -17,6 +17,7 @@ import (
 
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/cache/s3store"
 	"github.com/kadanoff/kadanoff/reports"
 )
 
@@ -32,6 +33,8 @@ func build(ctx context.Context, args []string, env Env) int {
 	from := fs.String("from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
 	jsonFile := fs.String("json", "", "write a JSON summary to FILE (every step's status, seconds, threads and key; every claim's verdict and number); - prints it instead of the progress lines")
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
+	remote := fs.String("remote", "", "share the cache through an S3-compatible store, s3://BUCKET/PREFIX (endpoint, region and credentials from the standard AWS variables and files; default $KADANOFF_REMOTE)")
+	remoteRO := fs.Bool("remote-read-only", false, "only read from --remote, never write to it (CI on pull requests)")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
@@ -90,6 +93,20 @@ func build(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
+	}
+	if *remote == "" {
+		*remote = env.Getenv("KADANOFF_REMOTE")
+	}
+	if *remote != "" {
+		store, err := s3store.Open(ctx, *remote)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff build: --remote:", err)
+			return ExitUsage
+		}
+		cc.SetRemote(store, *remoteRO)
+	} else if *remoteRO {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --remote-read-only needs --remote")
+		return ExitUsage
 	}
 	forceSet := dependents(plan, forced)
 	if *dryRun {
@@ -164,6 +181,9 @@ func build(ctx context.Context, args []string, env Env) int {
 		}
 		fmt.Fprintf(env.Stderr, "kadanoff: the cache held %d damaged files (%s); they were discarded and what they held recomputed\n", len(d), names)
 	}
+	if *remote != "" {
+		reportRemote(env, *remote, cc.RemoteStats())
+	}
 	elapsed := time.Since(start)
 	if *jsonFile != "" {
 		doc, _ := json.MarshalIndent(buildDocument(sum, elapsed, *out, plan, papers), "", "  ")
@@ -181,6 +201,23 @@ func build(ctx context.Context, args []string, env Env) int {
 	fmt.Fprintf(env.Stdout, "time: %s\n", elapsed.Round(time.Millisecond))
 	fmt.Fprintln(env.Stdout, sum.Line())
 	return status
+}
+
+// reportRemote says what the build exchanged with the shared cache, and
+// warns of what failed there (the local build does not fail for it).
+func reportRemote(env Env, url string, s cache.RemoteStats) {
+	fmt.Fprintf(env.Stdout, "remote  %s: %d steps fetched (%d blobs, %s), %d uploads (%s), %d blobs already there\n",
+		url, s.Hits, s.Downloads, pipeline.FormatBytes(float64(s.DownloadBytes)), s.Uploads, pipeline.FormatBytes(float64(s.UploadBytes)), s.Present)
+	if s.BadRemote > 0 {
+		fmt.Fprintf(env.Stderr, "kadanoff: warning: %d blobs on the remote were damaged (their bytes do not match their names): not used, recomputed and uploaded again\n", s.BadRemote)
+	}
+	for i, e := range s.Errors {
+		if i == 5 {
+			fmt.Fprintf(env.Stderr, "kadanoff: warning: remote: … and %d more\n", len(s.Errors)-5)
+			break
+		}
+		fmt.Fprintf(env.Stderr, "kadanoff: warning: remote: %s\n", e)
+	}
 }
 
 // stepTime is one step of a build's time table.

@@ -17,65 +17,69 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
-// buildQuick builds the repository's specs with the quick profile into fresh
-// cache and output directories and returns them.
-func buildQuick(t *testing.T, jobs string) (cacheDir, outDir string) {
+// buildQuick builds the repository's dmk2020 spec with the quick profile,
+// and any further flags, into fresh cache and output directories and returns
+// them and the build's output.
+func buildQuick(t *testing.T, flags ...string) (cacheDir, outDir, stdout string) {
 	t.Helper()
 	root := repoRoot(t)
 	cacheDir, outDir = t.TempDir(), t.TempDir()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"build", "--profile", "quick", "--jobs", jobs, "--cache", cacheDir, "--out", outDir,
-		filepath.Join(root, "configs", "dmk2020.yaml")}, Env{Stdout: &stdout, Stderr: &stderr})
+	var out, stderr bytes.Buffer
+	args := append([]string{"build", "--profile", "quick", "--cache", cacheDir, "--out", outDir}, flags...)
+	code := Main(context.Background(), append(args, filepath.Join(root, "configs", "dmk2020.yaml")), Env{Stdout: &out, Stderr: &stderr, Getenv: os.Getenv})
 	if code != 0 {
-		t.Fatalf("build --jobs %s: exit %d\n%s%s", jobs, code, stdout.String(), stderr.String())
+		t.Fatalf("build %v: exit %d\n%s%s", flags, code, out.String(), stderr.String())
 	}
-	return cacheDir, outDir
+	return cacheDir, outDir, out.String()
 }
 
-// TestJobsByteIdentical builds with 1 and 4 workers: every step has the same key
-// and the same output bytes, and the reports are identical.
-func TestJobsByteIdentical(t *testing.T) {
-	c1, o1 := buildQuick(t, "1")
-	c4, o4 := buildQuick(t, "4")
-	outputs := func(dir string) map[string][]cache.Output {
-		c, err := cache.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := spec.Load(filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pipeline.NewPlan([]*spec.Spec{s}, DefaultRegistry(), "quick")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := pipeline.Resolve(c, plan.Nodes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string][]cache.Output{}
-		for n, r := range res {
-			if r.Entry == nil {
-				t.Fatalf("%s not cached", n.ID)
-			}
-			out[n.ID+" "+string(r.Key)] = r.Entry.Outputs
-		}
-		return out
+// stepOutputs maps "step key" to the outputs cached for every step of the
+// quick dmk2020 plan.
+func stepOutputs(t *testing.T, dir string) map[string][]cache.Output {
+	t.Helper()
+	c, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	a, b := outputs(c1), outputs(c4)
+	s, err := spec.Load(filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.NewPlan([]*spec.Spec{s}, DefaultRegistry(), "quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Resolve(c, plan.Nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]cache.Output{}
+	for n, r := range res {
+		if r.Entry == nil {
+			t.Fatalf("%s not cached", n.ID)
+		}
+		out[n.ID+" "+string(r.Key)] = r.Entry.Outputs
+	}
+	return out
+}
+
+// sameBuilds checks that two builds cached the same keys with the same output
+// bytes and wrote identical reports.
+func sameBuilds(t *testing.T, what string, c1, o1, c2, o2 string) {
+	t.Helper()
+	a, b := stepOutputs(t, c1), stepOutputs(t, c2)
 	if len(a) != len(b) {
-		t.Fatalf("%d steps vs %d", len(a), len(b))
+		t.Fatalf("%s: %d steps vs %d", what, len(a), len(b))
 	}
 	for k, oa := range a {
 		ob, ok := b[k]
 		if !ok {
-			t.Errorf("step/key %s missing with --jobs 4", k)
+			t.Errorf("%s: step/key %s missing", what, k)
 			continue
 		}
 		for i := range oa {
 			if oa[i].Digest != ob[i].Digest {
-				t.Errorf("%s output %s: %s vs %s", k, oa[i].Name, oa[i].Digest.Short(), ob[i].Digest.Short())
+				t.Errorf("%s: %s output %s: %s vs %s", what, k, oa[i].Name, oa[i].Digest.Short(), ob[i].Digest.Short())
 			}
 		}
 	}
@@ -91,15 +95,23 @@ func TestJobsByteIdentical(t *testing.T) {
 		})
 		return m
 	}
-	fa, fb := files(o1), files(o4)
+	fa, fb := files(o1), files(o2)
 	if len(fa) != len(fb) || len(fa) == 0 {
-		t.Fatalf("%d report files vs %d", len(fa), len(fb))
+		t.Fatalf("%s: %d report files vs %d", what, len(fa), len(fb))
 	}
 	for name, data := range fa {
 		if !bytes.Equal(data, fb[name]) {
-			t.Errorf("report file %s differs between --jobs 1 and --jobs 4", name)
+			t.Errorf("%s: report file %s differs", what, name)
 		}
 	}
+}
+
+// TestJobsByteIdentical builds with 1 and 4 workers: every step has the same key
+// and the same output bytes, and the reports are identical.
+func TestJobsByteIdentical(t *testing.T) {
+	c1, o1, _ := buildQuick(t, "--jobs", "1")
+	c4, o4, _ := buildQuick(t, "--jobs", "4")
+	sameBuilds(t, "--jobs 1 vs 4", c1, o1, c4, o4)
 }
 
 // TestReportRendersInChromium opens the report in headless Chromium and checks
@@ -119,7 +131,7 @@ func TestReportRendersInChromium(t *testing.T) {
 		}
 		t.Skip("chromium not installed")
 	}
-	_, out := buildQuick(t, "2")
+	_, out, _ := buildQuick(t, "--jobs", "2")
 	for _, page := range []string{"index.html", "dmk2020/index.html"} {
 		cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+t.TempDir(),

@@ -84,6 +84,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	damaged []string
+	remote  *remoteState
 }
 
 // Damaged returns what this process found damaged and discarded ("blob
@@ -179,6 +180,18 @@ func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 	}
 	p := c.blobPath(d)
 	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) && c.remote != nil {
+		ctx, cancel := c.remote.ctx()
+		rerr := c.remoteBlob(ctx, d)
+		cancel()
+		if rerr != nil {
+			if !errors.Is(rerr, ErrMissing) {
+				c.remote.fail("%v", rerr)
+			}
+			return nil, fmt.Errorf("cache: blob %s: %w", d.Short(), ErrMissing)
+		}
+		data, err = os.ReadFile(p)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cache: blob %s: %w", d.Short(), ErrMissing)
 	}
@@ -215,6 +228,9 @@ func (c *Cache) PutAction(key Digest, e *Entry) error {
 	if err := writeAtomic(c.actionPath(key), data); err != nil {
 		return fmt.Errorf("cache: put action: %w", err)
 	}
+	if c.remote != nil {
+		c.upload(key, e, data)
+	}
 	return nil
 }
 
@@ -225,6 +241,11 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 	}
 	p := c.actionPath(key)
 	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) && c.remote != nil {
+		if e := c.remoteAction(key); e != nil {
+			return e, nil
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cache: action %s: %w", key.Short(), ErrMissing)
 	}
