@@ -35,6 +35,8 @@ func build(ctx context.Context, args []string, env Env) int {
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	remote := fs.String("remote", "", "share the cache through an S3-compatible store, s3://BUCKET/PREFIX (endpoint, region and credentials from the standard AWS variables and files; default $KADANOFF_REMOTE)")
 	remoteRO := fs.Bool("remote-read-only", false, "only read from --remote, never write to it (CI on pull requests)")
+	var sl slurmFlags
+	sl.register(fs)
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
@@ -52,6 +54,10 @@ func build(ctx context.Context, args []string, env Env) int {
 	}
 	if *jobs < 1 {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --jobs must be at least 1")
+		return ExitUsage
+	}
+	if err := sl.check(); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build:", err)
 		return ExitUsage
 	}
 	budget, err := memoryBudget(*maxMem)
@@ -133,13 +139,29 @@ func build(ctx context.Context, args []string, env Env) int {
 	} else {
 		rep = pipeline.NewLogReporter(env.Stdout)
 	}
+	res := plan.Resources()
 	b := &pipeline.Builder{
-		Cache:    cc,
-		Executor: &pipeline.Local{Registry: env.Registry, Store: cc},
-		Jobs:     *jobs,
-		Reporter: rep,
-		Force:    forceSet,
-		Machine:  machineDescription(),
+		Cache:        cc,
+		Executor:     &pipeline.Local{Registry: env.Registry, Store: cc},
+		Jobs:         *jobs,
+		Reporter:     rep,
+		Force:        forceSet,
+		Machine:      machineDescription(),
+		Memory:       map[*pipeline.Node]float64{},
+		MemoryBudget: budget,
+	}
+	for n, r := range res {
+		b.Memory[n] = r.Memory
+	}
+	if sl.executor == "slurm" {
+		ex, err := sl.executorFor(env, res, cc)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff build:", err)
+			return ExitUsage
+		}
+		defer ex.Close()
+		b.Executor, b.StepsAtOnce, b.Memory = ex, sl.maxJobs, nil
+		b.Machine = "slurm cluster"
 	}
 	start := time.Now()
 	sum := b.Build(ctx, plan, targets)

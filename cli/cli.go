@@ -54,7 +54,7 @@ type command struct {
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
 	return []command{
-		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--json FILE] [--max-memory SIZE] [--from ARCHIVE] [SPEC.yaml ...]",
+		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--json FILE] [--max-memory SIZE] [--remote s3://B/P [--remote-read-only]] [--executor slurm [--partition P] [--account A]] [--from ARCHIVE] [SPEC.yaml ...]",
 			"build specs (default configs/*.yaml) and write their reports to DIR", build},
 		{"status", "[--json] [--check] [--profile P] [SPEC.yaml ...]", "every step as cached, stale (with the reason) or missing; --check exits 1 unless all are cached", status},
 		{"explain", "[--profile P] STEP [SPEC.yaml ...]", "the step's action-key preimage and what changed since its last build", explain},
@@ -71,6 +71,7 @@ func commands() []command {
 			"remove cache entries unused for D (default 720h); --keep-current keeps what the specs reach; refuses while a build runs", gc},
 		{"bench", "[--json] [--time D] [--quick] " + strings.Join(benchNames(), "|"), "kernel throughput, beside numpy or PyTorch when installed", bench},
 		{"ops", "[NAME]", "describe every operation a spec may use (or one), and the panel kinds of figures", listOps},
+		{"exec-task", "TASKFILE", "run one step of a build on a cluster node and write its result record (what --executor slurm submits)", execTask},
 		{"version", "", "print the tool version and source revision", version},
 		{"help", "[COMMAND]", "describe kadanoff or one command", nil},
 	}

@@ -48,6 +48,13 @@ type Result struct {
 	Threads int
 }
 
+// StateReporter is a Reporter that is also told what a step is doing in an
+// executor that queues work ("queued (slurm job 12_3)", "running on n01").
+type StateReporter interface {
+	Reporter
+	State(n *Node, state string)
+}
+
 // Reporter is told about steps as they start, progress and finish. Calls come
 // from several goroutines.
 type Reporter interface {
@@ -69,6 +76,15 @@ type Builder struct {
 	// Machine describes what computes the steps (OS, CPU, kernels), recorded
 	// on each cache entry so that differing bytes can be explained.
 	Machine string
+	// Memory holds steps' estimated peaks in bytes (Plan.Resources); with a
+	// MemoryBudget, a step waits while the steps running would exceed it
+	// (a step always starts when nothing else runs).
+	Memory       map[*Node]float64
+	MemoryBudget float64
+	// StepsAtOnce, when positive, is for executors that size their own jobs
+	// (a cluster): up to this many steps run at once, whatever they declare,
+	// and Jobs is not used.
+	StepsAtOnce int
 
 	profile string
 }
@@ -101,6 +117,16 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
+	if b.StepsAtOnce > 0 {
+		jobs = b.StepsAtOnce
+	}
+	memOf := func(n *Node) float64 {
+		if m, ok := b.Memory[n]; ok && m > 0 && b.MemoryBudget > 0 {
+			return m
+		}
+		return 0
+	}
+	usedMem := 0.0
 	in := map[*Node]bool{}
 	waiting := map[*Node]int{}
 	for _, n := range nodes {
@@ -183,10 +209,18 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 	for running > 0 || len(ready) > 0 {
 		rebalance()
 		for len(ready) > 0 && used < budget && ctx.Err() == nil {
-			n := ready[0]
-			ready = ready[1:]
+			// The first ready step whose memory fits beside those running.
+			i := slices.IndexFunc(ready, func(n *Node) bool {
+				return running == 0 || usedMem+memOf(n) <= b.MemoryBudget || memOf(n) == 0
+			})
+			if i < 0 {
+				break
+			}
+			n := ready[i]
+			ready = slices.Delete(ready, i, i+1)
+			usedMem += memOf(n)
 			want := 1
-			if tu, ok := n.Op.(ThreadUser); ok {
+			if tu, ok := n.Op.(ThreadUser); ok && b.StepsAtOnce == 0 {
 				want = max(tu.Threads(n.Params), 1)
 			}
 			free := budget - used
@@ -207,6 +241,7 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 		}
 		r := <-results
 		running--
+		usedMem -= memOf(r.Node)
 		g := grants[r.Node]
 		used -= int(g.cur.Load())
 		r.Threads = g.max
@@ -252,6 +287,9 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, s
 	}
 	task := newTask(n, r.Key, digests, int(share.Load()))
 	task.Share = share
+	if sr, ok := b.Reporter.(StateReporter); ok {
+		task.OnState = func(state string) { sr.State(n, state) }
+	}
 	progress := func(d, t int) {
 		if b.Reporter != nil {
 			b.Reporter.Progress(n, d, t)
@@ -268,12 +306,18 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, s
 	}
 	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds(), Log: outcome.Log, Machine: b.Machine}
 	for _, blob := range outcome.Blobs {
-		d, err := b.Cache.PutBlob(blob.Data)
+		d, size := blob.Digest, blob.Size
+		if blob.Data != nil || d == "" {
+			d, err = b.Cache.PutBlob(blob.Data)
+			size = int64(len(blob.Data))
+		} else if !b.Cache.HasFile(d, size) {
+			err = fmt.Errorf("output %s: blob %s is not in the cache", blob.Name, d.Short())
+		}
 		if err != nil {
 			r.Status, r.Err = Failed, err
 			return r
 		}
-		e.Outputs = append(e.Outputs, cache.Output{Name: blob.Name, Kind: string(blob.Kind), Digest: d, Size: int64(len(blob.Data))})
+		e.Outputs = append(e.Outputs, cache.Output{Name: blob.Name, Kind: string(blob.Kind), Digest: d, Size: size})
 	}
 	if err := b.Cache.PutAction(r.Key, e); err != nil {
 		r.Status, r.Err = Failed, err

@@ -29,6 +29,9 @@ type Task struct {
 	// Share, when set, is the step's current share, which the scheduler may
 	// change while the step runs (local execution only).
 	Share *atomic.Int32 `json:"-"`
+	// OnState, when set, is told what an executor that queues work is doing
+	// with the task (local execution of the build only).
+	OnState func(state string) `json:"-"`
 }
 
 // TaskInput is one input blob of a task.
@@ -39,11 +42,14 @@ type TaskInput struct {
 	Digest cache.Digest  `json:"digest"`
 }
 
-// Blob is an output produced by a step.
+// Blob is an output produced by a step: its bytes, or, from an executor that
+// stored them in the build's cache itself, their digest and size (Data nil).
 type Blob struct {
-	Name string
-	Kind artifact.Kind
-	Data []byte
+	Name   string
+	Kind   artifact.Kind
+	Data   []byte
+	Digest cache.Digest
+	Size   int64
 }
 
 // BlobStore gives executors the bytes of input blobs.

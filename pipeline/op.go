@@ -13,6 +13,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -157,6 +158,13 @@ type ThreadUser interface {
 	Threads(params map[string]spec.Value) int
 }
 
+// TimeEstimator is an op that bounds a step's running time on one thread
+// from its parameters (generously: a cluster kills a job that outlives its
+// request). Ops that do not implement it (or return 0) have no bound.
+type TimeEstimator interface {
+	Time(params map[string]spec.Value) time.Duration
+}
+
 // Func is an Op built from its parts.
 type Func struct {
 	OpName    string
@@ -173,6 +181,8 @@ type Func struct {
 	// ThreadsFunc, when not nil, says how many threads a step can use
 	// (ThreadUser); nil means one.
 	ThreadsFunc func(params map[string]spec.Value) int
+	// TimeFunc, when not nil, bounds a step's time on one thread (TimeEstimator).
+	TimeFunc func(params map[string]spec.Value) time.Duration
 	// Tolerance is the largest relative difference of floating-point outputs
 	// that kadanoff verify accepts when bytes differ (another CPU kernel's
 	// rounding); 0 means only identical bytes pass.
@@ -194,6 +204,14 @@ func (f *Func) Threads(params map[string]spec.Value) int {
 		return 1
 	}
 	return max(f.ThreadsFunc(params), 1)
+}
+
+// Time implements TimeEstimator.
+func (f *Func) Time(params map[string]spec.Value) time.Duration {
+	if f.TimeFunc == nil {
+		return 0
+	}
+	return f.TimeFunc(params)
 }
 
 // AllThreads is a ThreadsFunc for ops that use as many threads as they get.

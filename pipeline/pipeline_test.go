@@ -333,3 +333,56 @@ profiles: {quick: {}, paper: {}}
 		t.Errorf("duplicates %v, want [a=b ga=gb]", got)
 	}
 }
+
+// Steps whose estimated peaks would exceed the memory budget together run
+// one after another, although threads are free; small ones still run beside.
+func TestMemoryBudgetSerializes(t *testing.T) {
+	var running, peak atomic.Int32
+	mem := &Func{
+		OpName: "test.mem", OpVersion: 1, OpDoc: "test",
+		Par: []ParamSpec{{Name: "gib", Kind: spec.Float}},
+		Out: []OutputSpec{{Name: "out", Kind: artifact.KindScalars}},
+		MemoryFunc: func(p map[string]spec.Value, _ map[string][]float64) Sizes {
+			return Sizes{Peak: p["gib"].Float * (1 << 30)}
+		},
+		RunFunc: func(ctx context.Context, env *Env) error {
+			n := running.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+			running.Add(-1)
+			return env.PutScalars("out", artifact.Scalars{"n": {Value: env.Float("gib")}})
+		},
+	}
+	s, err := spec.Parse("t.yaml", []byte("paper: {id: t, title: T}\nsteps:\n  a: {op: test.mem, params: {gib: 6}}\n  b: {op: test.mem, params: {gib: 6}}\n  c: {op: test.mem, params: {gib: 7}}\nprofiles: {quick: {}, paper: {}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := NewRegistry(mem)
+	p, err := NewPlan([]*spec.Spec{s}, reg, "paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		budget float64
+		want   int32
+	}{{10 << 30, 1}, {13 << 30, 2}, {20 << 30, 3}} {
+		running.Store(0)
+		peak.Store(0)
+		c, _ := cache.Open(t.TempDir())
+		b := &Builder{Cache: c, Executor: &Local{Registry: reg, Store: c}, Jobs: 3, Memory: map[*Node]float64{}, MemoryBudget: tc.budget}
+		for n, r := range p.Resources() {
+			b.Memory[n] = r.Memory
+		}
+		if sum := b.Build(context.Background(), p, p.Nodes); sum.Failed != 0 {
+			t.Fatalf("%d failed", sum.Failed)
+		}
+		if peak.Load() != tc.want {
+			t.Errorf("budget %s: %d steps ran at once, want %d", FormatBytes(tc.budget), peak.Load(), tc.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
@@ -413,13 +414,12 @@ func suggest(op string, names []string) string {
 	return " (did you mean " + strings.Join(same, " or ") + "?)"
 }
 
-// CheckMemory estimates, in plan order, what every step holds (each op's
-// MemoryEstimator, fed the estimated sizes of its inputs) and refuses the
-// steps whose peak exceeds budget bytes, naming each with its position and
-// estimate. Ops without an estimate are not checked, and leave their
-// consumers' estimates unknown where they depend on them.
-func (p *Plan) CheckMemory(budget float64) error {
-	var errs spec.Errors
+// MemoryPeaks estimates, in plan order, what every step holds at its peak
+// (each op's MemoryEstimator, fed the estimated sizes of its inputs), in
+// bytes. Steps without an estimate are absent; they leave their consumers'
+// estimates unknown (NaN) where those depend on them.
+func (p *Plan) MemoryPeaks() map[*Node]float64 {
+	peaks := map[*Node]float64{}
 	out := map[*Node]map[string]float64{}
 	for _, n := range p.Nodes {
 		in := map[string][]float64{}
@@ -438,12 +438,56 @@ func (p *Plan) CheckMemory(budget float64) error {
 		}
 		s := est.Memory(n.Params, in)
 		out[n] = s.Out
-		if s.Peak > budget {
+		peaks[n] = s.Peak
+	}
+	return peaks
+}
+
+// CheckMemory refuses the steps whose estimated peak (MemoryPeaks) exceeds
+// budget bytes, naming each with its position and estimate. Steps without an
+// estimate are not checked.
+func (p *Plan) CheckMemory(budget float64) error {
+	var errs spec.Errors
+	peaks := p.MemoryPeaks()
+	for _, n := range p.Nodes {
+		if peak, ok := peaks[n]; ok && peak > budget {
 			errs = append(errs, &spec.Error{Pos: n.Step.Pos, Path: n.Step.Path, Msg: fmt.Sprintf(
-				"needs about %s of memory (estimated from its parameters and inputs), more than the budget of %s (--max-memory)", FormatBytes(s.Peak), FormatBytes(budget))})
+				"needs about %s of memory (estimated from its parameters and inputs), more than the budget of %s (--max-memory)", FormatBytes(peak), FormatBytes(budget))})
 		}
 	}
 	return errs.Err()
+}
+
+// Resources is what a step declares it needs: the same declarations size
+// local grants and cluster jobs.
+type Resources struct {
+	// Threads is how many CPU threads it can keep busy (ThreadUser; 1 when
+	// not declared; math.MaxInt32 for "as many as it gets").
+	Threads int
+	// Memory is its estimated peak in bytes (MemoryEstimator); NaN when unknown.
+	Memory float64
+	// Time bounds its running time on one thread (TimeEstimator); 0 when unknown.
+	Time time.Duration
+}
+
+// Resources returns every step's declared needs.
+func (p *Plan) Resources() map[*Node]Resources {
+	peaks := p.MemoryPeaks()
+	res := map[*Node]Resources{}
+	for _, n := range p.Nodes {
+		r := Resources{Threads: 1, Memory: math.NaN()}
+		if tu, ok := n.Op.(ThreadUser); ok {
+			r.Threads = max(tu.Threads(n.Params), 1)
+		}
+		if peak, ok := peaks[n]; ok {
+			r.Memory = peak
+		}
+		if te, ok := n.Op.(TimeEstimator); ok {
+			r.Time = te.Time(n.Params)
+		}
+		res[n] = r
+	}
+	return res
 }
 
 // FormatBytes prints a byte count with a binary unit ("1.5 GiB").

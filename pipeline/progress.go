@@ -26,6 +26,14 @@ func (l *LogReporter) Start(n *Node) {
 	fmt.Fprintf(l.w, "run     %s\n", n.ID)
 }
 
+// State implements StateReporter: one line per change.
+func (l *LogReporter) State(n *Node, state string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	word, rest, _ := strings.Cut(state, " ")
+	fmt.Fprintf(l.w, "%-7s %s %s\n", word, n.ID, rest)
+}
+
 // Progress implements Reporter; plain logs do not show progress within steps.
 func (l *LogReporter) Progress(*Node, int, int) {}
 
@@ -59,19 +67,21 @@ func round(d time.Duration) time.Duration {
 // TerminalReporter draws a live display on a terminal: finished steps scroll
 // up, and below them each running step shows its elapsed time and progress.
 type TerminalReporter struct {
-	mu      sync.Mutex
-	w       io.Writer
-	now     func() time.Time
-	running map[*Node]*live
-	drawn   int // lines of the live block currently on screen
-	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	mu       sync.Mutex
+	finished int
+	w        io.Writer
+	now      func() time.Time
+	running  map[*Node]*live
+	drawn    int // lines of the live block currently on screen
+	stop     chan struct{}
+	stopped  chan struct{}
+	once     sync.Once
 }
 
 type live struct {
 	start       time.Time
 	done, total int
+	state       string // from an executor that queues work; "" when running here
 }
 
 // NewTerminalReporter starts a live display on w; call Close when the build ends.
@@ -112,11 +122,24 @@ func (t *TerminalReporter) Progress(n *Node, done, total int) {
 	}
 }
 
+// State implements StateReporter.
+func (t *TerminalReporter) State(n *Node, state string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l := t.running[n]; l != nil {
+		l.state = state
+	}
+	t.redraw("")
+}
+
 // Finish implements Reporter.
 func (t *TerminalReporter) Finish(r *Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.running, r.Node)
+	if r.Status == Ran {
+		t.finished++
+	}
 	t.redraw(finishLine(r))
 }
 
@@ -146,9 +169,25 @@ func (t *TerminalReporter) redraw(above string) {
 		nodes = append(nodes, n)
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	queued, remote := 0, 0
+	for _, n := range nodes {
+		if st := t.running[n].state; st != "" {
+			remote++
+			if strings.HasPrefix(st, "queued") {
+				queued++
+			}
+		}
+	}
+	if remote > 0 {
+		b.WriteString(fmt.Sprintf("  %d queued, %d running, %d done\n", queued, len(nodes)-queued, t.finished))
+	}
 	for _, n := range nodes {
 		l := t.running[n]
 		line := fmt.Sprintf("  running %s  %s", n.ID, round(t.now().Sub(l.start)))
+		if l.state != "" {
+			word, rest, _ := strings.Cut(l.state, " ")
+			line = fmt.Sprintf("  %-7s %s  %s  %s", word, n.ID, round(t.now().Sub(l.start)), rest)
+		}
 		if l.total > 0 {
 			frac := float64(l.done) / float64(l.total)
 			bar := int(frac * 20)
@@ -157,5 +196,8 @@ func (t *TerminalReporter) redraw(above string) {
 		b.WriteString(line + "\n")
 	}
 	t.drawn = len(nodes)
+	if remote > 0 {
+		t.drawn++
+	}
 	io.WriteString(t.w, b.String())
 }

@@ -215,6 +215,16 @@ func (c *Cache) HasBlob(d Digest, size int64) bool {
 	return err == nil && int64(len(data)) == size
 }
 
+// HasFile reports whether the local cache holds a file for blob d of the
+// given size, without reading it (reads check digests).
+func (c *Cache) HasFile(d Digest, size int64) bool {
+	if !d.valid() {
+		return false
+	}
+	fi, err := os.Stat(c.blobPath(d))
+	return err == nil && fi.Size() == size
+}
+
 // BlobPath returns the file holding blob d, for callers that copy it elsewhere.
 // The file must not be modified.
 func (c *Cache) BlobPath(d Digest) string { return c.blobPath(d) }
