@@ -159,10 +159,12 @@ type ThreadUser interface {
 }
 
 // TimeEstimator is an op that bounds a step's running time on one thread
-// from its parameters (generously: a cluster kills a job that outlives its
-// request). Ops that do not implement it (or return 0) have no bound.
+// from its parameters and the estimated bytes of its inputs (as for
+// MemoryEstimator), generously: a cluster kills a job that outlives its
+// request. Ops that do not implement it (or return 0, or NaN sizes leave it
+// unknown) have no bound.
 type TimeEstimator interface {
-	Time(params map[string]spec.Value) time.Duration
+	Time(params map[string]spec.Value, in map[string][]float64) time.Duration
 }
 
 // Func is an Op built from its parts.
@@ -182,7 +184,7 @@ type Func struct {
 	// (ThreadUser); nil means one.
 	ThreadsFunc func(params map[string]spec.Value) int
 	// TimeFunc, when not nil, bounds a step's time on one thread (TimeEstimator).
-	TimeFunc func(params map[string]spec.Value) time.Duration
+	TimeFunc func(params map[string]spec.Value, in map[string][]float64) time.Duration
 	// Tolerance is the largest relative difference of floating-point outputs
 	// that kadanoff verify accepts when bytes differ (another CPU kernel's
 	// rounding); 0 means only identical bytes pass.
@@ -207,11 +209,11 @@ func (f *Func) Threads(params map[string]spec.Value) int {
 }
 
 // Time implements TimeEstimator.
-func (f *Func) Time(params map[string]spec.Value) time.Duration {
+func (f *Func) Time(params map[string]spec.Value, in map[string][]float64) time.Duration {
 	if f.TimeFunc == nil {
 		return 0
 	}
-	return f.TimeFunc(params)
+	return f.TimeFunc(params, in)
 }
 
 // AllThreads is a ThreadsFunc for ops that use as many threads as they get.

@@ -420,6 +420,21 @@ func suggest(op string, names []string) string {
 // estimates unknown (NaN) where those depend on them.
 func (p *Plan) MemoryPeaks() map[*Node]float64 {
 	peaks := map[*Node]float64{}
+	p.estimate(func(n *Node, in map[string][]float64) map[string]float64 {
+		est, ok := n.Op.(MemoryEstimator)
+		if !ok {
+			return nil
+		}
+		s := est.Memory(n.Params, in)
+		peaks[n] = s.Peak
+		return s.Out
+	})
+	return peaks
+}
+
+// estimate calls f for every node in plan order with the estimated sizes of
+// its input blobs (NaN where unknown); f returns the node's output sizes.
+func (p *Plan) estimate(f func(n *Node, in map[string][]float64) map[string]float64) {
 	out := map[*Node]map[string]float64{}
 	for _, n := range p.Nodes {
 		in := map[string][]float64{}
@@ -432,15 +447,8 @@ func (p *Plan) MemoryPeaks() map[*Node]float64 {
 				in[ni.Name] = append(in[ni.Name], size)
 			}
 		}
-		est, ok := n.Op.(MemoryEstimator)
-		if !ok {
-			continue
-		}
-		s := est.Memory(n.Params, in)
-		out[n] = s.Out
-		peaks[n] = s.Peak
+		out[n] = f(n, in)
 	}
-	return peaks
 }
 
 // CheckMemory refuses the steps whose estimated peak (MemoryPeaks) exceeds
@@ -472,21 +480,23 @@ type Resources struct {
 
 // Resources returns every step's declared needs.
 func (p *Plan) Resources() map[*Node]Resources {
-	peaks := p.MemoryPeaks()
 	res := map[*Node]Resources{}
-	for _, n := range p.Nodes {
+	p.estimate(func(n *Node, in map[string][]float64) map[string]float64 {
 		r := Resources{Threads: 1, Memory: math.NaN()}
 		if tu, ok := n.Op.(ThreadUser); ok {
 			r.Threads = max(tu.Threads(n.Params), 1)
 		}
-		if peak, ok := peaks[n]; ok {
-			r.Memory = peak
+		var out map[string]float64
+		if est, ok := n.Op.(MemoryEstimator); ok {
+			s := est.Memory(n.Params, in)
+			r.Memory, out = s.Peak, s.Out
 		}
 		if te, ok := n.Op.(TimeEstimator); ok {
-			r.Time = te.Time(n.Params)
+			r.Time = max(te.Time(n.Params, in), 0)
 		}
 		res[n] = r
-	}
+		return out
+	})
 	return res
 }
 

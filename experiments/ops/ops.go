@@ -10,7 +10,7 @@ import (
 
 // All returns every operation of this package.
 func All() []pipeline.Op {
-	return withMemory([]pipeline.Op{
+	return withTimes(withMemory([]pipeline.Op{
 		whiteNoise(),
 		checkerboard(),
 		panelG(),
@@ -44,5 +44,5 @@ func All() []pipeline.Op {
 		rbmReconstruct(),
 		arrayCompare(),
 		arrayNorms(),
-	})
+	}))
 }

@@ -1,0 +1,78 @@
+package ops
+
+import (
+	"math"
+	"time"
+
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// Rates behind the time bounds, a few times below what one core of the
+// machines the project measures on sustains (bench gemm: ~50 GFLOP/s in
+// float32 at large shapes; bench ising: ~1e8 spin updates/s Wolff near Tc):
+// a bound that is too short gets a cluster job killed, one too long only
+// waits longer in the queue.
+const (
+	boundFlops   = 15e9 // float32 FLOP/s in training loops, small batches included
+	boundUpdates = 2e7 // spin updates/s
+	boundFloor   = 10 * time.Minute
+)
+
+// seconds converts an estimate to a bound (nothing below boundFloor; 0,
+// unknown, for NaN).
+func seconds(s float64) time.Duration {
+	if math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+		return 0
+	}
+	return max(time.Duration(s*float64(time.Second)), boundFloor)
+}
+
+// timeBounds returns the running-time bounds on one thread of the ops that
+// can run long, from their parameters and their inputs' estimated bytes. Ops
+// not listed finish in seconds at any spec's scale and get the executor's
+// default.
+func timeBounds() map[string]func(p map[string]spec.Value, in map[string][]float64) time.Duration {
+	return map[string]func(map[string]spec.Value, map[string][]float64) time.Duration{
+		// Equilibration, the pilot (doubled at most ~4 times) and samples at
+		// the spacing ⌈2τ⌉, with τ of Metropolis near Tc ~ L^2.17 and of Wolff ~ L^0.25.
+		"ising.sample": func(p map[string]spec.Value, _ map[string][]float64) time.Duration {
+			L := float64(p["size"].Int)
+			tau := 2 * math.Pow(L, 0.25)
+			if p["algorithm"].Str != "wolff" {
+				tau = 2 * math.Pow(L, 2.17)
+			}
+			sweeps := float64(p["equilibrate"].Int) + 16*float64(p["pilot"].Int) + float64(p["samples"].Int)*math.Max(float64(p["min_spacing"].Int), tau)
+			return seconds(float64(len(p["temperatures"].Floats)) * sweeps * L * L / boundUpdates)
+		},
+		// CD-k: per sample and epoch about 4(k+1) multiply-adds per weight
+		// of the first layer (the deeper ones are smaller); the data are
+		// int8 spins, one byte per visible unit.
+		"rbm.train": func(p map[string]spec.Value, in map[string][]float64) time.Duration {
+			var h float64
+			for _, x := range p["hidden"].Ints {
+				h += float64(x)
+			}
+			flops := 8 * float64(p["k"].Int+1) * pipeline.One(in, "data") * h * float64(p["epochs"].Int)
+			return seconds(flops / boundFlops)
+		},
+		// Forward and backward: about 6 FLOP per weight per sample and epoch,
+		// the first layer's weights dominating.
+		"mlp.train": func(p map[string]spec.Value, in map[string][]float64) time.Duration {
+			h := float64(p["hidden"].Ints[0])
+			flops := 6 * pipeline.One(in, "spins") * h * float64(p["epochs"].Int)
+			return seconds(3 * flops / boundFlops)
+		},
+	}
+}
+
+// withTimes gives every op of ops the bound timeBounds() has for it.
+func withTimes(ops []pipeline.Op) []pipeline.Op {
+	t := timeBounds()
+	for _, op := range ops {
+		if f, ok := op.(*pipeline.Func); ok && t[f.OpName] != nil {
+			f.TimeFunc = t[f.OpName]
+		}
+	}
+	return ops
+}
