@@ -15,7 +15,7 @@ import (
 // waits longer in the queue.
 const (
 	boundFlops   = 15e9 // float32 FLOP/s in training loops, small batches included
-	boundUpdates = 2e7 // spin updates/s
+	boundUpdates = 2e7  // spin updates/s
 	boundFloor   = 10 * time.Minute
 )
 
