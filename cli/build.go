@@ -105,8 +105,11 @@ func build(ctx context.Context, args []string, env Env) int {
 	}
 	if *remote != "" {
 		store, err := s3store.Open(ctx, *remote)
+		if err == nil {
+			err = store.Check(ctx)
+		}
 		if err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff build: --remote:", err)
+			fmt.Fprintf(env.Stderr, "kadanoff build: --remote %s: %v\n", *remote, err)
 			return ExitUsage
 		}
 		cc.SetRemote(store, *remoteRO)

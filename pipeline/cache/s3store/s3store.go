@@ -68,6 +68,28 @@ func Open(ctx context.Context, raw string) (*Store, error) {
 	return &Store{client: client, bucket: bucket, prefix: prefix}, nil
 }
 
+// Check asks the server for the bucket (HEAD), so that a wrong endpoint,
+// bucket name or credentials is one clear error before a build starts
+// rather than a warning per step.
+func (s *Store) Check(ctx context.Context) error {
+	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	if err == nil {
+		return nil
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case 404:
+			return fmt.Errorf("bucket %q does not exist there", s.bucket)
+		case 400:
+			return fmt.Errorf("bucket %q: the server refuses the name (S3 bucket names are 3 to 63 lowercase letters, digits, dots and hyphens)", s.bucket)
+		case 403:
+			return fmt.Errorf("bucket %q: access denied (check AWS_ACCESS_KEY_ID / AWS_PROFILE and the bucket's policy)", s.bucket)
+		}
+	}
+	return fmt.Errorf("bucket %q: %w", s.bucket, err)
+}
+
 // String implements cache.Remote.
 func (s *Store) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,8 +70,14 @@ func TestAgainstVersitygw(t *testing.T) {
 	if has, _ := other.Has(ctx, "cas/x"); has {
 		t.Fatal("prefixes are not separate")
 	}
-	// A bucket that does not exist is an error, not a miss.
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	// A bucket that does not exist is an error, not a miss, and Check says so.
 	nob := open(t, srv, srv.URL(), "s3://nobucket")
+	if err := nob.Check(ctx); err == nil || !strings.Contains(err.Error(), `bucket "nobucket" does not exist`) {
+		t.Fatalf("Check of a missing bucket: %v", err)
+	}
 	if _, err := nob.Get(ctx, "cas/x"); err == nil || errors.Is(err, cache.ErrMissing) {
 		t.Fatalf("Get from a missing bucket: %v", err)
 	}
