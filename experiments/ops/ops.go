@@ -44,5 +44,7 @@ func All() []pipeline.Op {
 		rbmReconstruct(),
 		arrayCompare(),
 		arrayNorms(),
+		nrgTrain(),
+		nrgReceptiveFields(),
 	}))
 }

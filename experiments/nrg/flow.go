@@ -1,0 +1,245 @@
+package nrg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Config shapes a flow.
+type Config struct {
+	L int
+	// Levels is the number of MERA levels used (1 … log₂L); each has a
+	// disentangler and a decimator layer, so the depth is 2·Levels. Fewer
+	// levels leave the coarsest variables untransformed.
+	Levels int
+	// Couplings is the number of Real NVP coupling layers in each block
+	// bijector; Hidden the width of the two hidden ELU layers of its s and
+	// t network (2 → Hidden → Hidden → 4).
+	Couplings, Hidden int
+}
+
+// Flow is a MERA of Real NVP block bijectors over 2×2 plaquettes. Layer k of
+// the MERA applies one bijector, shared by all its plaquettes (the flow is
+// translation invariant), to every plaquette of its level's lattice.
+type Flow struct {
+	Config
+	N      int
+	Params []float64
+	layers []layer // generative order: coarsest level first, decimator before disentangler
+	nPer   int     // parameters per coupling
+}
+
+// layer is one MERA layer: its plaquettes, each four site indices in the
+// order (x, y), (x+d, y), (x, y+d), (x+d, y+d), and where its couplings'
+// parameters start.
+type layer struct {
+	level       int
+	disentangle bool
+	blocks      [][4]int
+	offset      int
+}
+
+// Kind names the layer ("decimator 2", "disentangler 0").
+func (l layer) kind() string {
+	if l.disentangle {
+		return fmt.Sprintf("disentangler %d", l.level)
+	}
+	return fmt.Sprintf("decimator %d", l.level)
+}
+
+// MaxLevels is log₂ L, or 0 when L is not a power of two.
+func MaxLevels(L int) int {
+	n := 0
+	for s := 1; s < L; s *= 2 {
+		n++
+	}
+	if 1<<n != L {
+		return 0
+	}
+	return n
+}
+
+// NewFlow builds a flow with small random s and t networks whose output
+// layers are zero: it starts as the identity map.
+func NewFlow(cfg Config, r *rand.Rand) (*Flow, error) {
+	max := MaxLevels(cfg.L)
+	if max == 0 || cfg.L < 2 {
+		return nil, fmt.Errorf("nrg: L = %d is not a power of two ≥ 2", cfg.L)
+	}
+	if cfg.Levels < 1 || cfg.Levels > max {
+		return nil, fmt.Errorf("nrg: levels = %d, want 1 … %d for L = %d", cfg.Levels, max, cfg.L)
+	}
+	if cfg.Couplings < 1 || cfg.Hidden < 1 {
+		return nil, fmt.Errorf("nrg: want at least one coupling and one hidden unit")
+	}
+	H := cfg.Hidden
+	f := &Flow{Config: cfg, N: cfg.L * cfg.L, nPer: 2*H + H + H*H + H + H*4 + 4 + 2}
+	L := cfg.L
+	block := func(x, y, d int) [4]int {
+		at := func(x, y int) int { return ((y+L)%L)*L + (x+L)%L }
+		return [4]int{at(x, y), at(x+d, y), at(x, y+d), at(x+d, y+d)}
+	}
+	for lv := cfg.Levels - 1; lv >= 0; lv-- {
+		d := 1 << lv
+		for _, dis := range []bool{false, true} {
+			ly := layer{level: lv, disentangle: dis, offset: len(f.layers) * cfg.Couplings * f.nPer}
+			shift := 0
+			if dis {
+				shift = d
+			}
+			for y := 0; y < L; y += 2 * d {
+				for x := 0; x < L; x += 2 * d {
+					ly.blocks = append(ly.blocks, block(x+shift, y+shift, d))
+				}
+			}
+			f.layers = append(f.layers, ly)
+		}
+	}
+	f.Params = make([]float64, len(f.layers)*cfg.Couplings*f.nPer)
+	for li := range f.layers {
+		for c := 0; c < cfg.Couplings; c++ {
+			p := f.coupling(li, c)
+			for i := range p.w1 {
+				p.w1[i] = r.NormFloat64() / math.Sqrt(2)
+			}
+			for i := range p.w2 {
+				p.w2[i] = r.NormFloat64() / math.Sqrt(float64(H))
+			}
+			p.scale[0], p.scale[1] = 1, 1
+		}
+	}
+	return f, nil
+}
+
+// coupling views the parameters of coupling c of layer li.
+type couplingParams struct {
+	w1, b1, w2, b2, w3, b3, scale []float64 // w1: 2×H, w2: H×H, w3: H×4 (row-major)
+}
+
+func (f *Flow) coupling(li, c int) couplingParams {
+	return viewCoupling(f.Params[f.layers[li].offset+c*f.nPer:][:f.nPer], f.Hidden)
+}
+
+func viewCoupling(p []float64, H int) couplingParams {
+	var cp couplingParams
+	take := func(n int) []float64 {
+		s := p[:n:n]
+		p = p[n:]
+		return s
+	}
+	cp.w1, cp.b1 = take(2*H), take(H)
+	cp.w2, cp.b2 = take(H*H), take(H)
+	cp.w3, cp.b3 = take(H*4), take(4)
+	cp.scale = take(2)
+	return cp
+}
+
+// masks: coupling c updates sites b from sites a of its plaquette.
+func masks(c int) (a, b [2]int) {
+	if c%2 == 0 {
+		return [2]int{0, 3}, [2]int{1, 2}
+	}
+	return [2]int{1, 2}, [2]int{0, 3}
+}
+
+func elu(x float64) float64 {
+	if x > 0 {
+		return x
+	}
+	return math.Expm1(x)
+}
+
+// net evaluates the s and t network of a coupling on the two conditioning
+// values; tape, when not nil, receives pre1 (H), pre2 (H) and raw (4).
+func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64) (s, t [2]float64) {
+	for j := 0; j < H; j++ {
+		v := cp.b1[j] + a0*cp.w1[j] + a1*cp.w1[H+j]
+		pre1[j], h1[j] = v, elu(v)
+	}
+	for j := 0; j < H; j++ {
+		v := cp.b2[j]
+		for i := 0; i < H; i++ {
+			v += h1[i] * cp.w2[i*H+j]
+		}
+		pre2[j], h2[j] = v, elu(v)
+	}
+	for k := 0; k < 4; k++ {
+		v := cp.b3[k]
+		for i := 0; i < H; i++ {
+			v += h2[i] * cp.w3[i*4+k]
+		}
+		raw[k] = v
+	}
+	for k := 0; k < 2; k++ {
+		s[k] = cp.scale[k] * math.Tanh(raw[k])
+		t[k] = raw[2+k]
+	}
+	return s, t
+}
+
+// Generate maps latent z to x = g(z) in place (one configuration) and
+// returns ln |det ∂x/∂z|.
+func (f *Flow) Generate(x []float64) float64 {
+	H := f.Hidden
+	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
+	var raw [4]float64
+	var logDet float64
+	for li, ly := range f.layers {
+		for c := 0; c < f.Couplings; c++ {
+			cp := f.coupling(li, c)
+			ma, mb := masks(c)
+			for _, bl := range ly.blocks {
+				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw)
+				for k := 0; k < 2; k++ {
+					x[bl[mb[k]]] = x[bl[mb[k]]]*math.Exp(s[k]) + t[k]
+					logDet += s[k]
+				}
+			}
+		}
+	}
+	return logDet
+}
+
+// Infer maps x to z = g⁻¹(x) in place and returns ln |det ∂z/∂x|.
+func (f *Flow) Infer(x []float64) float64 {
+	H := f.Hidden
+	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
+	var raw [4]float64
+	var logDet float64
+	for li := len(f.layers) - 1; li >= 0; li-- {
+		ly := f.layers[li]
+		for c := f.Couplings - 1; c >= 0; c-- {
+			cp := f.coupling(li, c)
+			ma, mb := masks(c)
+			for _, bl := range ly.blocks {
+				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw)
+				for k := 0; k < 2; k++ {
+					x[bl[mb[k]]] = (x[bl[mb[k]]] - t[k]) * math.Exp(-s[k])
+					logDet -= s[k]
+				}
+			}
+		}
+	}
+	return logDet
+}
+
+// Latents returns, per MERA level from the finest (0), the sites whose
+// latent variables that level's decimator leaves behind (the three non-kept
+// sites of each plaquette; at the top level all four).
+func (f *Flow) Latents() [][]int {
+	out := make([][]int, f.Levels)
+	for _, ly := range f.layers {
+		if ly.disentangle {
+			continue
+		}
+		for _, bl := range ly.blocks {
+			if ly.level == f.Levels-1 {
+				out[ly.level] = append(out[ly.level], bl[:]...)
+			} else {
+				out[ly.level] = append(out[ly.level], bl[1:]...)
+			}
+		}
+	}
+	return out
+}

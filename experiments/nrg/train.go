@@ -1,0 +1,295 @@
+package nrg
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+)
+
+// chunk is the number of samples whose gradients are summed together; chunks
+// are then summed in order, so results do not depend on the thread count.
+const chunk = 16
+
+// Loss draws nothing: it evaluates the reverse-KL loss of the flow on the
+// given latent batch (B configurations of N values, drawn from the standard
+// normal prior), ℓ = ln q(x) − ln π(x) = ln N(z) − ln|det ∂x/∂z| + E(x) per
+// sample with x = g(z), and returns the batch mean and its standard error.
+// When grad is not nil it receives ∂(mean ℓ)/∂θ. Work is spread over
+// threads goroutines.
+func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean, stderr float64) {
+	B := len(z)
+	nChunks := (B + chunk - 1) / chunk
+	losses := make([]float64, B)
+	var grads [][]float64
+	if grad != nil {
+		grads = make([][]float64, nChunks)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, nChunks)
+	for c := 0; c < nChunks; c++ {
+		next <- c
+	}
+	close(next)
+	for w := 0; w < max(1, min(threads, nChunks)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ws := f.newWork()
+			for c := range next {
+				var g []float64
+				if grad != nil {
+					g = make([]float64, len(f.Params))
+					grads[c] = g
+				}
+				for s := c * chunk; s < min(B, (c+1)*chunk); s++ {
+					losses[s] = f.sample(t, z[s], g, ws)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var sum, sum2 float64
+	for _, l := range losses {
+		sum += l
+	}
+	mean = sum / float64(B)
+	for _, l := range losses {
+		sum2 += (l - mean) * (l - mean)
+	}
+	if B > 1 {
+		stderr = math.Sqrt(sum2 / float64(B-1) / float64(B))
+	}
+	if grad != nil {
+		clear(grad)
+		for _, g := range grads {
+			for i, v := range g {
+				grad[i] += v
+			}
+		}
+		for i := range grad {
+			grad[i] /= float64(B)
+		}
+	}
+	return mean, stderr
+}
+
+// work holds one goroutine's buffers.
+type work struct {
+	x, g                       []float64
+	tape                       []float64
+	pre1, pre2, h1, h2, gh, gp []float64
+}
+
+// tapeWidth is what the forward pass keeps per plaquette and coupling:
+// ya (2), yb (2), raw (4), pre1 (H), pre2 (H).
+func (f *Flow) tapeWidth() int { return 8 + 2*f.Hidden }
+
+func (f *Flow) newWork() *work {
+	n := 0
+	for _, ly := range f.layers {
+		n += len(ly.blocks) * f.Couplings
+	}
+	H := f.Hidden
+	return &work{x: make([]float64, f.N), g: make([]float64, f.N), tape: make([]float64, n*f.tapeWidth()),
+		pre1: make([]float64, H), pre2: make([]float64, H), h1: make([]float64, H), h2: make([]float64, H),
+		gh: make([]float64, H), gp: make([]float64, H)}
+}
+
+// sample computes one sample's loss and, when g is not nil, adds its
+// gradient with respect to the parameters to g.
+func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
+	H, W := f.Hidden, f.tapeWidth()
+	x := ws.x
+	copy(x, z)
+	var lnN float64
+	for _, v := range z {
+		lnN -= 0.5 * v * v
+	}
+	lnN -= float64(f.N) / 2 * math.Log(2*math.Pi)
+	// Forward, recording the tape.
+	var logDet float64
+	pos := 0
+	var raw [4]float64
+	for li, ly := range f.layers {
+		for c := 0; c < f.Couplings; c++ {
+			cp := f.coupling(li, c)
+			ma, mb := masks(c)
+			for _, bl := range ly.blocks {
+				tp := ws.tape[pos : pos+W]
+				pos += W
+				a0, a1 := x[bl[ma[0]]], x[bl[ma[1]]]
+				s, tt := cp.net(a0, a1, H, tp[8:8+H], tp[8+H:8+2*H], ws.h1, ws.h2, &raw)
+				tp[0], tp[1] = a0, a1
+				for k := 0; k < 2; k++ {
+					yb := x[bl[mb[k]]]
+					tp[2+k] = yb
+					x[bl[mb[k]]] = yb*math.Exp(s[k]) + tt[k]
+					logDet += s[k]
+				}
+				copy(tp[4:8], raw[:])
+			}
+		}
+	}
+	gx := ws.g
+	loss := lnN - logDet + t.Energy(x, gx)
+	if g == nil {
+		return loss
+	}
+	// Backward through the couplings in reverse.
+	for li := len(f.layers) - 1; li >= 0; li-- {
+		ly := f.layers[li]
+		for c := f.Couplings - 1; c >= 0; c-- {
+			off := ly.offset + c*f.nPer
+			cp := viewCoupling(f.Params[off:off+f.nPer], H)
+			gc := viewCoupling(g[off:off+f.nPer], H)
+			ma, mb := masks(c)
+			for bi := len(ly.blocks) - 1; bi >= 0; bi-- {
+				bl := ly.blocks[bi]
+				pos -= W
+				tp := ws.tape[pos : pos+W]
+				pre1, pre2 := tp[8:8+H], tp[8+H:8+2*H]
+				var gO [4]float64
+				for k := 0; k < 2; k++ {
+					th := math.Tanh(tp[4+k])
+					s := cp.scale[k] * th
+					es := math.Exp(s)
+					gxb := gx[bl[mb[k]]]
+					gs := gxb*tp[2+k]*es - 1 // −1: the loss has −ln|det|
+					gx[bl[mb[k]]] = gxb * es
+					gc.scale[k] += gs * th
+					gO[k] = gs * cp.scale[k] * (1 - th*th)
+					gO[2+k] = gxb
+				}
+				for i := 0; i < H; i++ {
+					ws.h1[i], ws.h2[i] = elu(pre1[i]), elu(pre2[i])
+				}
+				for k := 0; k < 4; k++ {
+					gc.b3[k] += gO[k]
+				}
+				for i := 0; i < H; i++ {
+					var s float64
+					for k := 0; k < 4; k++ {
+						gc.w3[i*4+k] += ws.h2[i] * gO[k]
+						s += cp.w3[i*4+k] * gO[k]
+					}
+					d := 1.0
+					if pre2[i] <= 0 {
+						d = math.Exp(pre2[i])
+					}
+					ws.gp[i] = s * d // ∂/∂pre2
+				}
+				for i := 0; i < H; i++ {
+					var s float64
+					row := cp.w2[i*H : (i+1)*H]
+					grow := gc.w2[i*H : (i+1)*H]
+					for j := 0; j < H; j++ {
+						grow[j] += ws.h1[i] * ws.gp[j]
+						s += row[j] * ws.gp[j]
+					}
+					d := 1.0
+					if pre1[i] <= 0 {
+						d = math.Exp(pre1[i])
+					}
+					ws.gh[i] = s * d // ∂/∂pre1
+				}
+				var ga0, ga1 float64
+				for j := 0; j < H; j++ {
+					gc.b2[j] += ws.gp[j]
+					gc.b1[j] += ws.gh[j]
+					gc.w1[j] += tp[0] * ws.gh[j]
+					gc.w1[H+j] += tp[1] * ws.gh[j]
+					ga0 += cp.w1[j] * ws.gh[j]
+					ga1 += cp.w1[H+j] * ws.gh[j]
+				}
+				gx[bl[ma[0]]] += ga0
+				gx[bl[ma[1]]] += ga1
+			}
+		}
+	}
+	return loss
+}
+
+// TrainConfig sets the optimisation: Adam (β = 0.9, 0.999) with L2 weight
+// decay added to the gradient, a fresh batch from the prior every epoch.
+type TrainConfig struct {
+	Epochs, Batch   int
+	LR, WeightDecay float64
+	Threads         int
+}
+
+// Epoch is one optimisation step's batch estimate of the loss.
+type Epoch struct {
+	Loss, Err float64
+}
+
+// Prior draws a batch of latent configurations from the standard normal.
+func Prior(r *rand.Rand, batch, n int) [][]float64 {
+	z := make([][]float64, batch)
+	for i := range z {
+		z[i] = make([]float64, n)
+		for j := range z[i] {
+			z[i][j] = r.NormFloat64()
+		}
+	}
+	return z
+}
+
+// Train minimises the loss by Adam, reporting each epoch's loss; progress,
+// when not nil, is told after each epoch.
+func Train(ctx context.Context, f *Flow, t *Target, cfg TrainConfig, r *rand.Rand, progress func(epoch int)) ([]Epoch, error) {
+	if f.N != t.N {
+		return nil, fmt.Errorf("nrg: flow of %d sites, target of %d", f.N, t.N)
+	}
+	if cfg.Epochs < 1 || cfg.Batch < 2 || cfg.LR <= 0 {
+		return nil, fmt.Errorf("nrg: want epochs ≥ 1, batch ≥ 2 and lr > 0")
+	}
+	P := len(f.Params)
+	grad, m, v := make([]float64, P), make([]float64, P), make([]float64, P)
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	hist := make([]Epoch, 0, cfg.Epochs)
+	for ep := 1; ep <= cfg.Epochs; ep++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		z := Prior(r, cfg.Batch, f.N)
+		loss, se := f.Loss(t, z, grad, cfg.Threads)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, fmt.Errorf("nrg: loss diverged at epoch %d", ep)
+		}
+		hist = append(hist, Epoch{Loss: loss, Err: se})
+		c1, c2 := 1-math.Pow(b1, float64(ep)), 1-math.Pow(b2, float64(ep))
+		for i, gi := range grad {
+			gi += cfg.WeightDecay * f.Params[i]
+			m[i] = b1*m[i] + (1-b1)*gi
+			v[i] = b2*v[i] + (1-b2)*gi*gi
+			f.Params[i] -= cfg.LR * (m[i] / c1) / (math.Sqrt(v[i]/c2) + eps)
+		}
+		if progress != nil {
+			progress(ep)
+		}
+	}
+	return hist, nil
+}
+
+// Jacobian returns ∂z/∂x of the inverse flow at x, row j holding ∂z_j/∂x_i
+// (central finite differences, step 1e-5: the flow is smooth).
+func (f *Flow) Jacobian(x0 []float64) []float64 {
+	const h = 1e-5
+	N := f.N
+	J := make([]float64, N*N)
+	p, m := make([]float64, N), make([]float64, N)
+	for i := 0; i < N; i++ {
+		copy(p, x0)
+		copy(m, x0)
+		p[i] += h
+		m[i] -= h
+		f.Infer(p)
+		f.Infer(m)
+		for j := 0; j < N; j++ {
+			J[j*N+i] = (p[j] - m[j]) / (2 * h)
+		}
+	}
+	return J
+}

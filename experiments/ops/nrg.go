@@ -1,0 +1,238 @@
+package ops
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/kadanoff/kadanoff/experiments/nrg"
+	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/artifact"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
+)
+
+// nrgModel is what nrg.train stores: the flow's shape, the temperature it
+// was trained at, and its parameters.
+type nrgModel struct {
+	Format string     `json:"format"`
+	Config nrg.Config `json:"config"`
+	T      float64    `json:"T"`
+	Params []float64  `json:"params"`
+}
+
+func loadFlow(env *pipeline.Env) (*nrg.Flow, *nrgModel, error) {
+	data, err := env.Input("model")
+	if err != nil {
+		return nil, nil, err
+	}
+	var m nrgModel
+	if err := json.Unmarshal(data, &m); err != nil || m.Format != "kadanoff-nrg-1" {
+		return nil, nil, fmt.Errorf("input model: not an nrg.train model (%v)", err)
+	}
+	f, err := nrg.NewFlow(m.Config, env.Rand("unused"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(m.Params) != len(f.Params) {
+		return nil, nil, fmt.Errorf("input model: %d parameters for a flow of %d", len(m.Params), len(f.Params))
+	}
+	copy(f.Params, m.Params)
+	return f, &m, nil
+}
+
+func nrgTrain() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "nrg.train",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
+			"networks 2 → hidden → hidden → 4, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
+			"disentangler and a decimator per level — on the continuous dual of the L×L Ising model at T by the reverse KL " +
+			"divergence (samples of the flow from a standard normal prior; Adam with L2 weight decay). The loss is a variational " +
+			"upper bound of −ln Z, which the op computes exactly (Kaufman's ln Z of the Ising lattice plus the dual's Gaussian " +
+			"shift) and, after training, estimates on a large fresh batch.",
+		Par: []pipeline.ParamSpec{
+			{Name: "size", Kind: spec.Int, Doc: "lattice side L, a power of two", Check: pipeline.AtLeast(2)},
+			{Name: "T", Kind: spec.Float, Doc: "temperature (J = 1)", Check: pipeline.AtLeast(1e-6)},
+			{Name: "levels", Kind: spec.Int, Doc: "MERA levels, 1 … log₂L (depth 2·levels layers); fewer leave the coarsest variables untransformed", Check: pipeline.AtLeast(1)},
+			{Name: "couplings", Kind: spec.Int, Doc: "coupling layers per block bijector", Default: pipeline.IntValue(4), Check: pipeline.AtLeast(1)},
+			{Name: "hidden", Kind: spec.Int, Doc: "width of the two hidden layers of the s and t network", Default: pipeline.IntValue(10), Check: pipeline.AtLeast(1)},
+			{Name: "epochs", Kind: spec.Int, Doc: "optimisation steps, each on a fresh batch", Check: pipeline.AtLeast(1)},
+			{Name: "batch", Kind: spec.Int, Doc: "samples per step", Default: pipeline.IntValue(256), Check: pipeline.AtLeast(2)},
+			{Name: "lr", Kind: spec.Float, Doc: "Adam learning rate", Default: pipeline.FloatValue(1e-3), Check: pipeline.AtLeast(1e-12)},
+			{Name: "weight_decay", Kind: spec.Float, Doc: "L2 weight decay added to the gradient", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
+			{Name: "eval_batch", Kind: spec.Int, Doc: "samples of the final estimate of the loss", Default: pipeline.IntValue(8192), Check: pipeline.AtLeast(2)},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "the flow (JSON: shape, T, parameters)"},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, loss (batch mean), loss_err (its standard error), exact (−ln Z), rel_err ((loss − exact)/|exact|)",
+				Columns: []string{"epoch", "loss", "loss_err", "exact", "rel_err"}},
+			{Name: "result", Kind: artifact.KindTable, Doc: "one row: T, size, levels, depth, loss and loss_err (final estimate), exact, rel_err, gap_sigma ((loss − exact)/loss_err), below (share of epochs more than 3 standard errors below exact)",
+				Columns: []string{"T", "size", "levels", "depth", "loss", "loss_err", "exact", "rel_err", "gap_sigma", "below"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "loss (final estimate, with error), exact, rel_err, gap (loss − exact, with error), gap_sigma, below, ln2_share (gap / ln 2: a flow that covers one of the two Z₂-related modes of the dual misses ln 2)"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			L, T := env.Int("size"), env.Float("T")
+			cfg := nrg.Config{L: L, Levels: env.Int("levels"), Couplings: env.Int("couplings"), Hidden: env.Int("hidden")}
+			tg, err := nrg.NewTarget(L, T)
+			if err != nil {
+				return err
+			}
+			f, err := nrg.NewFlow(cfg, env.Rand("init"))
+			if err != nil {
+				return err
+			}
+			epochs := env.Int("epochs")
+			tc := nrg.TrainConfig{Epochs: epochs, Batch: env.Int("batch"), LR: env.Float("lr"), WeightDecay: env.Float("weight_decay"), Threads: env.Threads()}
+			hist, err := nrg.Train(ctx, f, tg, tc, env.Rand("train"), func(ep int) { env.Progress(ep, epochs) })
+			if err != nil {
+				return err
+			}
+			exact := -tg.LogZ()
+			loss, lossErr := f.Loss(tg, nrg.Prior(env.Rand("eval"), env.Int("eval_batch"), f.N), nil, env.Threads())
+			names := []string{"epoch", "loss", "loss_err", "exact", "rel_err"}
+			cols := make([][]float64, len(names))
+			below := 0
+			for i, e := range hist {
+				for k, v := range []float64{float64(i + 1), e.Loss, e.Err, exact, (e.Loss - exact) / math.Abs(exact)} {
+					cols[k] = append(cols[k], v)
+				}
+				if e.Loss < exact-3*e.Err {
+					below++
+				}
+			}
+			if err := env.PutTable("curve", artifact.NewTable(names, cols)); err != nil {
+				return err
+			}
+			rel := (loss - exact) / math.Abs(exact)
+			gapSigma := (loss - exact) / lossErr
+			share := float64(below) / float64(len(hist))
+			row := []float64{T, float64(L), float64(cfg.Levels), float64(2 * cfg.Levels), loss, lossErr, exact, rel, gapSigma, share}
+			rnames := []string{"T", "size", "levels", "depth", "loss", "loss_err", "exact", "rel_err", "gap_sigma", "below"}
+			rcols := make([][]float64, len(row))
+			for i, v := range row {
+				rcols[i] = []float64{v}
+			}
+			if err := env.PutTable("result", artifact.NewTable(rnames, rcols)); err != nil {
+				return err
+			}
+			model, err := json.Marshal(nrgModel{Format: "kadanoff-nrg-1", Config: cfg, T: T, Params: f.Params})
+			if err != nil {
+				return err
+			}
+			if err := env.Put("model", artifact.KindModel, model); err != nil {
+				return err
+			}
+			return env.PutScalars("summary", artifact.Scalars{
+				"loss":      {Value: loss, Err: lossErr, Note: fmt.Sprintf("mean over %d fresh samples of the flow", env.Int("eval_batch"))},
+				"exact":     {Value: exact, Note: "−ln Z of the dual: Kaufman's ln Z of the Ising lattice plus the Gaussian shift"},
+				"rel_err":   {Value: rel, Err: lossErr / math.Abs(exact)},
+				"gap":       {Value: loss - exact, Err: lossErr},
+				"gap_sigma": {Value: gapSigma},
+				"below":     {Value: share, Note: "share of training epochs whose batch estimate lies more than 3 standard errors below −ln Z"},
+				"ln2_share": {Value: (loss - exact) / math.Ln2},
+			})
+		},
+	}
+}
+
+func nrgReceptiveFields() pipeline.Op {
+	return &pipeline.Func{
+		OpName:      "nrg.receptive_fields",
+		OpVersion:   1,
+		ThreadsFunc: pipeline.AllThreads,
+		OpDoc: "Receptive fields of a trained flow's latent variables: |∂z_j/∂x_i| of the inverse flow (central differences) at " +
+			"configurations the flow generates, averaged over them and over the latents each MERA level leaves behind, each field " +
+			"translated (periodically) so that its latent's site is at the lattice centre (L/2, L/2). The spread of a field is its " +
+			"rms distance from the latent's site weighted by |∂z/∂x|.",
+		In: []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an nrg.train model"}},
+		Par: []pipeline.ParamSpec{
+			{Name: "samples", Kind: spec.Int, Doc: "configurations drawn from the flow", Default: pipeline.IntValue(64), Check: pipeline.AtLeast(1)},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [level][L][L], level 0 the finest"},
+			{Name: "spread", Kind: artifact.KindTable, Doc: "level, radius (rms distance, lattice units), sites90 (fewest sites holding 90 % of the field)",
+				Columns: []string{"level", "radius", "sites90"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "radius[level=k] for each level, and growth (the top level's radius over level 0's)"},
+		},
+		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			f, _, err := loadFlow(env)
+			if err != nil {
+				return err
+			}
+			L, N := f.L, f.N
+			n := env.Int("samples")
+			xs := nrg.Prior(env.Rand("samples"), n, N)
+			jac := make([][]float64, n)
+			work := make(chan int, n)
+			for i := 0; i < n; i++ {
+				work <- i
+			}
+			close(work)
+			done := make(chan struct{})
+			for w := 0; w < max(1, min(env.Threads(), n)); w++ {
+				go func() {
+					for i := range work {
+						f.Generate(xs[i])
+						jac[i] = f.Jacobian(xs[i])
+					}
+					done <- struct{}{}
+				}()
+			}
+			for w := 0; w < max(1, min(env.Threads(), n)); w++ {
+				<-done
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			lat := f.Latents()
+			fields := make([]float32, len(lat)*N)
+			sc := artifact.Scalars{}
+			var levels, radii, s90 []float64
+			for lv, sites := range lat {
+				acc := make([]float64, N)
+				for _, j := range sites {
+					jx, jy := j%L, j/L
+					for _, J := range jac {
+						for i := 0; i < N; i++ {
+							ix, iy := i%L, i/L
+							// Translate so that site j lands on (L/2, L/2).
+							tx, ty := (ix-jx+L/2+L)%L, (iy-jy+L/2+L)%L
+							acc[ty*L+tx] += math.Abs(J[j*N+i])
+						}
+					}
+				}
+				var total, r2 float64
+				for i, v := range acc {
+					v /= float64(len(sites) * n)
+					acc[i] = v
+					fields[lv*N+i] = float32(v)
+					dx, dy := float64(i%L-L/2), float64(i/L-L/2)
+					total += v
+					r2 += v * (dx*dx + dy*dy)
+				}
+				radius := math.Sqrt(r2 / total)
+				sorted := append([]float64(nil), acc...)
+				slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
+				k, run := 0, 0.0
+				for run < 0.9*total && k < len(sorted) {
+					run += sorted[k]
+					k++
+				}
+				levels, radii, s90 = append(levels, float64(lv)), append(radii, radius), append(s90, float64(k))
+				sc[fmt.Sprintf("radius[level=%d]", lv)] = artifact.Scalar{Value: radius, Note: "rms distance from the latent's site, weighted by |∂z/∂x|"}
+			}
+			sc["growth"] = artifact.Scalar{Value: radii[len(radii)-1] / radii[0]}
+			if err := env.PutArray("fields", artifact.NewFloat32(fields, len(lat), L, L)); err != nil {
+				return err
+			}
+			if err := env.PutTable("spread", artifact.NewTable([]string{"level", "radius", "sites90"}, [][]float64{levels, radii, s90})); err != nil {
+				return err
+			}
+			return env.PutScalars("summary", sc)
+		},
+	}
+}
