@@ -164,7 +164,6 @@ func build(ctx context.Context, args []string, env Env) int {
 		}
 		defer ex.Close()
 		b.Executor, b.StepsAtOnce, b.Memory = ex, sl.maxJobs, nil
-		b.Machine = "slurm cluster"
 	}
 	start := time.Now()
 	sum := b.Build(ctx, plan, targets)

@@ -98,7 +98,7 @@ func execTask(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "usage: kadanoff exec-task TASKFILE")
 		return ExitUsage
 	}
-	if err := slurm.RunTask(ctx, pos[0], env.Registry); err != nil {
+	if err := slurm.RunTask(ctx, pos[0], env.Registry, machineDescription()); err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
 	}

@@ -304,7 +304,11 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, s
 		r.Status, r.Err = Failed, err
 		return r
 	}
-	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds(), Log: outcome.Log, Machine: b.Machine}
+	machine := b.Machine
+	if outcome.Machine != "" {
+		machine = outcome.Machine
+	}
+	e := &cache.Entry{Step: n.ID, Preimage: r.Preimage, Created: b.Cache.Now().UTC(), Seconds: r.Elapsed.Seconds(), Log: outcome.Log, Machine: machine}
 	for _, blob := range outcome.Blobs {
 		d, size := blob.Digest, blob.Size
 		if blob.Data != nil || d == "" {

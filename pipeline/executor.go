@@ -18,6 +18,9 @@ type Executor interface {
 type Outcome struct {
 	Blobs []Blob
 	Log   []string
+	// Machine, when set, describes the machine that computed the outputs
+	// (a cluster node), recorded on the cache entry instead of the builder's.
+	Machine string
 }
 
 // Local executes tasks in the current process.

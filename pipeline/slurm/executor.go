@@ -465,7 +465,7 @@ func (e *Executor) readRecord(j *job) (jobEnd, bool) {
 	if !r.OK {
 		return jobEnd{err: fmt.Errorf("slurm job %s on %s: %s", j.id, r.Host, r.Error)}, true
 	}
-	o := &pipeline.Outcome{Log: append(r.Log, fmt.Sprintf("ran on %s as slurm job %s (%d CPUs, %d MiB, %d min requested)", r.Host, j.id, j.cpus, j.mib, j.minute))}
+	o := &pipeline.Outcome{Machine: r.Machine, Log: append(r.Log, fmt.Sprintf("ran on %s as slurm job %s (%d CPUs, %d MiB, %d min requested)", r.Host, j.id, j.cpus, j.mib, j.minute))}
 	for _, out := range r.Outputs {
 		o.Blobs = append(o.Blobs, pipeline.Blob{Name: out.Name, Kind: artifact.Kind(out.Kind), Digest: out.Digest, Size: out.Size})
 	}

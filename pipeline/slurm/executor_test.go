@@ -47,7 +47,7 @@ func (f *fakeSlurm) run(ctx context.Context, name string, args ...string) ([]byt
 			}
 		}
 		for i := 0; i <= n; i++ {
-			go RunTask(context.Background(), fmt.Sprintf("%s%d.json", prefix, i), f.reg)
+			go RunTask(context.Background(), fmt.Sprintf("%s%d.json", prefix, i), f.reg, "test node")
 		}
 		return []byte(fmt.Sprintf("%d;cluster\n", id)), nil
 	case "squeue":

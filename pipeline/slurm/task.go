@@ -37,13 +37,16 @@ type Result struct {
 	Log     []string       `json:"log,omitempty"`
 	Seconds float64        `json:"seconds"`
 	Host    string         `json:"host"`
+	// Machine describes the node (OS, CPU, kernels), for the cache entry.
+	Machine string `json:"machine,omitempty"`
 }
 
 // RunTask executes the task file's step with the registry's ops, storing its
 // outputs in the shared cache and then the result record (written whole or
-// not at all). It returns the step's error; an error writing the record is
-// returned too, and the job then ends without one.
-func RunTask(ctx context.Context, file string, reg *pipeline.Registry) error {
+// not at all); machine describes this node for the record. It returns the
+// step's error; an error writing the record is returned too, and the job
+// then ends without one.
+func RunTask(ctx context.Context, file string, reg *pipeline.Registry, machine string) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("exec-task: %w", err)
@@ -61,7 +64,7 @@ func RunTask(ctx context.Context, file string, reg *pipeline.Registry) error {
 		tf.Task.Threads = n
 	}
 	host, _ := os.Hostname()
-	res := &Result{Host: host}
+	res := &Result{Host: host, Machine: machine}
 	start := time.Now()
 	outcome, runErr := (&pipeline.Local{Registry: reg, Store: c}).Execute(ctx, tf.Task, nil)
 	if runErr == nil {
