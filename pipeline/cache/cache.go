@@ -127,8 +127,10 @@ func (c *Cache) stepPath(step string) string {
 	return filepath.Join(c.dir, "steps", string(Sum([]byte(step))))
 }
 
-// writeAtomic writes data to path so that readers see either nothing or all of it.
-func writeAtomic(path string, data []byte) error {
+// WriteFile writes data to path so that readers, and a crash at any moment,
+// see either the old file (or none) or all of the new one: a temporary file
+// in the same directory, synced, then renamed. It creates the directory.
+func WriteFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
@@ -166,7 +168,7 @@ func (c *Cache) PutBlob(data []byte) (Digest, error) {
 		c.used(p, fi)
 		return d, nil
 	}
-	if err := writeAtomic(p, data); err != nil {
+	if err := WriteFile(p, data); err != nil {
 		return "", fmt.Errorf("cache: put blob: %w", err)
 	}
 	return d, nil
@@ -235,7 +237,7 @@ func (c *Cache) PutAction(key Digest, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
-	if err := writeAtomic(c.actionPath(key), data); err != nil {
+	if err := WriteFile(c.actionPath(key), data); err != nil {
 		return fmt.Errorf("cache: put action: %w", err)
 	}
 	if c.remote != nil {
@@ -276,7 +278,7 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 // SetLatest records key as the most recent action of the named step, so that a
 // later key for the same step can be compared with it.
 func (c *Cache) SetLatest(step string, key Digest) error {
-	if err := writeAtomic(c.stepPath(step), []byte(string(key)+"\n")); err != nil {
+	if err := WriteFile(c.stepPath(step), []byte(string(key)+"\n")); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
 	return nil

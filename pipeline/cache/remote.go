@@ -113,7 +113,7 @@ func (c *Cache) remoteAction(key Digest) *Entry {
 			return nil
 		}
 	}
-	if err := writeAtomic(c.actionPath(key), data); err != nil {
+	if err := WriteFile(c.actionPath(key), data); err != nil {
 		rs.fail("action %s: %v", key.Short(), err)
 		return nil
 	}
@@ -142,7 +142,7 @@ func (c *Cache) remoteBlob(ctx context.Context, d Digest) error {
 			rs.mu.Unlock()
 			return fmt.Errorf("blob %s on the remote is damaged (its bytes hash to %s): not used", d.Short(), Sum(data).Short())
 		}
-		if err := writeAtomic(c.blobPath(d), data); err != nil {
+		if err := WriteFile(c.blobPath(d), data); err != nil {
 			return fmt.Errorf("blob %s: %w", d.Short(), err)
 		}
 		rs.count(func(s *RemoteStats) { s.Downloads++; s.DownloadBytes += int64(len(data)) })
