@@ -128,7 +128,7 @@ func TestTrainingApproachesExactBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRand(10)
-	hist, err := Train(context.Background(), f, tg, TrainConfig{Epochs: 700, Batch: 128, LR: 3e-3, Threads: 2}, r, nil)
+	hist, err := Train(context.Background(), f, tg, TrainConfig{Epochs: 700, Batch: 128, LR: 3e-3, Threads: func() int { return 2 }}, r, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

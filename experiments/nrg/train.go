@@ -216,7 +216,9 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 type TrainConfig struct {
 	Epochs, Batch   int
 	LR, WeightDecay float64
-	Threads         int
+	// Threads says how many goroutines may compute, read at every epoch
+	// (a build's share may change); nil means one.
+	Threads func() int
 }
 
 // Epoch is one optimisation step's batch estimate of the loss.
@@ -254,7 +256,11 @@ func Train(ctx context.Context, f *Flow, t *Target, cfg TrainConfig, r *rand.Ran
 			return nil, err
 		}
 		z := Prior(r, cfg.Batch, f.N)
-		loss, se := f.Loss(t, z, grad, cfg.Threads)
+		threads := 1
+		if cfg.Threads != nil {
+			threads = cfg.Threads()
+		}
+		loss, se := f.Loss(t, z, grad, threads)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return nil, fmt.Errorf("nrg: loss diverged at epoch %d", ep)
 		}

@@ -86,7 +86,7 @@ func nrgTrain() pipeline.Op {
 				return err
 			}
 			epochs := env.Int("epochs")
-			tc := nrg.TrainConfig{Epochs: epochs, Batch: env.Int("batch"), LR: env.Float("lr"), WeightDecay: env.Float("weight_decay"), Threads: env.Threads()}
+			tc := nrg.TrainConfig{Epochs: epochs, Batch: env.Int("batch"), LR: env.Float("lr"), WeightDecay: env.Float("weight_decay"), Threads: env.Threads}
 			hist, err := nrg.Train(ctx, f, tg, tc, env.Rand("train"), func(ep int) { env.Progress(ep, epochs) })
 			if err != nil {
 				return err
@@ -167,23 +167,13 @@ func nrgReceptiveFields() pipeline.Op {
 			n := env.Int("samples")
 			xs := nrg.Prior(env.Rand("samples"), n, N)
 			jac := make([][]float64, n)
-			work := make(chan int, n)
-			for i := 0; i < n; i++ {
-				work <- i
-			}
-			close(work)
-			done := make(chan struct{})
-			for w := 0; w < max(1, min(env.Threads(), n)); w++ {
-				go func() {
-					for i := range work {
-						f.Generate(xs[i])
-						jac[i] = f.Jacobian(xs[i])
-					}
-					done <- struct{}{}
-				}()
-			}
-			for w := 0; w < max(1, min(env.Threads(), n)); w++ {
-				<-done
+			err = parallel(ctx, env.Threads(), n, func(i int) error {
+				f.Generate(xs[i])
+				jac[i] = f.Jacobian(xs[i])
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
