@@ -102,7 +102,7 @@ func TestSlurmFailures(t *testing.T) {
 		go func() {
 			done <- Main(ctx, append(slurmArgs, "--only", "slow", specFile), Env{Stdout: out, Stderr: out, Registry: testRegistry()})
 		}()
-		waitUntil(t, "the step to start", func() bool { _, err := os.Stat(started); return err == nil })
+		slurmtest.WaitFor(t, "the step to start", time.Minute, func() bool { _, err := os.Stat(started); return err == nil })
 		m := regexp.MustCompile(`slurm job (\d+_\d+)`).FindStringSubmatch(out.String())
 		if m == nil {
 			t.Fatalf("no job ID in:\n%s", out.String())
@@ -128,7 +128,7 @@ func TestSlurmFailures(t *testing.T) {
 		t.Fatalf("interrupted build: exit %d\n%s", code, out.String())
 	}
 	var state []byte
-	waitUntil(t, "the cancelled job to complete", func() bool {
+	slurmtest.WaitFor(t, "the cancelled job to complete", time.Minute, func() bool {
 		state, _ = exec.Command("scontrol", "show", "job", id).Output()
 		return !strings.Contains(string(state), "JobState=COMPLETING")
 	})
@@ -141,16 +141,5 @@ func TestSlurmFailures(t *testing.T) {
 	code, stdout, stderr = run(t, append(slurmArgs, "--only", "slow", specFile)...)
 	if code != 0 || !strings.Contains(stdout, "steps: 1 total, 1 ran, 0 cached, 0 failed") {
 		t.Fatalf("rebuild: exit %d\n%s%s", code, stdout, stderr)
-	}
-}
-
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 60 s for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

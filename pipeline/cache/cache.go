@@ -269,6 +269,9 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 		c.discard("action "+key.Short(), p)
 		return nil, fmt.Errorf("cache: action %s damaged, discarded: %w", key.Short(), ErrMissing)
 	}
+	if c.remote != nil {
+		c.publish(key, &e, data)
+	}
 	if fi, err := os.Stat(p); err == nil {
 		c.used(p, fi)
 	}

@@ -44,15 +44,18 @@ type remoteState struct {
 	// bad holds digests whose remote copy was found damaged: they are
 	// uploaded again whatever HEAD says.
 	bad map[Digest]bool
+	// checked holds the keys of local entries already compared with the remote.
+	checked map[Digest]bool
 }
 
 // SetRemote puts r behind the cache: a local miss looks there (every object
 // checked against its digest before it is stored locally and served), and,
 // unless readOnly, each new action entry is uploaded after its blobs, so that
-// the entry, uploaded last, is the commit point. Remote failures never fail
+// the entry, uploaded last, is the commit point; an entry found locally that
+// the remote lacks is uploaded the same way. Remote failures never fail
 // a read or write of the local cache; they are counted in RemoteStats.
 func (c *Cache) SetRemote(r Remote, readOnly bool) {
-	c.remote = &remoteState{r: r, readOnly: readOnly, timeout: 10 * time.Minute, bad: map[Digest]bool{}}
+	c.remote = &remoteState{r: r, readOnly: readOnly, timeout: 10 * time.Minute, bad: map[Digest]bool{}, checked: map[Digest]bool{}}
 }
 
 // RemoteStats returns what the cache exchanged with its remote so far.
@@ -151,6 +154,33 @@ func (c *Cache) remoteBlob(ctx context.Context, d Digest) error {
 	panic("unreachable")
 }
 
+// publish uploads an entry found in the local cache that the remote lacks
+// (a cache built before the remote was set up), once per key and process:
+// one HEAD per entry otherwise.
+func (c *Cache) publish(key Digest, e *Entry, entry []byte) {
+	rs := c.remote
+	if rs.readOnly {
+		return
+	}
+	rs.mu.Lock()
+	seen := rs.checked[key]
+	rs.checked[key] = true
+	rs.mu.Unlock()
+	if seen {
+		return
+	}
+	ctx, cancel := rs.ctx()
+	has, err := rs.r.Has(ctx, "ac/"+string(key))
+	cancel()
+	if err != nil {
+		rs.fail("head entry of %s: %v", e.Step, err)
+		return
+	}
+	if !has {
+		c.upload(key, e, entry)
+	}
+}
+
 // upload writes an action's blobs, then its entry, to the remote; a blob
 // the remote has (HEAD) is not written again unless its copy was found damaged.
 func (c *Cache) upload(key Digest, e *Entry, entry []byte) {
@@ -194,5 +224,9 @@ func (c *Cache) upload(key Digest, e *Entry, entry []byte) {
 		rs.fail("upload entry of %s: %v", e.Step, err)
 		return
 	}
-	rs.count(func(s *RemoteStats) { s.Uploads++; s.UploadBytes += int64(len(entry)) })
+	rs.mu.Lock()
+	rs.checked[key] = true
+	rs.stats.Uploads++
+	rs.stats.UploadBytes += int64(len(entry))
+	rs.mu.Unlock()
 }

@@ -195,3 +195,37 @@ func TestRemoteReadOnlyWritesNothing(t *testing.T) {
 		t.Fatalf("read-only cache wrote %v", r.puts[n:])
 	}
 }
+
+// A cache filled before the remote was set up publishes its entries when
+// they are used, once each.
+func TestRemotePublishesLocalEntries(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, e := putStep(t, c, "p/old", "a", "b")
+	r := newMemRemote()
+	c.SetRemote(r, false)
+	for i := 0; i < 3; i++ {
+		if _, err := c.GetAction(key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"cas/" + string(e.Outputs[0].Digest), "cas/" + string(e.Outputs[1].Digest), "ac/" + string(key)}
+	if strings.Join(r.puts, " ") != strings.Join(want, " ") {
+		t.Fatalf("puts %v, want %v once", r.puts, want)
+	}
+	other := openWithRemote(t, r, true)
+	if _, err := other.GetAction(key); err != nil {
+		t.Fatalf("another machine: %v", err)
+	}
+	// A read-only cache publishes nothing.
+	ro, _ := Open(t.TempDir())
+	k2, _ := putStep(t, ro, "p/ro", "c")
+	ro.SetRemote(r, true)
+	n := len(r.puts)
+	ro.GetAction(k2)
+	if len(r.puts) != n {
+		t.Fatalf("read-only cache published %v", r.puts[n:])
+	}
+}

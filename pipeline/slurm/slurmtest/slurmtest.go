@@ -99,7 +99,7 @@ func Start(t testing.TB) *Cluster {
 	c.start(t, munged, "-F", "--force", "--socket="+socket, "--key-file="+keyFile,
 		"--log-file="+filepath.Join(dir, "log", "munged.log"), "--pid-file="+filepath.Join(dir, "munge", "munged.pid"),
 		"--seed-file="+filepath.Join(dir, "munge", "munged.seed"))
-	waitFor(t, "munged", func() bool { _, err := os.Stat(socket); return err == nil })
+	WaitFor(t, "munged", 30*time.Second, func() bool { _, err := os.Stat(socket); return err == nil })
 
 	u, err := user.Current()
 	if err != nil {
@@ -143,7 +143,7 @@ PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 	t.Setenv("SLURM_CONF", c.Conf)
 	c.start(t, ctld, "-D", "-i", "-f", c.Conf)
 	c.start(t, slurmd, "-D", "-f", c.Conf, "-N", c.Node)
-	waitFor(t, "an idle node", func() bool {
+	WaitFor(t, "an idle node", 30*time.Second, func() bool {
 		out, err := exec.Command("sinfo", "--noheader", "--format=%t").Output()
 		return err == nil && strings.TrimSpace(string(out)) == "idle"
 	})
@@ -198,13 +198,14 @@ func (c *Cluster) Log(name string) string {
 	return string(data)
 }
 
-func waitFor(t testing.TB, what string, ok func() bool) {
+// WaitFor polls ok every 50 ms until it holds, failing the test after limit.
+func WaitFor(t testing.TB, what string, limit time.Duration, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(limit)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("slurmtest: no %s after 30 s", what)
+			t.Fatalf("waited %s for %s", limit, what)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
