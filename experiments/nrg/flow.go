@@ -151,8 +151,9 @@ func elu(x float64) float64 {
 }
 
 // net evaluates the s and t network of a coupling on the two conditioning
-// values; tape, when not nil, receives pre1 (H), pre2 (H) and raw (4).
-func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64) (s, t [2]float64) {
+// values, leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
+// output layer in raw and tanh of its s half in th.
+func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
 	for j := 0; j < H; j++ {
 		v := cp.b1[j] + a0*cp.w1[j] + a1*cp.w1[H+j]
 		pre1[j], h1[j] = v, elu(v)
@@ -172,7 +173,8 @@ func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64
 		raw[k] = v
 	}
 	for k := 0; k < 2; k++ {
-		s[k] = cp.scale[k] * math.Tanh(raw[k])
+		th[k] = math.Tanh(raw[k])
+		s[k] = cp.scale[k] * th[k]
 		t[k] = raw[2+k]
 	}
 	return s, t
@@ -184,13 +186,14 @@ func (f *Flow) Generate(x []float64) float64 {
 	H := f.Hidden
 	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
 	var raw [4]float64
+	var th [2]float64
 	var logDet float64
 	for li, ly := range f.layers {
 		for c := 0; c < f.Couplings; c++ {
 			cp := f.coupling(li, c)
 			ma, mb := masks(c)
 			for _, bl := range ly.blocks {
-				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw)
+				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw, &th)
 				for k := 0; k < 2; k++ {
 					x[bl[mb[k]]] = x[bl[mb[k]]]*math.Exp(s[k]) + t[k]
 					logDet += s[k]
@@ -206,6 +209,7 @@ func (f *Flow) Infer(x []float64) float64 {
 	H := f.Hidden
 	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
 	var raw [4]float64
+	var th [2]float64
 	var logDet float64
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
@@ -213,7 +217,7 @@ func (f *Flow) Infer(x []float64) float64 {
 			cp := f.coupling(li, c)
 			ma, mb := masks(c)
 			for _, bl := range ly.blocks {
-				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw)
+				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw, &th)
 				for k := 0; k < 2; k++ {
 					x[bl[mb[k]]] = (x[bl[mb[k]]] - t[k]) * math.Exp(-s[k])
 					logDet -= s[k]

@@ -83,8 +83,9 @@ type work struct {
 }
 
 // tapeWidth is what the forward pass keeps per plaquette and coupling:
-// ya (2), yb (2), raw (4), pre1 (H), pre2 (H).
-func (f *Flow) tapeWidth() int { return 8 + 2*f.Hidden }
+// ya (2), yb (2), raw (4), tanh of raw s (2), pre1, pre2, h1, h2 (H each),
+// e^s (2), so that the backward pass computes no transcendental the forward did.
+func (f *Flow) tapeWidth() int { return 12 + 4*f.Hidden }
 
 func (f *Flow) newWork() *work {
 	n := 0
@@ -112,6 +113,7 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 	var logDet float64
 	pos := 0
 	var raw [4]float64
+	var th [2]float64
 	for li, ly := range f.layers {
 		for c := 0; c < f.Couplings; c++ {
 			cp := f.coupling(li, c)
@@ -120,12 +122,14 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 				tp := ws.tape[pos : pos+W]
 				pos += W
 				a0, a1 := x[bl[ma[0]]], x[bl[ma[1]]]
-				s, tt := cp.net(a0, a1, H, tp[8:8+H], tp[8+H:8+2*H], ws.h1, ws.h2, &raw)
+				s, tt := cp.net(a0, a1, H, tp[10:10+H], tp[10+H:10+2*H], tp[10+2*H:10+3*H], tp[10+3*H:10+4*H], &raw, &th)
 				tp[0], tp[1] = a0, a1
+				tp[8], tp[9] = th[0], th[1]
 				for k := 0; k < 2; k++ {
 					yb := x[bl[mb[k]]]
-					tp[2+k] = yb
-					x[bl[mb[k]]] = yb*math.Exp(s[k]) + tt[k]
+					es := math.Exp(s[k])
+					tp[2+k], tp[10+4*H+k] = yb, es
+					x[bl[mb[k]]] = yb*es + tt[k]
 					logDet += s[k]
 				}
 				copy(tp[4:8], raw[:])
@@ -149,12 +153,11 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 				bl := ly.blocks[bi]
 				pos -= W
 				tp := ws.tape[pos : pos+W]
-				pre1, pre2 := tp[8:8+H], tp[8+H:8+2*H]
+				pre1, pre2 := tp[10:10+H], tp[10+H:10+2*H]
+				h1, h2 := tp[10+2*H:10+3*H], tp[10+3*H:10+4*H]
 				var gO [4]float64
 				for k := 0; k < 2; k++ {
-					th := math.Tanh(tp[4+k])
-					s := cp.scale[k] * th
-					es := math.Exp(s)
+					th, es := tp[8+k], tp[10+4*H+k]
 					gxb := gx[bl[mb[k]]]
 					gs := gxb*tp[2+k]*es - 1 // −1: the loss has −ln|det|
 					gx[bl[mb[k]]] = gxb * es
@@ -162,16 +165,13 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 					gO[k] = gs * cp.scale[k] * (1 - th*th)
 					gO[2+k] = gxb
 				}
-				for i := 0; i < H; i++ {
-					ws.h1[i], ws.h2[i] = elu(pre1[i]), elu(pre2[i])
-				}
 				for k := 0; k < 4; k++ {
 					gc.b3[k] += gO[k]
 				}
 				for i := 0; i < H; i++ {
 					var s float64
 					for k := 0; k < 4; k++ {
-						gc.w3[i*4+k] += ws.h2[i] * gO[k]
+						gc.w3[i*4+k] += h2[i] * gO[k]
 						s += cp.w3[i*4+k] * gO[k]
 					}
 					d := 1.0
@@ -185,7 +185,7 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 					row := cp.w2[i*H : (i+1)*H]
 					grow := gc.w2[i*H : (i+1)*H]
 					for j := 0; j < H; j++ {
-						grow[j] += ws.h1[i] * ws.gp[j]
+						grow[j] += h1[i] * ws.gp[j]
 						s += row[j] * ws.gp[j]
 					}
 					d := 1.0
