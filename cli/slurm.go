@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -53,6 +54,11 @@ func (s *slurmFlags) check() error {
 // executorFor makes the Slurm executor of a build, sizing each job from what
 // its step's op declares.
 func (s *slurmFlags) executorFor(env Env, res map[*pipeline.Node]pipeline.Resources, cc *cache.Cache) (*slurm.Executor, error) {
+	for _, cmd := range []string{"sbatch", "squeue", "scancel"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			return nil, fmt.Errorf("--executor slurm: %s is not on PATH (run on a machine that submits to the cluster, with slurm-client installed)", cmd)
+		}
+	}
 	cacheDir, err := filepath.Abs(cc.Dir())
 	if err != nil {
 		return nil, err

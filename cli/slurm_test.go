@@ -143,3 +143,14 @@ func TestSlurmFailures(t *testing.T) {
 		t.Fatalf("rebuild: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// Without Slurm's commands, --executor slurm is refused before anything runs.
+func TestSlurmMissingCommands(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	specFile := writeSpec(t, slurmFailSpec)
+	os.WriteFile(filepath.Join(filepath.Dir(specFile), "t.md"), []byte("Steps only.\n"), 0o644)
+	code, _, stderr := run(t, "build", "--profile", "quick", "--cache", t.TempDir(), "--out", t.TempDir(), "--executor", "slurm", specFile)
+	if code != ExitUsage || !strings.Contains(stderr, "--executor slurm: sbatch is not on PATH") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
