@@ -19,6 +19,7 @@ type slurmFlags struct {
 	partition, account string
 	dir                string
 	maxCPUs, maxJobs   int
+	retries            int
 	defaultMem         string
 	defaultTime        time.Duration
 	poll               time.Duration
@@ -33,6 +34,7 @@ func (s *slurmFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&s.maxJobs, "max-jobs", 200, "the most jobs queued or running at once")
 	fs.StringVar(&s.defaultMem, "default-job-memory", "2GiB", "memory asked for a step whose op gives no estimate")
 	fs.DurationVar(&s.defaultTime, "default-job-time", time.Hour, "time limit asked for a step whose op gives no bound")
+	fs.IntVar(&s.retries, "retries", 0, "submit again a job that ends without a result (killed, out of time or memory, node lost) up to this many times")
 	fs.DurationVar(&s.poll, "slurm-poll", 2*time.Second, "how often one squeue call checks every job")
 }
 
@@ -42,8 +44,8 @@ func (s *slurmFlags) check() error {
 	default:
 		return fmt.Errorf("--executor: want local or slurm, got %q", s.executor)
 	}
-	if s.maxCPUs < 1 || s.maxJobs < 1 || s.poll <= 0 || s.defaultTime <= 0 {
-		return fmt.Errorf("--max-cpus-per-task, --max-jobs, --slurm-poll and --default-job-time must be positive")
+	if s.maxCPUs < 1 || s.maxJobs < 1 || s.poll <= 0 || s.defaultTime <= 0 || s.retries < 0 {
+		return fmt.Errorf("--max-cpus-per-task, --max-jobs, --slurm-poll and --default-job-time must be positive, --retries not negative")
 	}
 	if _, err := memoryBudget(s.defaultMem); err != nil {
 		return fmt.Errorf("--default-job-memory: %v", err)
@@ -80,7 +82,7 @@ func (s *slurmFlags) executorFor(env Env, res map[*pipeline.Node]pipeline.Resour
 		Command:   slurmCommand(env),
 		Partition: s.partition, Account: s.account,
 		MaxCPUs: s.maxCPUs, DefaultMemory: mem, DefaultTime: s.defaultTime,
-		Poll:  s.poll,
+		Poll: s.poll, Retries: s.retries,
 		Needs: func(step string) pipeline.Resources { return byID[step] },
 	}, nil
 }

@@ -96,11 +96,12 @@ func TestSlurmFailures(t *testing.T) {
 
 	// start runs a build of the blocking step and returns its job's ID once
 	// the step runs on the node.
-	start := func(ctx context.Context) (id string, out *syncBuffer, done chan int) {
+	start := func(ctx context.Context, flags ...string) (id string, out *syncBuffer, done chan int) {
 		os.Remove(started)
 		out, done = &syncBuffer{}, make(chan int, 1)
+		args := append(append(append([]string(nil), slurmArgs...), flags...), "--only", "slow", specFile)
 		go func() {
-			done <- Main(ctx, append(slurmArgs, "--only", "slow", specFile), Env{Stdout: out, Stderr: out, Registry: testRegistry()})
+			done <- Main(ctx, args, Env{Stdout: out, Stderr: out, Registry: testRegistry()})
 		}()
 		slurmtest.WaitFor(t, "the step to start", time.Minute, func() bool { _, err := os.Stat(started); return err == nil })
 		m := regexp.MustCompile(`slurm job (\d+_\d+)`).FindStringSubmatch(out.String())
@@ -136,11 +137,17 @@ func TestSlurmFailures(t *testing.T) {
 		t.Fatalf("job %s after Ctrl-C:\n%s", id, state)
 	}
 
-	// Nothing of the killed or cancelled step reached the cache: it runs again.
+	// With --retries, a job killed on its node is submitted again (and this
+	// time runs free). Nothing of the killed or cancelled runs reached the
+	// cache: the step runs.
+	id, out, done = start(context.Background(), "--retries", "1")
 	t.Setenv("KADANOFF_TEST_BLOCK", "")
-	code, stdout, stderr = run(t, append(slurmArgs, "--only", "slow", specFile)...)
-	if code != 0 || !strings.Contains(stdout, "steps: 1 total, 1 ran, 0 cached, 0 failed") {
-		t.Fatalf("rebuild: exit %d\n%s%s", code, stdout, stderr)
+	if b, err := exec.Command("scancel", "--signal=KILL", id).CombinedOutput(); err != nil {
+		t.Fatalf("scancel: %v %s", err, b)
+	}
+	if code := <-done; code != 0 || !strings.Contains(out.String(), "steps: 1 total, 1 ran, 0 cached, 0 failed") ||
+		!regexp.MustCompile(`queued  t/slow \(retry 1 of 1: slurm job `+id+` ended without a result record`).MatchString(out.String()) {
+		t.Fatalf("retried job: exit %d\n%s", code, out.String())
 	}
 }
 

@@ -46,6 +46,10 @@ type Executor struct {
 	// result records are looked for every 100 ms); Gather how long ready
 	// steps are collected into job arrays (default 50 ms).
 	Poll, Gather time.Duration
+	// Retries is how many times a job that ends without a result record
+	// (killed, out of time or memory, its node lost) is submitted again. A
+	// step that fails with a record is not retried: it would fail again.
+	Retries int
 	// Run runs a Slurm command and returns its standard output; nil runs it
 	// with os/exec.
 	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
@@ -70,6 +74,8 @@ type job struct {
 	id                string // "12_3" once submitted
 	state             string
 	missing           int // polls in which Slurm did not know the job and no record existed
+	attempt           int // retries so far
+	lostJobs          []string
 	cancelled         bool
 	end               chan jobEnd // receives one value
 	ack               chan struct{}
@@ -435,9 +441,30 @@ func (e *Executor) poll() {
 		// Gone from the queue without a record (twice, to let a record that
 		// was being written land): the job died.
 		if j.missing++; j.missing >= 2 {
-			e.finish(j, jobEnd{err: e.lost(j)})
+			err := e.lost(j)
+			if j.attempt < e.Retries {
+				e.retry(j, err)
+				continue
+			}
+			e.finish(j, jobEnd{err: err})
 		}
 	}
+}
+
+// retry submits a job that died without a record again, with the next batch.
+func (e *Executor) retry(j *job, why error) {
+	e.mu.Lock()
+	if i := indexOf(e.jobs, j); i >= 0 {
+		e.jobs = append(e.jobs[:i], e.jobs[i+1:]...)
+	}
+	j.attempt++
+	j.lostJobs = append(j.lostJobs, j.id)
+	j.id, j.missing = "", 0
+	e.pending = append(e.pending, j)
+	e.mu.Unlock()
+	first, _, _ := strings.Cut(why.Error(), ";")
+	e.setState(j, fmt.Sprintf("queued (retry %d of %d: %s)", j.attempt, e.Retries, first))
+	e.poke()
 }
 
 func (e *Executor) finish(j *job, end jobEnd) {
@@ -465,7 +492,11 @@ func (e *Executor) readRecord(j *job) (jobEnd, bool) {
 	if !r.OK {
 		return jobEnd{err: fmt.Errorf("slurm job %s on %s: %s", j.id, r.Host, r.Error)}, true
 	}
-	o := &pipeline.Outcome{Machine: r.Machine, Log: append(r.Log, fmt.Sprintf("ran on %s as slurm job %s (%d CPUs, %d MiB, %d min requested)", r.Host, j.id, j.cpus, j.mib, j.minute))}
+	line := fmt.Sprintf("ran on %s as slurm job %s (%d CPUs, %d MiB, %d min requested)", r.Host, j.id, j.cpus, j.mib, j.minute)
+	if len(j.lostJobs) > 0 {
+		line += fmt.Sprintf(", after job %s ended without a result", strings.Join(j.lostJobs, ", "))
+	}
+	o := &pipeline.Outcome{Machine: r.Machine, Log: append(r.Log, line)}
 	for _, out := range r.Outputs {
 		o.Blobs = append(o.Blobs, pipeline.Blob{Name: out.Name, Kind: artifact.Kind(out.Kind), Digest: out.Digest, Size: out.Size})
 	}
