@@ -211,7 +211,7 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 		for len(ready) > 0 && used < budget && ctx.Err() == nil {
 			// The first ready step whose memory fits beside those running.
 			i := slices.IndexFunc(ready, func(n *Node) bool {
-				return running == 0 || usedMem+memOf(n) <= b.MemoryBudget || memOf(n) == 0
+				return running == 0 || usedMem+memOf(n) <= b.MemoryBudget
 			})
 			if i < 0 {
 				break

@@ -61,7 +61,8 @@ func MaxLevels(L int) int {
 }
 
 // NewFlow builds a flow with small random s and t networks whose output
-// layers are zero: it starts as the identity map.
+// layers are zero: it starts as the identity map. With r nil every weight is
+// zero, for parameters to be copied in.
 func NewFlow(cfg Config, r *rand.Rand) (*Flow, error) {
 	max := MaxLevels(cfg.L)
 	if max == 0 || cfg.L < 2 {
@@ -100,13 +101,16 @@ func NewFlow(cfg Config, r *rand.Rand) (*Flow, error) {
 	for li := range f.layers {
 		for c := 0; c < cfg.Couplings; c++ {
 			p := f.coupling(li, c)
+			p.scale[0], p.scale[1] = 1, 1
+			if r == nil {
+				continue
+			}
 			for i := range p.w1 {
 				p.w1[i] = r.NormFloat64() / math.Sqrt(2)
 			}
 			for i := range p.w2 {
 				p.w2[i] = r.NormFloat64() / math.Sqrt(float64(H))
 			}
-			p.scale[0], p.scale[1] = 1, 1
 		}
 	}
 	return f, nil
@@ -183,25 +187,7 @@ func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64
 // Generate maps latent z to x = g(z) in place (one configuration) and
 // returns ln |det ∂x/∂z|.
 func (f *Flow) Generate(x []float64) float64 {
-	H := f.Hidden
-	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
-	var raw [4]float64
-	var th [2]float64
-	var logDet float64
-	for li, ly := range f.layers {
-		for c := 0; c < f.Couplings; c++ {
-			cp := f.coupling(li, c)
-			ma, mb := masks(c)
-			for _, bl := range ly.blocks {
-				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw, &th)
-				for k := 0; k < 2; k++ {
-					x[bl[mb[k]]] = x[bl[mb[k]]]*math.Exp(s[k]) + t[k]
-					logDet += s[k]
-				}
-			}
-		}
-	}
-	return logDet
+	return f.forward(x, f.newWork())
 }
 
 // Infer maps x to z = g⁻¹(x) in place and returns ln |det ∂z/∂x|.

@@ -77,9 +77,9 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 
 // work holds one goroutine's buffers.
 type work struct {
-	x, g                       []float64
-	tape                       []float64
-	pre1, pre2, h1, h2, gh, gp []float64
+	x, g   []float64
+	tape   []float64
+	gh, gp []float64 // gradients of the two hidden layers' inputs
 }
 
 // tapeWidth is what the forward pass keeps per plaquette and coupling:
@@ -94,26 +94,17 @@ func (f *Flow) newWork() *work {
 	}
 	H := f.Hidden
 	return &work{x: make([]float64, f.N), g: make([]float64, f.N), tape: make([]float64, n*f.tapeWidth()),
-		pre1: make([]float64, H), pre2: make([]float64, H), h1: make([]float64, H), h2: make([]float64, H),
 		gh: make([]float64, H), gp: make([]float64, H)}
 }
 
-// sample computes one sample's loss and, when g is not nil, adds its
-// gradient with respect to the parameters to g.
-func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
+// forward maps x to g(x) in place, recording in ws's tape what the backward
+// pass needs, and returns ln |det ∂g/∂x|.
+func (f *Flow) forward(x []float64, ws *work) float64 {
 	H, W := f.Hidden, f.tapeWidth()
-	x := ws.x
-	copy(x, z)
-	var lnN float64
-	for _, v := range z {
-		lnN -= 0.5 * v * v
-	}
-	lnN -= float64(f.N) / 2 * math.Log(2*math.Pi)
-	// Forward, recording the tape.
 	var logDet float64
-	pos := 0
 	var raw [4]float64
 	var th [2]float64
+	pos := 0
 	for li, ly := range f.layers {
 		for c := 0; c < f.Couplings; c++ {
 			cp := f.coupling(li, c)
@@ -136,12 +127,28 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 			}
 		}
 	}
+	return logDet
+}
+
+// sample computes one sample's loss and, when g is not nil, adds its
+// gradient with respect to the parameters to g.
+func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
+	H, W := f.Hidden, f.tapeWidth()
+	x := ws.x
+	copy(x, z)
+	var lnN float64
+	for _, v := range z {
+		lnN -= 0.5 * v * v
+	}
+	lnN -= float64(f.N) / 2 * math.Log(2*math.Pi)
+	logDet := f.forward(x, ws)
 	gx := ws.g
 	loss := lnN - logDet + t.Energy(x, gx)
 	if g == nil {
 		return loss
 	}
-	// Backward through the couplings in reverse.
+	// Backward through the couplings in reverse, reading the tape from its end.
+	pos := len(ws.tape)
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
 		for c := f.Couplings - 1; c >= 0; c-- {

@@ -146,12 +146,18 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 	}
 }
 
-// withMemory gives every op of ops the estimate memory() has for it.
-func withMemory(ops []pipeline.Op) []pipeline.Op {
-	m := memory()
+// withEstimates gives every op of ops what memory() and timeBounds() have
+// for it: its memory estimate and its time bound.
+func withEstimates(ops []pipeline.Op) []pipeline.Op {
+	m, t := memory(), timeBounds()
 	for _, op := range ops {
-		if f, ok := op.(*pipeline.Func); ok && m[f.OpName] != nil {
-			f.MemoryFunc = m[f.OpName]
+		if f, ok := op.(*pipeline.Func); ok {
+			if m[f.OpName] != nil {
+				f.MemoryFunc = m[f.OpName]
+			}
+			if t[f.OpName] != nil {
+				f.TimeFunc = t[f.OpName]
+			}
 		}
 	}
 	return ops

@@ -32,7 +32,7 @@ func loadFlow(env *pipeline.Env) (*nrg.Flow, *nrgModel, error) {
 	if err := json.Unmarshal(data, &m); err != nil || m.Format != "kadanoff-nrg-1" {
 		return nil, nil, fmt.Errorf("input model: not an nrg.train model (%v)", err)
 	}
-	f, err := nrg.NewFlow(m.Config, env.Rand("unused"))
+	f, err := nrg.NewFlow(m.Config, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -78,14 +78,3 @@ func timeBounds() map[string]func(p map[string]spec.Value, in map[string][]float
 		},
 	}
 }
-
-// withTimes gives every op of ops the bound timeBounds() has for it.
-func withTimes(ops []pipeline.Op) []pipeline.Op {
-	t := timeBounds()
-	for _, op := range ops {
-		if f, ok := op.(*pipeline.Func); ok && t[f.OpName] != nil {
-			f.TimeFunc = t[f.OpName]
-		}
-	}
-	return ops
-}
