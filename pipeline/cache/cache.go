@@ -184,7 +184,7 @@ func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) && c.remote != nil {
 		ctx, cancel := c.remote.ctx()
-		rerr := c.remoteBlob(ctx, d)
+		data, rerr := c.remoteBlob(ctx, d) // checked and stored locally
 		cancel()
 		if rerr != nil {
 			if !errors.Is(rerr, ErrMissing) {
@@ -192,7 +192,7 @@ func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 			}
 			return nil, fmt.Errorf("cache: blob %s: %w", d.Short(), ErrMissing)
 		}
-		data, err = os.ReadFile(p)
+		return data, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cache: blob %s: %w", d.Short(), ErrMissing)

@@ -110,7 +110,7 @@ func (c *Cache) remoteAction(key Digest) *Entry {
 		if fi, err := os.Stat(c.blobPath(o.Digest)); err == nil && fi.Size() == o.Size {
 			continue
 		}
-		if err := c.remoteBlob(ctx, o.Digest); err != nil {
+		if _, err := c.remoteBlob(ctx, o.Digest); err != nil {
 			rs.fail("action %s: %v", key.Short(), err)
 			rs.count(func(s *RemoteStats) { s.Misses++ })
 			return nil
@@ -124,15 +124,15 @@ func (c *Cache) remoteAction(key Digest) *Entry {
 	return &e
 }
 
-// remoteBlob fetches blob d from the remote into the local cache. A copy
-// whose bytes do not hash to d is fetched once more, then given up on (and
-// marked, so that the recomputed blob replaces it).
-func (c *Cache) remoteBlob(ctx context.Context, d Digest) error {
+// remoteBlob fetches blob d from the remote into the local cache and returns
+// its bytes. A copy whose bytes do not hash to d is fetched once more, then
+// given up on (and marked, so that the recomputed blob replaces it).
+func (c *Cache) remoteBlob(ctx context.Context, d Digest) ([]byte, error) {
 	rs := c.remote
 	for try := 0; try < 2; try++ {
 		data, err := rs.r.Get(ctx, "cas/"+string(d))
 		if err != nil {
-			return fmt.Errorf("blob %s: %w", d.Short(), err)
+			return nil, fmt.Errorf("blob %s: %w", d.Short(), err)
 		}
 		if Sum(data) != d {
 			if try == 0 {
@@ -143,13 +143,13 @@ func (c *Cache) remoteBlob(ctx context.Context, d Digest) error {
 			rs.bad[d] = true
 			rs.stats.BadRemote++
 			rs.mu.Unlock()
-			return fmt.Errorf("blob %s on the remote is damaged (its bytes hash to %s): not used", d.Short(), Sum(data).Short())
+			return nil, fmt.Errorf("blob %s on the remote is damaged (its bytes hash to %s): not used", d.Short(), Sum(data).Short())
 		}
 		if err := WriteFile(c.blobPath(d), data); err != nil {
-			return fmt.Errorf("blob %s: %w", d.Short(), err)
+			return nil, fmt.Errorf("blob %s: %w", d.Short(), err)
 		}
 		rs.count(func(s *RemoteStats) { s.Downloads++; s.DownloadBytes += int64(len(data)) })
-		return nil
+		return data, nil
 	}
 	panic("unreachable")
 }
