@@ -217,6 +217,13 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 	if need := mk.mr * mk.nr; len(ws.tile) < need {
 		ws.tile = make([]float32, need)
 	}
+	// Small operands whose panels already lie as the kernel reads them (rows
+	// of B; columns of A stored transposed) are read in place, their full
+	// panels unpacked: the same products in the same order, without the copy
+	// that dominates small multiplies. Large ones are packed for the caches
+	// and the TLB.
+	directB := p.tb == NoTrans && kmax*p.b.Stride*4 <= directBytes
+	directA := p.ta == Trans && kmax*p.a.Stride*4 <= directBytes
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kc {
@@ -225,24 +232,30 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 			if pc > 0 {
 				beta = 1
 			}
-			packB(ws.b, p.b, p.tb, pc, kb, jc, nb, mk.nr)
+			packB(ws.b, p.b, p.tb, pc, kb, jc, nb, mk.nr, directB)
 			for ic := i0; ic < i1; ic += mcb {
 				mb := min(mcb, i1-ic)
-				packA(ws.a, p.a, p.ta, ic, mb, pc, kb, mk.mr)
+				packA(ws.a, p.a, p.ta, ic, mb, pc, kb, mk.mr, directA)
 				for jr := 0; jr < nb; jr += mk.nr {
-					bp := ws.b[jr*kb:]
 					nr := min(mk.nr, nb-jr)
+					bp, ldb := ws.b[jr*kb:], mk.nr
+					if directB && nr == mk.nr {
+						bp, ldb = p.b.Data[pc*p.b.Stride+jc+jr:], p.b.Stride
+					}
 					for ir := 0; ir < mb; ir += mk.mr {
-						ap := ws.a[ir*kb:]
 						mr := min(mk.mr, mb-ir)
+						ap, lda := ws.a[ir*kb:], mk.mr
+						if directA && mr == mk.mr {
+							ap, lda = p.a.Data[pc*p.a.Stride+ic+ir:], p.a.Stride
+						}
 						ci, cj := ic+ir, jc+jr
 						if mr == mk.mr && nr == mk.nr {
-							mk.fn(kb, ap, bp, p.c.Data[ci*p.c.Stride+cj:], p.c.Stride, p.alpha, beta)
+							mk.fn(kb, ap, lda, bp, ldb, p.c.Data[ci*p.c.Stride+cj:], p.c.Stride, p.alpha, beta)
 							continue
 						}
 						// An edge tile: compute the full tile aside, then merge.
 						t := ws.tile[:mk.mr*mk.nr]
-						mk.fn(kb, ap, bp, t, mk.nr, 1, 0)
+						mk.fn(kb, ap, lda, bp, ldb, t, mk.nr, 1, 0)
 						for i := 0; i < mr; i++ {
 							row := p.c.Data[(ci+i)*p.c.Stride+cj:][:nr]
 							tr := t[i*mk.nr:][:nr]
@@ -263,11 +276,19 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 	}
 }
 
+// directBytes is the largest span of operand rows (k steps times the row
+// stride) that the kernels read in place instead of packing.
+const directBytes = 128 << 10
+
 // packB packs rows [pc, pc+kb) × columns [jc, jc+nb) of op(B) into NR-wide
-// column panels, each kb rows of nr contiguous values, zero-padded.
-func packB(dst []float32, b Matrix, tb Op, pc, kb, jc, nb, nr int) {
+// column panels, each kb rows of nr contiguous values, zero-padded; with
+// partialOnly, only a last panel narrower than nr.
+func packB(dst []float32, b Matrix, tb Op, pc, kb, jc, nb, nr int, partialOnly bool) {
 	for jr := 0; jr < nb; jr += nr {
 		w := min(nr, nb-jr)
+		if partialOnly && w == nr {
+			continue
+		}
 		panel := dst[jr*kb : jr*kb+kb*nr]
 		if !tb {
 			for k := 0; k < kb; k++ {
@@ -288,10 +309,14 @@ func packB(dst []float32, b Matrix, tb Op, pc, kb, jc, nb, nr int) {
 }
 
 // packA packs rows [ic, ic+mb) × columns [pc, pc+kb) of op(A) into MR-tall
-// row panels, each kb columns of mr contiguous values, zero-padded.
-func packA(dst []float32, a Matrix, ta Op, ic, mb, pc, kb, mr int) {
+// row panels, each kb columns of mr contiguous values, zero-padded; with
+// partialOnly, only a last panel shorter than mr.
+func packA(dst []float32, a Matrix, ta Op, ic, mb, pc, kb, mr int, partialOnly bool) {
 	for ir := 0; ir < mb; ir += mr {
 		h := min(mr, mb-ir)
+		if partialOnly && h == mr {
+			continue
+		}
 		panel := dst[ir*kb : ir*kb+kb*mr]
 		if ta {
 			// op(A) = Aᵀ: column k of op(A)'s rows is row k of A, contiguous.

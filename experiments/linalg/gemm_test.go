@@ -222,3 +222,44 @@ func BenchmarkMul(b *testing.B) {
 		}
 	}
 }
+
+// TestMulInPlaceMatchesPacked checks that reading small operands' panels in
+// place gives the bits that packing them gives: the same operands with a
+// row stride past directBytes are packed.
+func TestMulInPlaceMatchesPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	wide := directBytes / 4 // a stride that forces packing for k ≥ 1
+	for _, s := range []struct{ m, n, k int }{{50, 80, 100}, {100, 64, 50}, {13, 97, 33}, {24, 64, 256}} {
+		for _, ta := range []Op{NoTrans, Trans} {
+			for _, tb := range []Op{NoTrans, Trans} {
+				ar, ac := s.m, s.k
+				if ta {
+					ar, ac = s.k, s.m
+				}
+				br, bc := s.k, s.n
+				if tb {
+					br, bc = s.n, s.k
+				}
+				a, b := random(r, ar, ac, 0), random(r, br, bc, 0)
+				restride := func(x Matrix) Matrix {
+					y := Matrix{Rows: x.Rows, Cols: x.Cols, Stride: wide, Data: make([]float32, (x.Rows-1)*wide+x.Cols)}
+					for i := 0; i < x.Rows; i++ {
+						copy(y.Row(i), x.Row(i))
+					}
+					return y
+				}
+				for _, kern := range Kernels() {
+					g := &Gemm{Kernel: kern, Threads: 1}
+					direct, packed := NewMatrix(s.m, s.n), NewMatrix(s.m, s.n)
+					g.Mul(ta, tb, 0.5, a, b, 0, direct)
+					g.Mul(ta, tb, 0.5, restride(a), restride(b), 0, packed)
+					for i, v := range direct.Data {
+						if math.Float32bits(v) != math.Float32bits(packed.Data[i]) {
+							t.Fatalf("%v %dx%dx%d ta=%v tb=%v: element %d is %v in place, %v packed", kern, s.m, s.n, s.k, ta, tb, i, v, packed.Data[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

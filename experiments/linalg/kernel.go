@@ -43,12 +43,14 @@ func Best() Kernel {
 	return ks[len(ks)-1]
 }
 
-// micro is an MR×NR micro-kernel: given k, an MR-tall packed panel of A and an
-// NR-wide packed panel of B, it sets the MR×NR tile at c (row stride ldc) to
-// alpha·A·B + beta·c, not reading c when beta is 0.
+// micro is an MR×NR micro-kernel: given k, an MR-tall panel of A and an
+// NR-wide panel of B, it sets the MR×NR tile at c (row stride ldc) to
+// alpha·A·B + beta·c, not reading c when beta is 0. Step p of the panels is
+// a[p·lda : p·lda+MR] and b[p·ldb : p·ldb+NR]: lda = MR and ldb = NR for
+// packed panels, a row stride for a panel read in place.
 type micro struct {
 	mr, nr int
-	fn     func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+	fn     func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 }
 
 func (k Kernel) micro() micro {
@@ -68,13 +70,13 @@ func (k Kernel) micro() micro {
 }
 
 // kernelGo is the portable 4×4 micro-kernel.
-func kernelGo(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelGo(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
-	a = a[:4*k]
-	b = b[:4*k]
+	a = a[:(k-1)*lda+4]
+	b = b[:(k-1)*ldb+4]
 	for p := 0; p < k; p++ {
-		av := a[4*p : 4*p+4 : 4*p+4]
-		bv := b[4*p : 4*p+4 : 4*p+4]
+		av := a[lda*p : lda*p+4 : lda*p+4]
+		bv := b[ldb*p : ldb*p+4 : ldb*p+4]
 		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
 		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
 		c00 += a0 * b0

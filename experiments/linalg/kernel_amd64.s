@@ -3,18 +3,23 @@
 #include "textflag.h"
 
 // The micro-kernels keep an MR×NR tile of C in registers: row i of the tile in
-// two vector registers. Each step over k loads one NR-wide row of the packed B
-// panel, broadcasts the MR values of the packed A panel in turn and issues
-// 2·MR fused multiply-adds. At the end the tile is scaled by alpha and, unless
+// two vector registers. Each step over k loads one NR-wide row of the B panel,
+// broadcasts the MR values of the A panel in turn and issues 2·MR fused
+// multiply-adds; the next step's values are ldb (B) and lda (A) floats on: NR
+// and MR in packed panels, a row stride when a panel is read in place. At the end the tile is scaled by alpha and, unless
 // beta is ±0, beta·C is added; rows of C are ldc floats apart.
 
-// func sgemm12x32(k int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemm12x32(SB), NOSPLIT, $0-48
+// func sgemm12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm12x32(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), DX
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), DX
 	SHLQ $2, DX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -79,13 +84,13 @@ loop:
 	VBROADCASTSS 44(AX), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	ADDQ $48, AX
-	ADDQ $128, BX
+	ADDQ R10, AX
+	ADDQ R9, BX
 	DECQ CX
 	JNZ loop
-	VBROADCASTSS alpha+40(FP), Z24
-	VBROADCASTSS beta+44(FP), Z25
-	MOVL beta+44(FP), R8
+	VBROADCASTSS alpha+56(FP), Z24
+	VBROADCASTSS beta+60(FP), Z25
+	MOVL beta+60(FP), R8
 	ANDL $0x7fffffff, R8
 	JZ nobeta
 	VMULPS Z24, Z0, Z0
@@ -238,13 +243,17 @@ nobeta:
 	VZEROUPPER
 	RET
 
-// func sgemm6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-48
+// func sgemm6x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
-	MOVQ ldc+32(FP), DX
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), BX
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), DX
 	SHLQ $2, DX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -279,13 +288,13 @@ loop:
 	VBROADCASTSS 20(AX), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, AX
-	ADDQ $64, BX
+	ADDQ R10, AX
+	ADDQ R9, BX
 	DECQ CX
 	JNZ loop
-	VBROADCASTSS alpha+40(FP), Y12
-	VBROADCASTSS beta+44(FP), Y13
-	MOVL beta+44(FP), R8
+	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS beta+60(FP), Y13
+	MOVL beta+60(FP), R8
 	ANDL $0x7fffffff, R8
 	JZ nobeta
 	VMULPS Y12, Y0, Y0

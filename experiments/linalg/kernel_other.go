@@ -5,11 +5,11 @@ package linalg
 func hasAVX2() bool   { return false }
 func hasAVX512() bool { return false }
 
-func kernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	panic("linalg: no AVX2 kernel on this architecture")
 }
 
-func kernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelAVX512(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	panic("linalg: no AVX-512 kernel on this architecture")
 }
 

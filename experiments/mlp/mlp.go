@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
@@ -121,21 +122,19 @@ func (n *Net) logits(g *linalg.Gemm, x linalg.Matrix, outs []linalg.Matrix) {
 }
 
 // shiftRows subtracts each row's maximum from it and records the argmax of
-// each row (the first index of the maximum). The maximum is found without
-// data-dependent branches, which mispredict on logits.
+// each row (the first index of the maximum). A new maximum is rare after the
+// first few values, so the compare is well predicted.
 func shiftRows(z linalg.Matrix, argmax []int) {
 	for i := 0; i < z.Rows; i++ {
 		row := z.Row(i)
-		m := row[0]
-		for _, v := range row {
-			m = max(m, v)
-		}
-		best := -1
+		m, best := row[0], 0
 		for j, v := range row {
-			if v == m && best < 0 {
-				best = j
+			if v > m {
+				m, best = v, j
 			}
-			row[j] = v - m
+		}
+		for j := range row {
+			row[j] -= m
 		}
 		argmax[i] = best
 	}
@@ -268,9 +267,21 @@ type Config struct {
 	Batch    int
 	// Validation is the fraction of samples held out for validation.
 	Validation float64
+	// Monitor, if positive and smaller than the validation set, is the number
+	// of validation samples (a subset stratified by class) scored after every
+	// epoch but the last, which scores them all: the curve's validation pass
+	// then costs a fixed share of an epoch however large the set.
+	Monitor int
 	// Augment, if not nil, transforms each training sample in place every
 	// time it enters a batch (a symmetry of the data, say).
 	Augment func(x []float32, r *linalg.Rand)
+	// Timing, if not nil, receives the time spent training and validating.
+	Timing *Timing
+}
+
+// Timing splits a training run's time between the passes.
+type Timing struct {
+	Train, Validate time.Duration
 }
 
 // check names the first setting out of range.
@@ -288,6 +299,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
 	case c.Validation < 0 || c.Validation >= 1:
 		return fmt.Errorf("validation fraction must be in [0, 1), got %v", c.Validation)
+	case c.Monitor < 0:
+		return fmt.Errorf("monitor must not be negative, got %d", c.Monitor)
 	}
 	return nil
 }
@@ -300,6 +313,7 @@ type Epoch struct {
 
 	ValidLoss, ValidAccuracy float64
 	ValidWithinOne           float64 // fraction of validation samples within ±1 class
+	ValidSamples             int     // how many validation samples were scored
 }
 
 // Result is a trained classifier with its curve and the confusion matrix on
@@ -364,6 +378,23 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 	bx, bl := linalg.NewMatrix(cfg.Batch, x.Cols), make([]int, cfg.Batch)
 	work := net.newBatch(cfg.Batch)
 	eval := net.newEvaluator(validX, validL)
+	monitor := eval
+	if cfg.Monitor > 0 && cfg.Monitor < len(validIdx) {
+		_, sub := Split(validL, float64(cfg.Monitor)/float64(len(validIdx)))
+		mx, ml := linalg.NewMatrix(len(sub), x.Cols), make([]int, len(sub))
+		for k, i := range sub {
+			copy(mx.Row(k), validX.Row(i))
+			ml[k] = validL[i]
+		}
+		monitor = net.newEvaluator(mx, ml)
+	}
+	clock := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d += now.Sub(clock)
+		clock = now
+	}
+	var timing Timing
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -396,13 +427,23 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		// means over the epoch's batches (as the weights were then), which
 		// costs no extra pass over the training set.
 		e := Epoch{Epoch: epoch, LR: opt.lr, TrainLoss: sumLoss / float64(seen), TrainAccuracy: float64(hits) / float64(seen)}
+		lap(&timing.Train)
+		ev := monitor
+		if epoch == cfg.Epochs {
+			ev = eval
+		}
 		var conf [][]int
-		e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, conf = net.evaluate(g, eval, classes)
+		e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, conf = net.evaluate(g, ev, classes)
+		e.ValidSamples = len(ev.labels)
+		lap(&timing.Validate)
 		res.Curve = append(res.Curve, e)
 		res.Confusion = conf
 		if progress != nil {
 			progress(epoch)
 		}
+	}
+	if cfg.Timing != nil {
+		*cfg.Timing = timing
 	}
 	return res, nil
 }
@@ -486,10 +527,7 @@ func (n *Net) evaluate(g *linalg.Gemm, e *evaluator, classes int) (l, acc, withi
 		for k, layer := range n.Layers {
 			y := cols(e.outs[k], 0, r)
 			for j := 0; j < y.Rows; j++ {
-				row := y.Row(j)
-				for c := range row {
-					row[c] = layer.B[j]
-				}
+				fill(y.Row(j), layer.B[j])
 			}
 			g.Mul(linalg.Trans, linalg.NoTrans, 1, layer.W, in, 1, y)
 			if k < len(n.Layers)-1 {
@@ -548,6 +586,18 @@ func (n *Net) evaluate(g *linalg.Gemm, e *evaluator, classes int) (l, acc, withi
 	}
 	k := float64(total)
 	return sum / k, float64(hits) / k, float64(near) / k, conf
+}
+
+// fill sets every element of row to v, doubling copies (memmove) instead of
+// storing one element at a time.
+func fill(row []float32, v float32) {
+	if len(row) == 0 {
+		return
+	}
+	row[0] = v
+	for k := 1; k < len(row); k *= 2 {
+		copy(row[k:], row[:k])
+	}
 }
 
 func argmax(row []float32) int {

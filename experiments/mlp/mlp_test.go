@@ -3,6 +3,7 @@ package mlp
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
@@ -83,6 +84,50 @@ func TestTrainSeparable(t *testing.T) {
 		if total != n/5 {
 			t.Errorf("%s: confusion counts %d validation samples, want %d", opt, total, n/5)
 		}
+	}
+}
+
+// TestMonitorSubset scores a stratified subset of the validation set after
+// every epoch but the last, which scores it all; training is unchanged, so
+// the last epoch and the confusion matrix equal those of a run that scores
+// everything every epoch.
+func TestMonitorSubset(t *testing.T) {
+	r := linalg.NewRand(4)
+	n := 900
+	x := linalg.NewMatrix(n, 2)
+	labels := make([]int, n)
+	for i := 0; i < n; i++ {
+		c := i % 3
+		labels[i] = c
+		x.Set(i, 0, float32(c)+float32(0.5*r.Normal()))
+		x.Set(i, 1, float32(r.Normal()))
+	}
+	run := func(monitor int) *Result {
+		res, err := Train(context.Background(), &linalg.Gemm{}, linalg.NewRand(3), x, labels, 3,
+			Config{Hidden: []int{8}, Activation: "tanh", Optimizer: "adam", LR: 0.01, Epochs: 5, Batch: 20, Validation: 0.4, Monitor: monitor}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	full, sub := run(0), run(90)
+	for i, e := range sub.Curve {
+		want := 90
+		if i == len(sub.Curve)-1 {
+			want = 360
+		}
+		if e.ValidSamples != want || full.Curve[i].ValidSamples != 360 {
+			t.Errorf("epoch %d scored %d samples (full run %d), want %d", e.Epoch, e.ValidSamples, full.Curve[i].ValidSamples, want)
+		}
+		if e.TrainLoss != full.Curve[i].TrainLoss {
+			t.Errorf("epoch %d: training changed with the monitor: loss %v, want %v", e.Epoch, e.TrainLoss, full.Curve[i].TrainLoss)
+		}
+	}
+	if a, b := sub.Curve[4], full.Curve[4]; a != b || !reflect.DeepEqual(sub.Confusion, full.Confusion) {
+		t.Errorf("last epoch %+v, want %+v (confusion %v, want %v)", a, b, sub.Confusion, full.Confusion)
+	}
+	if sub.Curve[0].ValidAccuracy == full.Curve[0].ValidAccuracy && sub.Curve[1].ValidAccuracy == full.Curve[1].ValidAccuracy {
+		t.Errorf("the subset scored what the whole set scores: %+v", sub.Curve[:2])
 	}
 }
 

@@ -302,7 +302,7 @@ func rbmReceptiveFields() pipeline.Op {
 func mlpTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "mlp.train",
-		OpVersion:   4,
+		OpVersion:   5,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
 			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. A fraction of " +
@@ -324,13 +324,15 @@ func mlpTrain() pipeline.Op {
 			{Name: "epochs", Kind: spec.Int, Doc: "epochs", Check: pipeline.AtLeast(1)},
 			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(50), Check: pipeline.AtLeast(1)},
 			{Name: "validation", Kind: spec.Float, Doc: "fraction of samples held out for validation, in [0, 1)", Default: pipeline.FloatValue(0.2), Check: fraction},
+			{Name: "monitor", Kind: spec.Int, Doc: "if positive, the number of validation samples (stratified by class) the curve scores after every epoch but the last, which scores the whole validation set; 0 scores it all every epoch",
+				Default: pipeline.IntValue(0), Check: pipeline.AtLeast(0)},
 			{Name: "augment", Kind: spec.Bool, Doc: "apply a random symmetry of the periodic Ising lattice (global spin flip, translation) to each training sample as it enters a batch",
 				Default: pipeline.BoolValue(true)},
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
-			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)",
-				Columns: []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "energy_loss"}},
+			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, valid_samples (how many validation samples that row scored), and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)",
+				Columns: []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "valid_samples", "energy_loss"}},
 			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)", Columns: []string{"true", "predicted", "count"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "train_loss, train_accuracy, valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one, energy_loss of the energy classifier on the same validation set"},
 		},
@@ -359,7 +361,8 @@ func mlpTrain() pipeline.Op {
 				hidden = append(hidden, int(h))
 			}
 			cfg := mlp.Config{Hidden: hidden, Activation: env.String("activation"), Optimizer: env.String("optimizer"), LR: env.Float("lr"),
-				LRFinal: env.Float("lr_final"), Momentum: env.Float("momentum"), Epochs: env.Int("epochs"), Batch: env.Int("batch"), Validation: env.Float("validation")}
+				LRFinal: env.Float("lr_final"), Momentum: env.Float("momentum"), Epochs: env.Int("epochs"), Batch: env.Int("batch"), Validation: env.Float("validation"),
+				Monitor: env.Int("monitor")}
 			if env.Bool("augment") {
 				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
 			}
@@ -382,10 +385,10 @@ func mlpTrain() pipeline.Op {
 			}
 			train, valid := mlp.Split(labels, cfg.Validation)
 			eAcc, eWithin, eLoss := energyClassifier(xi, a.Shape[2], a.Shape[3], labels, nT, train, valid)
-			names := []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "energy_loss"}
+			names := []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "valid_samples", "energy_loss"}
 			cols := map[string][]float64{}
 			for _, e := range res.Curve {
-				for i, v := range []float64{float64(e.Epoch), e.LR, e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, eLoss} {
+				for i, v := range []float64{float64(e.Epoch), e.LR, e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, float64(e.ValidSamples), eLoss} {
 					cols[names[i]] = append(cols[names[i]], v)
 				}
 			}
