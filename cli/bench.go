@@ -49,7 +49,7 @@ func benchSuites() []benchSuite {
 	return []benchSuite{
 		{"ising", benchIsing, "one core, T = Tc"},
 		{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
-		{"rbm", benchRBM, "{0,1} RBM, float32; ratio = reference seconds / kadanoff seconds"},
+		{"rbm", benchRBM, "{0,1} RBM; bf16 products: operands rounded to bfloat16, sums and weights float32; ratio = reference seconds / kadanoff seconds"},
 		{"mlp", benchMLP, "the thermometer, Adam, float32; ratio = reference seconds / kadanoff seconds"},
 	}
 }

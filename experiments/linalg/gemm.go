@@ -81,7 +81,24 @@ type Gemm struct {
 	// Results do not depend on the thread count.
 	Limit func() int
 
-	pool sync.Pool // *workspace
+	// BF16, when set, rounds op(A) and op(B) to bfloat16 (8 significant
+	// bits, round to nearest even) and sums their products in float32: with
+	// the AVX-512 BF16 dot product, where the CPU has it and Kernel is
+	// AVX512, at about twice the float32 rate; elsewhere the rounded operands
+	// go through the float32 kernel. Operands that are exact in bfloat16
+	// (0 and ±1, say) lose nothing.
+	BF16 bool
+
+	pool   sync.Pool // *workspace
+	bfPool sync.Pool // *bfOperands
+	// packAll packs every panel (tests compare it with reading in place).
+	packAll bool
+}
+
+// Float32 returns a multiplier with g's kernel and threads and float32
+// operands.
+func (g *Gemm) Float32() *Gemm {
+	return &Gemm{Kernel: g.Kernel, Threads: g.Threads, Limit: g.Limit}
 }
 
 // workspace holds one thread's packing buffers.
@@ -128,6 +145,9 @@ func (g *Gemm) Mul(ta, tb Op, alpha float32, a, b Matrix, beta float32, c Matrix
 		threads = runtime.GOMAXPROCS(0)
 	}
 	p := problem{ta: ta, tb: tb, alpha: alpha, beta: beta, a: a, b: b, c: c, m: m, n: n, k: k, mk: mk}
+	if g.BF16 {
+		defer g.bfPool.Put(g.bf16(&p, kern, threads))
+	}
 	// Split the longer side of C into thread ranges of whole panels, so that
 	// each thread has at least minWork multiply-adds.
 	const minWork = 1 << 18
@@ -222,8 +242,8 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 	// panels unpacked: the same products in the same order, without the copy
 	// that dominates small multiplies. Large ones are packed for the caches
 	// and the TLB.
-	directB := p.tb == NoTrans && kmax*p.b.Stride*4 <= directBytes
-	directA := p.ta == Trans && kmax*p.a.Stride*4 <= directBytes
+	directB := p.tb == NoTrans && (kmax*p.b.Stride*4 <= directBytes || i1-i0 <= directRows) && !g.packAll
+	directA := p.ta == Trans && kmax*p.a.Stride*4 <= directBytes && !g.packAll
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kc {
@@ -279,6 +299,10 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 // directBytes is the largest span of operand rows (k steps times the row
 // stride) that the kernels read in place instead of packing.
 const directBytes = 128 << 10
+
+// directRows is the most rows of C for which B is read in place whatever its
+// size: packing would be used by too few row panels to pay for its copy.
+const directRows = 128
 
 // packB packs rows [pc, pc+kb) × columns [jc, jc+nb) of op(B) into NR-wide
 // column panels, each kb rows of nr contiguous values, zero-padded; with

@@ -207,11 +207,18 @@ func BenchmarkMul(b *testing.B) {
 			if kern == Portable && s.M*s.N*s.K > 1<<28 {
 				continue
 			}
-			for _, threads := range []int{1, 2} {
-				b.Run(fmt.Sprintf("%s/%v/threads=%d", s.Name, kern, threads), func(b *testing.B) {
+			for _, v := range []struct {
+				threads int
+				bf16    bool
+			}{{1, false}, {2, false}, {1, true}} {
+				name := kern.String()
+				if v.bf16 {
+					name += "-bf16"
+				}
+				b.Run(fmt.Sprintf("%s/%s/threads=%d", s.Name, name, v.threads), func(b *testing.B) {
 					r := rand.New(rand.NewPCG(1, 1))
 					x, y, c := s.Operands(r)
-					g := &Gemm{Kernel: kern, Threads: threads}
+					g := &Gemm{Kernel: kern, Threads: v.threads, BF16: v.bf16}
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
 						g.Mul(s.TA, s.TB, 1, x, y, 0, c)
@@ -223,13 +230,11 @@ func BenchmarkMul(b *testing.B) {
 	}
 }
 
-// TestMulInPlaceMatchesPacked checks that reading small operands' panels in
-// place gives the bits that packing them gives: the same operands with a
-// row stride past directBytes are packed.
+// TestMulInPlaceMatchesPacked checks that reading operands' panels in place
+// gives the bits that packing them gives.
 func TestMulInPlaceMatchesPacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	wide := directBytes / 4 // a stride that forces packing for k ≥ 1
-	for _, s := range []struct{ m, n, k int }{{50, 80, 100}, {100, 64, 50}, {13, 97, 33}, {24, 64, 256}} {
+	for _, s := range []struct{ m, n, k int }{{50, 80, 100}, {100, 64, 50}, {13, 97, 33}, {24, 64, 256}, {100, 96, 600}, {300, 64, 300}} {
 		for _, ta := range []Op{NoTrans, Trans} {
 			for _, tb := range []Op{NoTrans, Trans} {
 				ar, ac := s.m, s.k
@@ -240,19 +245,11 @@ func TestMulInPlaceMatchesPacked(t *testing.T) {
 				if tb {
 					br, bc = s.n, s.k
 				}
-				a, b := random(r, ar, ac, 0), random(r, br, bc, 0)
-				restride := func(x Matrix) Matrix {
-					y := Matrix{Rows: x.Rows, Cols: x.Cols, Stride: wide, Data: make([]float32, (x.Rows-1)*wide+x.Cols)}
-					for i := 0; i < x.Rows; i++ {
-						copy(y.Row(i), x.Row(i))
-					}
-					return y
-				}
+				a, b := random(r, ar, ac, 3), random(r, br, bc, 5)
 				for _, kern := range Kernels() {
-					g := &Gemm{Kernel: kern, Threads: 1}
 					direct, packed := NewMatrix(s.m, s.n), NewMatrix(s.m, s.n)
-					g.Mul(ta, tb, 0.5, a, b, 0, direct)
-					g.Mul(ta, tb, 0.5, restride(a), restride(b), 0, packed)
+					(&Gemm{Kernel: kern, Threads: 1}).Mul(ta, tb, 0.5, a, b, 0, direct)
+					(&Gemm{Kernel: kern, Threads: 1, packAll: true}).Mul(ta, tb, 0.5, a, b, 0, packed)
 					for i, v := range direct.Data {
 						if math.Float32bits(v) != math.Float32bits(packed.Data[i]) {
 							t.Fatalf("%v %dx%dx%d ta=%v tb=%v: element %d is %v in place, %v packed", kern, s.m, s.n, s.k, ta, tb, i, v, packed.Data[i])

@@ -2,8 +2,13 @@
 
 package linalg
 
-func hasAVX2() bool   { return false }
-func hasAVX512() bool { return false }
+func hasAVX2() bool       { return false }
+func hasAVX512() bool     { return false }
+func hasAVX512BF16() bool { return false }
+
+func kernelAVX512BF16(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	panic("linalg: no AVX-512 BF16 kernel on this architecture")
+}
 
 func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	panic("linalg: no AVX2 kernel on this architecture")
@@ -30,3 +35,7 @@ func exp(dst, src []float32, vector bool) {
 func adam(p, g, m1, m2 []float32, c *AdamConsts, vector bool) { adamGo(p, g, m1, m2, c) }
 
 func transpose4(dst []float32, ld int, src []float32, stride, cols int, vector bool) int { return 0 }
+
+func pairsVector(dst, src []float32) int { return 0 }
+
+func interleaveVector(dst, lo, hi []float32) int { return 0 }

@@ -183,7 +183,7 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 					}
 					d := 1.0
 					if pre2[i] <= 0 {
-						d = math.Exp(pre2[i])
+						d = h2[i] + 1 // ELU′ = e^x = ELU + 1 for x ≤ 0
 					}
 					ws.gp[i] = s * d // ∂/∂pre2
 				}
@@ -197,7 +197,7 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 					}
 					d := 1.0
 					if pre1[i] <= 0 {
-						d = math.Exp(pre1[i])
+						d = h1[i] + 1
 					}
 					ws.gh[i] = s * d // ∂/∂pre1
 				}

@@ -152,31 +152,34 @@ func data6(n int, u Units, r *linalg.Rand) [][]float32 {
 }
 
 // Training raises the exact log-likelihood of the data, for CD-1 and PCD in
-// both conventions.
+// both conventions, in float32 and with bfloat16 products.
 func TestTrainingRaisesLikelihood(t *testing.T) {
-	for _, u := range []Units{Spin, Binary} {
-		for _, persistent := range []bool{false, true} {
-			r := linalg.NewRand(7)
-			rows := data6(500, u, r)
-			cfg := Config{Hidden: 3, Units: u, Epochs: 60, Batch: 20, LR: 0.05, Momentum: 0.5, K: 1, Persistent: persistent, InitStd: 0.01, Monitor: 100}
-			tr := &Trainer{Config: cfg, Gemm: &linalg.Gemm{}, Rand: r}
-			m, curve, err := tr.Train(context.Background(), matrix(rows), matrix(rows[:100]), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The untrained machine: small weights, visible biases at the log-odds.
-			cfg.Epochs = 1
-			cfg.LR = 1e-12
-			m0, _, _ := (&Trainer{Config: cfg, Gemm: &linalg.Gemm{}, Rand: linalg.NewRand(1)}).Train(context.Background(), matrix(rows), linalg.Matrix{}, nil)
-			before, after := exactLL(m0, rows), exactLL(m, rows)
-			// The generating distribution's own entropy bounds the LL: a good
-			// fit gains clearly over independent units.
-			if after < before+0.3 {
-				t.Errorf("%s persistent=%v: LL %.3f before, %.3f after", u, persistent, before, after)
-			}
-			if len(curve) != 60 || curve[59].Recon >= curve[0].Recon || math.IsNaN(curve[59].FreeEnergyGap) {
-				t.Errorf("%s persistent=%v: curve %+v … %+v", u, persistent, curve[0], curve[len(curve)-1])
-			}
+	for _, c := range []struct {
+		u          Units
+		persistent bool
+		bf16       bool
+	}{{Spin, false, false}, {Spin, true, false}, {Binary, false, false}, {Binary, true, false}, {Spin, false, true}, {Binary, true, true}} {
+		u, persistent := c.u, c.persistent
+		r := linalg.NewRand(7)
+		rows := data6(500, u, r)
+		cfg := Config{Hidden: 3, Units: u, Epochs: 60, Batch: 20, LR: 0.05, Momentum: 0.5, K: 1, Persistent: persistent, InitStd: 0.01, Monitor: 100}
+		tr := &Trainer{Config: cfg, Gemm: &linalg.Gemm{BF16: c.bf16}, Rand: r}
+		m, curve, err := tr.Train(context.Background(), matrix(rows), matrix(rows[:100]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The untrained machine: small weights, visible biases at the log-odds.
+		cfg.Epochs = 1
+		cfg.LR = 1e-12
+		m0, _, _ := (&Trainer{Config: cfg, Gemm: &linalg.Gemm{}, Rand: linalg.NewRand(1)}).Train(context.Background(), matrix(rows), linalg.Matrix{}, nil)
+		before, after := exactLL(m0, rows), exactLL(m, rows)
+		// The generating distribution's own entropy bounds the LL: a good
+		// fit gains clearly over independent units.
+		if after < before+0.3 {
+			t.Errorf("%s persistent=%v bf16=%v: LL %.3f before, %.3f after", u, persistent, c.bf16, before, after)
+		}
+		if len(curve) != 60 || curve[59].Recon >= curve[0].Recon || math.IsNaN(curve[59].FreeEnergyGap) {
+			t.Errorf("%s persistent=%v: curve %+v … %+v", u, persistent, curve[0], curve[len(curve)-1])
 		}
 	}
 }
@@ -214,10 +217,15 @@ func exactGradW(m *Machine, data [][]float32) []float64 {
 }
 
 // The CD-k gradient, averaged over many chains, approaches the exact gradient
-// as k grows.
+// as k grows, in float32 and with bfloat16 products.
 func TestCDApproachesExactGradient(t *testing.T) {
-	for _, u := range []Units{Spin, Binary} {
+	for _, c := range []struct {
+		u    Units
+		bf16 bool
+	}{{Spin, false}, {Binary, false}, {Spin, true}, {Binary, true}} {
+		u := c.u
 		m := machine(6, 3, u, 2.0, 3)
+		m.Gemm.BF16 = c.bf16
 		data := data6(200, u, linalg.NewRand(4))
 		exact := exactGradW(m, data)
 		errFor := func(k int) float64 {
@@ -239,9 +247,9 @@ func TestCDApproachesExactGradient(t *testing.T) {
 			return math.Sqrt(d)
 		}
 		e1, e5, e50 := errFor(1), errFor(5), errFor(50)
-		t.Logf("%s: %.4f %.4f %.4f", u, e1, e5, e50)
+		t.Logf("%s bf16=%v: %.4f %.4f %.4f", u, c.bf16, e1, e5, e50)
 		if !(e50 < e5 && e5 < e1 && e50 < 0.35*e1) {
-			t.Errorf("%s: |CD-k − exact| = %.4f (k=1), %.4f (k=5), %.4f (k=50)", u, e1, e5, e50)
+			t.Errorf("%s bf16=%v: |CD-k − exact| = %.4f (k=1), %.4f (k=5), %.4f (k=50)", u, c.bf16, e1, e5, e50)
 		}
 	}
 }

@@ -82,6 +82,8 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 		return nil, nil, fmt.Errorf("rbm: held-out data has %d units, training data %d", held.Cols, nv)
 	}
 	m := &Machine{RBM: New(nv, nh, cfg.Units, cfg.InitStd, t.Rand), Gemm: t.Gemm, Rand: t.Rand}
+	// The curve is measured in float32 whatever the training's precision.
+	mon := &Machine{RBM: m.RBM, Gemm: t.Gemm.Float32(), Rand: t.Rand}
 	// Visible biases start at the data's log-odds (Hinton's practical guide),
 	// which removes the first epochs' work of learning the marginals.
 	for j := 0; j < nv; j++ {
@@ -131,7 +133,7 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 			m.gradient(st, cfg.K, chains, float32(lr), float32(cfg.Momentum), vel)
 			m.step(vel, cfg, lr)
 		}
-		curve = append(curve, m.monitor(data, held, cfg.Monitor, lr, epoch+1))
+		curve = append(curve, mon.monitor(data, held, cfg.Monitor, lr, epoch+1))
 		if progress != nil {
 			progress(epoch + 1)
 		}
@@ -139,16 +141,20 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 	return m.RBM, curve, nil
 }
 
-// state is the scratch of one minibatch.
+// state is the scratch of one minibatch. The data batch and the negative
+// chain's visible states are the two halves of vv, their hidden means the two
+// halves of hh, so that the weight gradient is one product over both.
 type state struct {
+	vv, hh                     linalg.Matrix // 2·batch rows: [v0; vk], [h0; hk]
 	v0, h0, hs, vk, vkMean, hk linalg.Matrix
 }
 
 func newState(bs, nv, nh int) *state {
-	return &state{
-		v0: linalg.NewMatrix(bs, nv), h0: linalg.NewMatrix(bs, nh), hs: linalg.NewMatrix(bs, nh),
-		vk: linalg.NewMatrix(bs, nv), vkMean: linalg.NewMatrix(bs, nv), hk: linalg.NewMatrix(bs, nh),
-	}
+	st := &state{vv: linalg.NewMatrix(2*bs, nv), hh: linalg.NewMatrix(2*bs, nh),
+		hs: linalg.NewMatrix(bs, nh), vkMean: linalg.NewMatrix(bs, nv)}
+	st.v0, st.vk = st.vv.Slice(0, bs, 0, nv), st.vv.Slice(bs, 2*bs, 0, nv)
+	st.h0, st.hk = st.hh.Slice(0, bs, 0, nh), st.hh.Slice(bs, 2*bs, 0, nh)
+	return st
 }
 
 // velocity is a parameter update of an RBM: the gradient step with momentum.
@@ -183,10 +189,27 @@ func (m *Machine) gradient(st *state, k int, chains linalg.Matrix, alpha, beta f
 		copy(chains.Data, st.vk.Data)
 	}
 	a := alpha / float32(st.v0.Rows)
-	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, a, st.v0, st.h0, beta, g.W)
-	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, -a, st.vk, st.hk, 1, g.W)
+	// ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_k = [v0; vk]ᵀ·[h0; −hk] / batch: one product with
+	// twice the depth, which reads and writes the velocity once.
+	for i := 0; i < st.hk.Rows; i++ {
+		row := st.hk.Row(i)
+		for j, x := range row {
+			row[j] = -x
+		}
+	}
+	m.Gemm.Mul(linalg.Trans, linalg.NoTrans, a, st.vv, st.hh, beta, g.W)
 	colSumDiff(g.B, st.v0, st.vk, a, beta)
-	colSumDiff(g.C, st.h0, st.hk, a, beta)
+	colSum(g.C, st.hh, a, beta)
+}
+
+// colSum sets dst[j] = beta·dst[j] + alpha·Σ_i a[i][j].
+func colSum(dst []float32, a linalg.Matrix, alpha, beta float32) {
+	for j := range dst {
+		dst[j] *= beta
+	}
+	for i := 0; i < a.Rows; i++ {
+		linalg.Axpy(alpha, a.Row(i), dst)
+	}
 }
 
 // colSumDiff sets dst[j] = beta·dst[j] + alpha·Σ_i (a[i][j] − b[i][j]).
