@@ -48,7 +48,7 @@ type benchSuite struct {
 func benchSuites() []benchSuite {
 	return []benchSuite{
 		{"ising", benchIsing, "one core, T = Tc"},
-		{"gemm", benchGemm, "float32 C = A·B, GFLOP/s"},
+		{"gemm", benchGemm, "C = A·B in float32, and with bfloat16 operands summed in float32 (bf16 products); GFLOP/s"},
 		{"rbm", benchRBM, "{0,1} RBM; bf16 products: operands rounded to bfloat16, sums and weights float32; ratio = reference seconds / kadanoff seconds"},
 		{"mlp", benchMLP, "the thermometer, Adam, float32; ratio = reference seconds / kadanoff seconds"},
 	}

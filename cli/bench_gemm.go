@@ -110,5 +110,21 @@ func benchGemm(ctx context.Context, o benchOptions) []benchRow {
 			}
 		}
 	}
+	// The bfloat16 products (float32 sums) that RBM training may use, on one
+	// thread, against the float32 multiply measured above.
+	g := &linalg.Gemm{Kernel: kern, Threads: 1, BF16: true}
+	for _, s := range shapes {
+		a, b, c := s.Operands(rand.New(rand.NewPCG(1, 2)))
+		mul := func() { g.Mul(s.TA, s.TB, 1, a, b, 0, c) }
+		mul()
+		gflops := perSecond(o.time, mul) * 2 * float64(s.M*s.N*s.K) / 1e9
+		row := benchRow{Kernel: fmt.Sprintf("kadanoff %v bf16 products, 1 thread(s)", kern), Size: s.Name, Metric: "GFLOP/s", Value: gflops}
+		for _, r := range rows {
+			if r.Size == s.Name && r.Kernel == fmt.Sprintf("kadanoff %v, 1 thread(s)", kern) {
+				row.Ratio, row.Reference = gflops/r.Value, "kadanoff float32"
+			}
+		}
+		rows = append(rows, row)
+	}
 	return rows
 }
