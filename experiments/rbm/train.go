@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
@@ -64,6 +65,13 @@ type Trainer struct {
 	Config Config
 	Gemm   *linalg.Gemm
 	Rand   *linalg.Rand
+	// Timing, if not nil, receives the time spent training and monitoring.
+	Timing *Timing
+}
+
+// Timing splits a training run's time between the passes.
+type Timing struct {
+	Train, Monitor time.Duration
 }
 
 // Train trains an RBM on the rows of data (n×NV), monitoring on held (which
@@ -117,6 +125,13 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 	}
 	batches := n / bs
 	curve := make([]Epoch, 0, cfg.Epochs)
+	var timing Timing
+	clock := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d += now.Sub(clock)
+		clock = now
+	}
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -133,10 +148,15 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 			m.gradient(st, cfg.K, chains, float32(lr), float32(cfg.Momentum), vel)
 			m.step(vel, cfg, lr)
 		}
+		lap(&timing.Train)
 		curve = append(curve, mon.monitor(data, held, cfg.Monitor, lr, epoch+1))
+		lap(&timing.Monitor)
 		if progress != nil {
 			progress(epoch + 1)
 		}
+	}
+	if t.Timing != nil {
+		*t.Timing = timing
 	}
 	return m.RBM, curve, nil
 }
