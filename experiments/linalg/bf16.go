@@ -104,7 +104,7 @@ func (g *Gemm) bf16(p *problem, kern Kernel, threads int) *bfOperands {
 		p.b = pairsAlongRows(p.b, &ops.b)
 	}
 	p.k = kp
-	p.mk = micro{12, 32, kernelAVX512BF16}
+	p.mk = micro{mr: 12, nr: 32, fn: kernelAVX512BF16}
 	return ops
 }
 

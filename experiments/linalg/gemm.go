@@ -91,8 +91,9 @@ type Gemm struct {
 
 	pool   sync.Pool // *workspace
 	bfPool sync.Pool // *bfOperands
-	// packAll packs every panel (tests compare it with reading in place).
-	packAll bool
+	// plain packs every panel and computes edge tiles with the full kernel:
+	// tests compare it with reading in place and the edge kernels.
+	plain bool
 }
 
 // Float32 returns a multiplier with g's kernel and threads and float32
@@ -137,6 +138,9 @@ func (g *Gemm) Mul(ta, tb Op, alpha float32, a, b Matrix, beta float32, c Matrix
 		kern = Best()
 	}
 	mk := kern.micro()
+	if g.plain {
+		mk.half, mk.short = nil, nil
+	}
 	threads := g.Threads
 	if g.Limit != nil {
 		threads = g.Limit()
@@ -242,8 +246,8 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 	// panels unpacked: the same products in the same order, without the copy
 	// that dominates small multiplies. Large ones are packed for the caches
 	// and the TLB.
-	directB := p.tb == NoTrans && (kmax*p.b.Stride*4 <= directBytes || i1-i0 <= directRows) && !g.packAll
-	directA := p.ta == Trans && kmax*p.a.Stride*4 <= directBytes && !g.packAll
+	directB := p.tb == NoTrans && (kmax*p.b.Stride*4 <= directBytes || i1-i0 <= directRows) && !g.plain
+	directA := p.ta == Trans && kmax*p.a.Stride*4 <= directBytes && !g.plain
 	for jc := j0; jc < j1; jc += nc {
 		nb := min(nc, j1-jc)
 		for pc := 0; pc < p.k; pc += kc {
@@ -273,9 +277,17 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 							mk.fn(kb, ap, lda, bp, ldb, p.c.Data[ci*p.c.Stride+cj:], p.c.Stride, p.alpha, beta)
 							continue
 						}
-						// An edge tile: compute the full tile aside, then merge.
+						// An edge tile: compute it aside (with a narrower or
+						// shorter kernel when one covers it), then merge.
 						t := ws.tile[:mk.mr*mk.nr]
-						mk.fn(kb, ap, lda, bp, ldb, t, mk.nr, 1, 0)
+						switch {
+						case mk.half != nil && nr <= mk.nr/2:
+							mk.half(kb, ap, lda, bp, ldb, t, mk.nr, 1, 0)
+						case mk.short != nil && mr <= mk.mr/3:
+							mk.short(kb, ap, lda, bp, ldb, t, mk.nr, 1, 0)
+						default:
+							mk.fn(kb, ap, lda, bp, ldb, t, mk.nr, 1, 0)
+						}
 						for i := 0; i < mr; i++ {
 							row := p.c.Data[(ci+i)*p.c.Stride+cj:][:nr]
 							tr := t[i*mk.nr:][:nr]

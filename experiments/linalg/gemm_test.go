@@ -231,10 +231,11 @@ func BenchmarkMul(b *testing.B) {
 }
 
 // TestMulInPlaceMatchesPacked checks that reading operands' panels in place
-// gives the bits that packing them gives.
+// and computing edge tiles with the narrower kernels give the bits that
+// packing and the full kernel give.
 func TestMulInPlaceMatchesPacked(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, s := range []struct{ m, n, k int }{{50, 80, 100}, {100, 64, 50}, {13, 97, 33}, {24, 64, 256}, {100, 96, 600}, {300, 64, 300}} {
+	for _, s := range []struct{ m, n, k int }{{50, 80, 100}, {100, 64, 50}, {13, 97, 33}, {24, 64, 256}, {100, 96, 600}, {300, 64, 300}, {3, 16, 40}, {50, 60, 80}} {
 		for _, ta := range []Op{NoTrans, Trans} {
 			for _, tb := range []Op{NoTrans, Trans} {
 				ar, ac := s.m, s.k
@@ -249,7 +250,7 @@ func TestMulInPlaceMatchesPacked(t *testing.T) {
 				for _, kern := range Kernels() {
 					direct, packed := NewMatrix(s.m, s.n), NewMatrix(s.m, s.n)
 					(&Gemm{Kernel: kern, Threads: 1}).Mul(ta, tb, 0.5, a, b, 0, direct)
-					(&Gemm{Kernel: kern, Threads: 1, packAll: true}).Mul(ta, tb, 0.5, a, b, 0, packed)
+					(&Gemm{Kernel: kern, Threads: 1, plain: true}).Mul(ta, tb, 0.5, a, b, 0, packed)
 					for i, v := range direct.Data {
 						if math.Float32bits(v) != math.Float32bits(packed.Data[i]) {
 							t.Fatalf("%v %dx%dx%d ta=%v tb=%v: element %d is %v in place, %v packed", kern, s.m, s.n, s.k, ta, tb, i, v, packed.Data[i])

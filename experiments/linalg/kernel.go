@@ -51,19 +51,23 @@ func Best() Kernel {
 type micro struct {
 	mr, nr int
 	fn     func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
+	// half, when set, computes the left NR/2 columns of the tile and short
+	// the top MR/3 rows, with the same sums as fn: edge tiles that narrow or
+	// that short cost a half or a third of a full one.
+	half, short func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 }
 
 func (k Kernel) micro() micro {
 	switch k {
 	case Portable:
-		return micro{4, 4, kernelGo}
+		return micro{mr: 4, nr: 4, fn: kernelGo}
 	case AVX2:
 		if hasAVX2() {
-			return micro{6, 16, kernelAVX2}
+			return micro{mr: 6, nr: 16, fn: kernelAVX2}
 		}
 	case AVX512:
 		if hasAVX512() {
-			return micro{12, 32, kernelAVX512}
+			return micro{12, 32, kernelAVX512, kernelAVX512Half, kernelAVX512Short}
 		}
 	}
 	panic(fmt.Sprintf("linalg: kernel %v is not available on this CPU", k))

@@ -32,6 +32,26 @@ func kernelAVX512BF16(k int, a []float32, lda int, b []float32, ldb int, c []flo
 	sbgemm12x32(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
 
+func kernelAVX512Half(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(k-1)*lda+11]
+	_ = b[(k-1)*ldb+15]
+	_ = c[11*ldc+15]
+	sgemm12x16(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
+func kernelAVX512Short(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(k-1)*lda+3]
+	_ = b[(k-1)*ldb+31]
+	_ = c[3*ldc+31]
+	sgemm4x32(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
+//go:noescape
+func sgemm12x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemm4x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 //go:noescape
 func sbgemm12x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 

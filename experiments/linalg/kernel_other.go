@@ -6,6 +6,14 @@ func hasAVX2() bool       { return false }
 func hasAVX512() bool     { return false }
 func hasAVX512BF16() bool { return false }
 
+func kernelAVX512Half(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	panic("linalg: no AVX-512 kernel on this architecture")
+}
+
+func kernelAVX512Short(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	panic("linalg: no AVX-512 kernel on this architecture")
+}
+
 func kernelAVX512BF16(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	panic("linalg: no AVX-512 BF16 kernel on this architecture")
 }
