@@ -56,3 +56,19 @@ func exp(dst, src []float32, vector bool) {
 
 //go:noescape
 func expAVX512(dst, src *float32, n int)
+
+// exp64 sets dst[i] = e^(src[i]) with the AVX-512 kernel when the CPU has it
+// (and vector is true), math.Exp otherwise.
+func exp64(dst, src []float64, vector bool) {
+	dst = dst[:len(src)]
+	if vector && hasAVX512() {
+		if len(src) > 0 {
+			exp64AVX512(&dst[0], &src[0], len(src))
+		}
+		return
+	}
+	exp64Go(dst, src)
+}
+
+//go:noescape
+func exp64AVX512(dst, src *float64, n int)

@@ -2,6 +2,7 @@ package linalg
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -159,4 +160,47 @@ func BenchmarkBernoulli(b *testing.B) {
 		Bernoulli(y, p, r)
 	}
 	b.ReportMetric(float64(b.N*len(p))/b.Elapsed().Seconds(), "values/s")
+}
+
+// TestExp64 compares Exp64 with math.Exp to 4 ulp over the range, for
+// lengths around the vector width, and checks that nothing past the end of
+// dst is written.
+func TestExp64(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, vector := range []bool{false, true} {
+		for n := 0; n <= 19; n++ {
+			for rep := 0; rep < 50; rep++ {
+				src := make([]float64, n)
+				for i := range src {
+					switch rep % 3 {
+					case 0:
+						src[i] = r.Float64()*1416 - 708
+					case 1:
+						src[i] = r.NormFloat64() * 3
+					default:
+						src[i] = (r.Float64() - 0.5) * 1e-3
+					}
+				}
+				dst := make([]float64, n+1)
+				dst[n] = 42
+				exp64(dst[:n], src, vector)
+				if dst[n] != 42 {
+					t.Fatalf("vector=%v n=%d: wrote past the end", vector, n)
+				}
+				for i, x := range src {
+					want := math.Exp(x)
+					if d := math.Abs(dst[i]-want) / want; d > 4*0x1p-52 {
+						t.Fatalf("vector=%v: e^%v = %v, want %v (relative error %.2g)", vector, x, dst[i], want, d)
+					}
+				}
+			}
+		}
+	}
+	dst := make([]float64, 3)
+	Exp64(dst, []float64{-1000, 0, 1000})
+	for i, want := range []float64{math.Exp(-708), 1, math.Exp(709)} {
+		if math.Abs(dst[i]-want) > 4*0x1p-52*want {
+			t.Errorf("clamped: %v", dst)
+		}
+	}
 }

@@ -47,3 +47,5 @@ func transpose4(dst []float32, ld int, src []float32, stride, cols int, vector b
 func pairsVector(dst, src []float32) int { return 0 }
 
 func interleaveVector(dst, lo, hi []float32) int { return 0 }
+
+func exp64(dst, src []float64, vector bool) { exp64Go(dst[:len(src)], src) }

@@ -46,7 +46,7 @@ func loadFlow(env *pipeline.Env) (*nrg.Flow, *nrgModel, error) {
 func nrgTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "nrg.train",
-		OpVersion:   2,
+		OpVersion:   3,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
 			"networks 2 → hidden → hidden → 4, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
