@@ -175,40 +175,48 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 				for k := 0; k < 4; k++ {
 					gc.b3[k] += gO[k]
 				}
-				for i := 0; i < H; i++ {
-					var s float64
-					for k := 0; k < 4; k++ {
-						gc.w3[i*4+k] += h2[i] * gO[k]
-						s += cp.w3[i*4+k] * gO[k]
-					}
-					d := 1.0
+				gp, gh := ws.gp[:H:H], ws.gh[:H:H]
+				w3, gw3 := cp.w3[:4*H:4*H], gc.w3[:4*H:4*H]
+				for i := range gp {
+					o := w3[4*i : 4*i+4 : 4*i+4]
+					go3 := gw3[4*i : 4*i+4 : 4*i+4]
+					hi := h2[i]
+					go3[0] += hi * gO[0]
+					go3[1] += hi * gO[1]
+					go3[2] += hi * gO[2]
+					go3[3] += hi * gO[3]
+					s := o[0]*gO[0] + o[1]*gO[1] + o[2]*gO[2] + o[3]*gO[3]
 					if pre2[i] <= 0 {
-						d = h2[i] + 1 // ELU′ = e^x = ELU + 1 for x ≤ 0
+						s *= hi + 1 // ELU′ = e^x = ELU + 1 for x ≤ 0
 					}
-					ws.gp[i] = s * d // ∂/∂pre2
+					gp[i] = s // ∂/∂pre2
 				}
-				for i := 0; i < H; i++ {
+				for i := range gh {
+					row := cp.w2[i*H : (i+1)*H : (i+1)*H]
+					grow := gc.w2[i*H : (i+1)*H : (i+1)*H]
+					hi := h1[i]
 					var s float64
-					row := cp.w2[i*H : (i+1)*H]
-					grow := gc.w2[i*H : (i+1)*H]
-					for j := 0; j < H; j++ {
-						grow[j] += h1[i] * ws.gp[j]
-						s += row[j] * ws.gp[j]
+					for j, g := range gp {
+						grow[j] += hi * g
+						s += row[j] * g
 					}
-					d := 1.0
 					if pre1[i] <= 0 {
-						d = h1[i] + 1
+						s *= hi + 1
 					}
-					ws.gh[i] = s * d // ∂/∂pre1
+					gh[i] = s // ∂/∂pre1
 				}
 				var ga0, ga1 float64
-				for j := 0; j < H; j++ {
-					gc.b2[j] += ws.gp[j]
-					gc.b1[j] += ws.gh[j]
-					gc.w1[j] += tp[0] * ws.gh[j]
-					gc.w1[H+j] += tp[1] * ws.gh[j]
-					ga0 += cp.w1[j] * ws.gh[j]
-					ga1 += cp.w1[H+j] * ws.gh[j]
+				b1, b2 := gc.b1[:H:H], gc.b2[:H:H]
+				w1a, w1b := cp.w1[:H:H], cp.w1[H:2*H:2*H]
+				gw1a, gw1b := gc.w1[:H:H], gc.w1[H:2*H:2*H]
+				t0, t1 := tp[0], tp[1]
+				for j, g := range gh {
+					b2[j] += gp[j]
+					b1[j] += g
+					gw1a[j] += t0 * g
+					gw1b[j] += t1 * g
+					ga0 += w1a[j] * g
+					ga1 += w1b[j] * g
 				}
 				gx[bl[ma[0]]] += ga0
 				gx[bl[ma[1]]] += ga1
