@@ -167,24 +167,28 @@ func elu(dst, src []float64) {
 // values, leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
 // output layer in raw and tanh of its s half in th.
 func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
-	for j := 0; j < H; j++ {
-		pre1[j] = cp.b1[j] + a0*cp.w1[j] + a1*cp.w1[H+j]
+	pre1, pre2, h1, h2 = pre1[:H:H], pre2[:H:H], h1[:H:H], h2[:H:H]
+	b1, w1a, w1b := cp.b1[:H:H], cp.w1[:H:H], cp.w1[H:2*H:2*H]
+	for j := range pre1 {
+		pre1[j] = b1[j] + a0*w1a[j] + a1*w1b[j]
 	}
 	elu(h1, pre1)
-	for j := 0; j < H; j++ {
-		v := cp.b2[j]
-		for i := 0; i < H; i++ {
-			v += h1[i] * cp.w2[i*H+j]
+	// Row by row of w2 (contiguous), each pre2[j] summed over i in order.
+	copy(pre2, cp.b2[:H])
+	for i, hi := range h1 {
+		row := cp.w2[i*H : (i+1)*H : (i+1)*H]
+		for j := range pre2 {
+			pre2[j] += hi * row[j]
 		}
-		pre2[j] = v
 	}
 	elu(h2, pre2)
-	for k := 0; k < 4; k++ {
-		v := cp.b3[k]
-		for i := 0; i < H; i++ {
-			v += h2[i] * cp.w3[i*4+k]
-		}
-		raw[k] = v
+	*raw = [4]float64(cp.b3[:4])
+	for i, hi := range h2 {
+		o := cp.w3[4*i : 4*i+4 : 4*i+4]
+		raw[0] += hi * o[0]
+		raw[1] += hi * o[1]
+		raw[2] += hi * o[2]
+		raw[3] += hi * o[3]
 	}
 	for k := 0; k < 2; k++ {
 		th[k] = math.Tanh(raw[k])
