@@ -311,7 +311,8 @@ func (l *line) Draw(c draw.Canvas) error {
 }
 
 // fillNote replaces {col} and {col:FORMAT} (a printf verb such as .3f) by the
-// value of the column in the table's first row.
+// value of the column in the table's first row; a NaN (a number the step
+// could not determine) reads "n/a".
 func fillNote(note string, t *artifact.Table) (string, error) {
 	var b strings.Builder
 	for {
@@ -336,7 +337,11 @@ func fillNote(note string, t *artifact.Table) (string, error) {
 		if format == "" {
 			format = ".4g"
 		}
-		b.WriteString(fmt.Sprintf("%"+format, col[0]))
+		if math.IsNaN(col[0]) {
+			b.WriteString("n/a")
+		} else {
+			b.WriteString(fmt.Sprintf("%"+format, col[0]))
+		}
 		note = note[i+j+1:]
 	}
 }

@@ -17,7 +17,7 @@ import (
 func Op(tool string) pipeline.Op {
 	return &pipeline.Func{
 		OpName:    spec.FigureOp,
-		OpVersion: 6,
+		OpVersion: 7,
 		OpDoc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
 		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
 		Par: []pipeline.ParamSpec{

@@ -24,6 +24,10 @@ type Critical struct {
 	ALo, AHi                   float64
 	Chi2                       float64
 	Dof                        int
+	// Edge is set when the best fit sits on the constraint, Tc at the
+	// highest temperature fitted (with β → 0: the points are flat up to the
+	// edge). Such a fit places no bound on Tc: its errors and intervals are NaN.
+	Edge bool
 }
 
 // FitCritical fits y = A·(Tc − T)^β to points (t, y), weighted by 1/σ² when
@@ -105,6 +109,16 @@ func FitCritical(t, y, sigma []float64, level float64) (*Critical, error) {
 	nan := math.NaN()
 	out.AErr, out.TcErr, out.BetaErr = nan, nan, nan
 	out.ALo, out.AHi, out.TcLo, out.TcHi, out.BetaLo, out.BetaHi = nan, nan, nan, nan, nan, nan
+	tmin := math.Inf(1)
+	for _, x := range t {
+		tmin = math.Min(tmin, x)
+	}
+	// Within a millionth of the data's span of the edge: the covariance
+	// there measures the reparametrisation, not the data.
+	if out.Tc-tmax <= 1e-6*math.Max(tmax-tmin, 1e-3) {
+		out.Edge = true
+		return out, nil
+	}
 	if out.Dof < 1 {
 		return out, nil // an exact fit through three points: no error estimate
 	}

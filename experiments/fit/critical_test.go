@@ -40,6 +40,26 @@ func TestFitCriticalRecovers(t *testing.T) {
 
 // The 90 % intervals cover the true Tc and β in 85–95 % of 300 synthetic
 // repetitions (Student t with n − 3 degrees of freedom, as NonlinearModelFit).
+// Points flat up to the highest temperature (a flow that magnetizes every
+// start) put the best fit on the constraint, Tc at the edge with β → 0: the
+// fit says so and gives no error, instead of a spuriously tiny one.
+func TestFitCriticalEdge(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	// fig04's points after 26 steps of a flow that magnetizes every start.
+	ts, ys := []float64{1.8, 1.9, 2.0, 2.1, 2.2}, []float64{0.9401, 0.9398, 0.9405, 0.9399, 0.9285}
+	c, err := FitCritical(ts, ys, nil, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Edge || !math.IsNaN(c.TcErr) || !math.IsNaN(c.TcLo) || !math.IsNaN(c.BetaHi) || math.Abs(c.Tc-2.2) > 1e-5 {
+		t.Errorf("flat data: %+v", c)
+	}
+	ts, ys = criticalData(r, 1.2, 2.269185, 0.125, 0.002)
+	if c, err := FitCritical(ts, ys, nil, 0.9); err != nil || c.Edge {
+		t.Errorf("a critical law is not at the edge: %+v %v", c, err)
+	}
+}
+
 func TestFitCriticalCoverage(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const reps = 300

@@ -79,7 +79,7 @@ func flowMagnetization() pipeline.Op {
 func criticalFit() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "fit.critical",
-		OpVersion: 1,
+		OpVersion: 2,
 		OpDoc: "Fits y = A (Tc − T)^β to the rows of a table at the given temperatures, separately for each value of a `by` column " +
 			"(a flow's step): least squares with Tc above the data, standard errors from the covariance scaled by the residual variance, " +
 			"and intervals from the Student t distribution with n − 3 degrees of freedom (Mathematica's NonlinearModelFit).",
@@ -103,12 +103,12 @@ func criticalFit() pipeline.Op {
 			return nil
 		},
 		Out: []pipeline.OutputSpec{
-			{Name: "fits", Kind: artifact.KindTable, Doc: "per by value: Tc and β with standard errors, interval ends and half-widths; A; χ²; degrees of freedom",
-				Columns: []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof"}},
+			{Name: "fits", Kind: artifact.KindTable, Doc: "per by value: Tc and β with standard errors, interval ends and half-widths; A; χ²; degrees of freedom; edge (1: Tc on the constraint)",
+				Columns: []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof", "edge"}},
 			{Name: "points", Kind: artifact.KindTable, Doc: "the fitted points at `at`: x, y, err", Columns: []string{"x", "y", "err"}},
 			{Name: "curve", Kind: artifact.KindTable, Doc: "the fitted law at `at` on a fine grid up to Tc: x, fit, and the fit's tc, tc_half, beta, beta_half repeated on every row (for a figure's note)",
 				Columns: []string{"x", "fit", "tc", "tc_half", "beta", "beta_half"}},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "tc, beta (with errors), their interval ends and A at `at`; tc_covers, beta_covers: 1 when the interval at `at` contains exact (exact_beta), else 0; " +
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "tc, beta (with errors), their interval ends and A at `at`; tc_edge (1: the fit at `at` is on the constraint); tc_covers, beta_covers: 1 when the interval at `at` contains exact (exact_beta), else 0; " +
 				"converged_from: the first by value from which every interval contains `exact` (−1 if none); half_first, half_last, half_ratio: Tc's interval half-widths at the first and last by values and their ratio"},
 		},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
@@ -148,7 +148,7 @@ func criticalFit() pipeline.Op {
 			}
 			sort.Float64s(keys)
 			level, at, exact := env.Float("level"), env.Float("at"), env.Float("exact")
-			var out [14][]float64
+			var out [15][]float64
 			var atFit *fit.Critical
 			var atRows []int
 			converged := -1.0
@@ -167,7 +167,7 @@ func criticalFit() pipeline.Op {
 					return fmt.Errorf("%s %v: %w", env.String("by"), b, err)
 				}
 				for j, v := range []float64{b, c.Tc, c.TcErr, c.TcLo, c.TcHi, (c.TcHi - c.TcLo) / 2, c.Beta, c.BetaErr, c.BetaLo, c.BetaHi,
-					(c.BetaHi - c.BetaLo) / 2, c.A, c.Chi2, float64(c.Dof)} {
+					(c.BetaHi - c.BetaLo) / 2, c.A, c.Chi2, float64(c.Dof), indicator(c.Edge)} {
 					out[j] = append(out[j], v)
 				}
 				covers := c.TcLo <= exact && exact <= c.TcHi
@@ -185,7 +185,7 @@ func criticalFit() pipeline.Op {
 				return fmt.Errorf("at = %v is not a %s value of the table", at, env.String("by"))
 			}
 			fits := &artifact.Table{}
-			for j, name := range []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof"} {
+			for j, name := range []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof", "edge"} {
 				fits.Columns = append(fits.Columns, artifact.Column{Name: name, Values: out[j]})
 			}
 			var px, py, pe []float64
@@ -245,6 +245,7 @@ func criticalFit() pipeline.Op {
 			put("beta_lo", atFit.BetaLo, 0, "")
 			put("beta_hi", atFit.BetaHi, 0, "")
 			put("a", atFit.A, atFit.AErr, "")
+			put("tc_edge", indicator(atFit.Edge), 0, "1: the fit sits at the highest temperature fitted (β → 0) and bounds nothing")
 			put("converged_from", converged, 0, "first value from which every interval contains the exact Tc; -1 if none")
 			first, last := out[5][0], out[5][len(out[5])-1]
 			put("half_first", first, 0, "")
