@@ -152,9 +152,11 @@ func build(ctx context.Context, args []string, env Env) int {
 		Machine:      machineDescription(),
 		Memory:       map[*pipeline.Node]float64{},
 		MemoryBudget: budget,
+		Time:         map[*pipeline.Node]float64{},
 	}
 	for n, r := range res {
 		b.Memory[n] = r.Memory
+		b.Time[n] = r.Time.Seconds()
 	}
 	if sl.executor == "slurm" {
 		ex, err := sl.executorFor(env, res, cc)

@@ -81,6 +81,13 @@ type Builder struct {
 	// (a step always starts when nothing else runs).
 	Memory       map[*Node]float64
 	MemoryBudget float64
+	// Time holds steps' estimated running times in seconds (Plan.Resources;
+	// bounds are fine, only their ratios matter). Of the steps ready at once,
+	// the one heading the longest estimated chain of steps still to run
+	// starts first, so that a long training does not wait behind short steps
+	// listed before it and then run alone at the end. Without estimates steps
+	// start in plan order.
+	Time map[*Node]float64
 	// StepsAtOnce, when positive, is for executors that size their own jobs
 	// (a cluster): up to this many steps run at once, whatever they declare,
 	// and Jobs is not used.
@@ -139,11 +146,39 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 			ready = append(ready, n)
 		}
 	}
+	// chain is a step's estimated time plus the longest chain of its users:
+	// the critical path from it to the end of the build. nodes are in
+	// dependency order, so users come after.
+	chain := map[*Node]float64{}
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := nodes[i]
+		longest := 0.0
+		for _, u := range n.users {
+			if in[u] {
+				longest = max(longest, chain[u])
+			}
+		}
+		chain[n] = b.Time[n] + longest
+	}
 	// The thread budget: a step is granted a share when it starts and gives
 	// it back when it ends; a step alone gets what it can use, steps ready at
 	// once share.
 	budget := jobs
 	used, running := 0, 0
+	// next picks the ready step to start: among those whose memory fits beside
+	// the steps running, the one with the longest chain (the first on ties).
+	next := func() int {
+		best := -1
+		for i, n := range ready {
+			if running > 0 && usedMem+memOf(n) > b.MemoryBudget {
+				continue
+			}
+			if best < 0 || chain[n] > chain[ready[best]] {
+				best = i
+			}
+		}
+		return best
+	}
 	results := make(chan *Result)
 	entry := func(d *Node) *cache.Entry { return sum.Results[d].Entry }
 	finish := func(r *Result) {
@@ -209,10 +244,7 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 	for running > 0 || len(ready) > 0 {
 		rebalance()
 		for len(ready) > 0 && used < budget && ctx.Err() == nil {
-			// The first ready step whose memory fits beside those running.
-			i := slices.IndexFunc(ready, func(n *Node) bool {
-				return running == 0 || usedMem+memOf(n) <= b.MemoryBudget
-			})
+			i := next()
 			if i < 0 {
 				break
 			}

@@ -386,3 +386,61 @@ func TestMemoryBudgetSerializes(t *testing.T) {
 		}
 	}
 }
+
+// TestCriticalPathFirst: with one thread, of the steps ready at once the one
+// heading the longest estimated chain starts first, whatever the plan order;
+// without estimates, plan order.
+func TestCriticalPathFirst(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	op := &Func{
+		OpName: "test.timed", OpVersion: 1, OpDoc: "test",
+		In:  []InputSpec{{Name: "in", Kind: artifact.KindScalars, Many: true}},
+		Par: []ParamSpec{{Name: "seconds", Kind: spec.Float}},
+		Out: []OutputSpec{{Name: "out", Kind: artifact.KindScalars}},
+		TimeFunc: func(p map[string]spec.Value, _ map[string][]float64) time.Duration {
+			return time.Duration(p["seconds"].Float * float64(time.Second))
+		},
+		RunFunc: func(ctx context.Context, env *Env) error {
+			mu.Lock()
+			order = append(order, env.Step())
+			mu.Unlock()
+			return env.PutScalars("out", artifact.Scalars{"s": {Value: env.Float("seconds")}})
+		},
+	}
+	// short1 and short2 come first in the plan; long heads a chain of 50 s.
+	src := "paper: {id: t, title: T}\nsteps:\n" +
+		"  short1: {op: test.timed, params: {seconds: 5}}\n" +
+		"  short2: {op: test.timed, params: {seconds: 6}}\n" +
+		"  long: {op: test.timed, params: {seconds: 20}}\n" +
+		"  after: {op: test.timed, inputs: {in: [long.out]}, params: {seconds: 30}}\n" +
+		"profiles: {quick: {}, paper: {}}\n"
+	s, err := spec.Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := NewRegistry(op)
+	p, err := NewPlan([]*spec.Spec{s}, reg, "paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		estimates bool
+		want      string
+	}{{true, "long"}, {false, "short1"}} {
+		order = nil
+		c, _ := cache.Open(t.TempDir())
+		b := &Builder{Cache: c, Executor: &Local{Registry: reg, Store: c}, Jobs: 1, Time: map[*Node]float64{}}
+		if tc.estimates {
+			for n, r := range p.Resources() {
+				b.Time[n] = r.Time.Seconds()
+			}
+		}
+		if sum := b.Build(context.Background(), p, p.Nodes); sum.Failed != 0 {
+			t.Fatalf("%d failed", sum.Failed)
+		}
+		if len(order) != 4 || !strings.HasSuffix(order[0], tc.want) {
+			t.Errorf("estimates %v: started in the order %v, want %s first", tc.estimates, order, tc.want)
+		}
+	}
+}
