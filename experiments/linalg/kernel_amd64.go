@@ -8,41 +8,37 @@ func hasAVX512() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL }
 
 func hasAVX512BF16() bool { return hasAVX512() && cpu.X86.HasAVX512BF16 }
 
-// The assembly kernels take pointers; these wrappers check the slice lengths
-// the kernels will touch, so a packing bug panics instead of corrupting memory.
+// The assembly kernels take pointers; their wrappers check the slice lengths
+// an mr×nr kernel will touch, so a packing bug panics instead of corrupting
+// memory.
+func checkTile(k int, a []float32, lda, mr int, b []float32, ldb, nr int, c []float32, ldc int) {
+	_ = a[(k-1)*lda+mr-1]
+	_ = b[(k-1)*ldb+nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+}
 
 func kernelAVX2(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	_ = a[(k-1)*lda+5]
-	_ = b[(k-1)*ldb+15]
-	_ = c[5*ldc+15]
+	checkTile(k, a, lda, 6, b, ldb, 16, c, ldc)
 	sgemm6x16(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
 
 func kernelAVX512(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	_ = a[(k-1)*lda+11]
-	_ = b[(k-1)*ldb+31]
-	_ = c[11*ldc+31]
+	checkTile(k, a, lda, 12, b, ldb, 32, c, ldc)
 	sgemm12x32(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
 
 func kernelAVX512BF16(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	_ = a[(k-1)*lda+11]
-	_ = b[(k-1)*ldb+31]
-	_ = c[11*ldc+31]
+	checkTile(k, a, lda, 12, b, ldb, 32, c, ldc)
 	sbgemm12x32(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
 
 func kernelAVX512Half(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	_ = a[(k-1)*lda+11]
-	_ = b[(k-1)*ldb+15]
-	_ = c[11*ldc+15]
+	checkTile(k, a, lda, 12, b, ldb, 16, c, ldc)
 	sgemm12x16(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
 
 func kernelAVX512Short(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-	_ = a[(k-1)*lda+3]
-	_ = b[(k-1)*ldb+31]
-	_ = c[3*ldc+31]
+	checkTile(k, a, lda, 4, b, ldb, 32, c, ldc)
 	sgemm4x32(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 }
 

@@ -91,7 +91,10 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 	}
 	m := &Machine{RBM: New(nv, nh, cfg.Units, cfg.InitStd, t.Rand), Gemm: t.Gemm, Rand: t.Rand}
 	// The curve is measured in float32 whatever the training's precision.
-	mon := &Machine{RBM: m.RBM, Gemm: t.Gemm.Float32(), Rand: t.Rand}
+	mon := m
+	if t.Gemm.BF16 {
+		mon = &Machine{RBM: m.RBM, Gemm: t.Gemm.Float32(), Rand: t.Rand}
+	}
 	// Visible biases start at the data's log-odds (Hinton's practical guide),
 	// which removes the first epochs' work of learning the marginals.
 	for j := 0; j < nv; j++ {
