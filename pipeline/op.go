@@ -368,24 +368,42 @@ func OneOf(choices ...string) func(spec.Value) error {
 // AtLeast returns a Check for numbers (and lists of numbers) no smaller than min.
 func AtLeast(min float64) func(spec.Value) error {
 	return func(v spec.Value) error {
-		var xs []float64
-		switch v.Kind {
-		case spec.Int:
-			xs = []float64{float64(v.Int)}
-		case spec.Float:
-			xs = []float64{v.Float}
-		case spec.Ints:
-			for _, x := range v.Ints {
-				xs = append(xs, float64(x))
-			}
-		case spec.Floats:
-			xs = v.Floats
-		}
-		for _, x := range xs {
+		for _, x := range numbers(v) {
 			if x < min {
 				return fmt.Errorf("must be at least %v, got %v", min, x)
 			}
 		}
 		return nil
 	}
+}
+
+// Between returns a Check for numbers (and lists of numbers) in [min, max].
+func Between(min, max float64) func(spec.Value) error {
+	return func(v spec.Value) error {
+		for _, x := range numbers(v) {
+			if x < min || x > max {
+				return fmt.Errorf("must be between %v and %v, got %v", min, max, x)
+			}
+		}
+		return nil
+	}
+}
+
+// numbers lists a number value's numbers (none for other kinds).
+func numbers(v spec.Value) []float64 {
+	switch v.Kind {
+	case spec.Int:
+		return []float64{float64(v.Int)}
+	case spec.Float:
+		return []float64{v.Float}
+	case spec.Ints:
+		xs := make([]float64, len(v.Ints))
+		for i, x := range v.Ints {
+			xs[i] = float64(x)
+		}
+		return xs
+	case spec.Floats:
+		return v.Floats
+	}
+	return nil
 }

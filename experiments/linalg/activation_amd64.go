@@ -72,3 +72,19 @@ func exp64(dst, src []float64, vector bool) {
 
 //go:noescape
 func exp64AVX512(dst, src *float64, n int)
+
+// elu64 sets dst[i] = ELU(src[i]) with the AVX-512 kernel when the CPU has it
+// (and vector is true), elu64Go otherwise; both give the same bits.
+func elu64(dst, src []float64, vector bool) {
+	dst = dst[:len(src)]
+	if vector && hasAVX512() {
+		if len(src) > 0 {
+			elu64AVX512(&dst[0], &src[0], len(src))
+		}
+		return
+	}
+	elu64Go(dst, src)
+}
+
+//go:noescape
+func elu64AVX512(dst, src *float64, n int)

@@ -204,3 +204,44 @@ func TestExp64(t *testing.T) {
 		}
 	}
 }
+
+// TestELU64 checks the AVX-512 ELU against Exp64 followed by the scalar
+// selection bit for bit, for lengths around the vector width, values of
+// both signs, zeros of both signs and large ones, and that nothing past the
+// end of dst is written.
+func TestELU64(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for n := 0; n <= 19; n++ {
+		for rep := 0; rep < 20; rep++ {
+			src := make([]float64, n)
+			for i := range src {
+				switch r.IntN(6) {
+				case 0:
+					src[i] = math.Copysign(0, r.Float64()-0.5)
+				case 1:
+					src[i] = (r.Float64() - 0.5) * 2000
+				default:
+					src[i] = r.NormFloat64() * 3
+				}
+			}
+			got := make([]float64, n+1)
+			got[n] = 42
+			elu64(got[:n], src, true)
+			if got[n] != 42 {
+				t.Fatalf("n=%d: wrote past the end", n)
+			}
+			want := make([]float64, n)
+			Exp64(want, src)
+			for i, x := range src {
+				if x > 0 {
+					want[i] = x
+				} else {
+					want[i]--
+				}
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("ELU(%v) = %v, want %v", x, got[i], want[i])
+				}
+			}
+		}
+	}
+}

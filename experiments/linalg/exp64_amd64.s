@@ -88,3 +88,53 @@ done:
 	VZEROUPPER
 	RET
 
+
+// ELUBODY sets Z1 = ELU(Z5): e^Z5 − 1 (EXPBODY, then a separate subtraction,
+// as Go's e^x then −1), replaced by Z5 itself where Z5 > 0 (Z21 = 1, Z22 = 0).
+#define ELUBODY \
+	VMOVAPD Z5, Z0; \
+	EXPBODY; \
+	VSUBPD Z21, Z1, Z1; \
+	VCMPPD $0x1e, Z22, Z5, K2; \
+	VMOVAPD Z5, K2, Z1
+
+// func elu64AVX512(dst, src *float64, n int)
+// dst[i] = src[i] where src[i] > 0, e^(src[i]) − 1 otherwise, the exponential
+// as exp64AVX512's.
+TEXT ·elu64AVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	LEAQ exp64const<>(SB), AX
+	VBROADCASTSD 0(AX), Z16
+	VBROADCASTSD 8(AX), Z17
+	VBROADCASTSD 16(AX), Z18
+	VBROADCASTSD 24(AX), Z19
+	VBROADCASTSD 32(AX), Z20
+	VBROADCASTSD 144(AX), Z21
+	VPXORQ Z22, Z22, Z22
+	MOVQ CX, DX
+	SHRQ $3, CX
+	JZ etail
+eloop:
+	VMOVUPD (SI), Z5
+	ELUBODY
+	VMOVUPD Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ eloop
+etail:
+	ANDQ $7, DX
+	JZ edone
+	MOVQ $1, BX
+	MOVQ DX, CX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K1
+	VMOVUPD.Z (SI), K1, Z5
+	ELUBODY
+	VMOVUPD Z1, K1, (DI)
+edone:
+	VZEROUPPER
+	RET

@@ -49,3 +49,13 @@ func pairsVector(dst, src []float32) int { return 0 }
 func interleaveVector(dst, lo, hi []float32) int { return 0 }
 
 func exp64(dst, src []float64, vector bool) { exp64Go(dst[:len(src)], src) }
+
+func dense64(out []float64, ldo int, in []float64, ldi int, w, bias []float64, rows, k, n int, pre, h []float64, vector bool) {
+	dense64Go(out, ldo, in, ldi, w, bias, rows, k, n, pre, h)
+}
+
+func outerAcc64(g, a []float64, lda int, b []float64, ldb int, rows, k, n int, vector bool) {
+	outerAcc64Go(g, a, lda, b, ldb, rows, k, n)
+}
+
+func elu64(dst, src []float64, vector bool) { elu64Go(dst[:len(src)], src) }

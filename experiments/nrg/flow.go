@@ -17,7 +17,7 @@ type Config struct {
 	Levels int
 	// Couplings is the number of Real NVP coupling layers in each block
 	// bijector; Hidden the width of the two hidden ELU layers of its s and
-	// t network (2 → Hidden → Hidden → 4).
+	// t network (2 → Hidden → Hidden → 4), at most linalg.MaxDense64.
 	Couplings, Hidden int
 }
 
@@ -73,8 +73,8 @@ func NewFlow(cfg Config, r *rand.Rand) (*Flow, error) {
 	if cfg.Levels < 1 || cfg.Levels > max {
 		return nil, fmt.Errorf("nrg: levels = %d, want 1 … %d for L = %d", cfg.Levels, max, cfg.L)
 	}
-	if cfg.Couplings < 1 || cfg.Hidden < 1 {
-		return nil, fmt.Errorf("nrg: want at least one coupling and one hidden unit")
+	if cfg.Couplings < 1 || cfg.Hidden < 1 || cfg.Hidden > linalg.MaxDense64 {
+		return nil, fmt.Errorf("nrg: want at least one coupling and 1 … %d hidden units", linalg.MaxDense64)
 	}
 	H := cfg.Hidden
 	f := &Flow{Config: cfg, N: cfg.L * cfg.L, nPer: 2*H + H + H*H + H + H*4 + 4 + 2}
@@ -149,20 +149,6 @@ func masks(c int) (a, b [2]int) {
 	return [2]int{1, 2}, [2]int{0, 3}
 }
 
-// elu sets dst to ELU(src): x for x > 0, e^x − 1 otherwise, with e^x from
-// linalg.Exp64 (eight at a time): the absolute error stays below 2⁻⁵¹,
-// which is what a layer's output needs.
-func elu(dst, src []float64) {
-	linalg.Exp64(dst, src)
-	for j, x := range src {
-		if x > 0 {
-			dst[j] = x
-		} else {
-			dst[j]--
-		}
-	}
-}
-
 // net evaluates the s and t network of a coupling on the two conditioning
 // values, leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
 // output layer in raw and tanh of its s half in th.
@@ -172,7 +158,7 @@ func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64
 	for j := range pre1 {
 		pre1[j] = b1[j] + a0*w1a[j] + a1*w1b[j]
 	}
-	elu(h1, pre1)
+	linalg.ELU64(h1, pre1)
 	// Row by row of w2 (contiguous), each pre2[j] summed over i in order.
 	copy(pre2, cp.b2[:H])
 	for i, hi := range h1 {
@@ -181,7 +167,7 @@ func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64
 			pre2[j] += hi * row[j]
 		}
 	}
-	elu(h2, pre2)
+	linalg.ELU64(h2, pre2)
 	*raw = [4]float64(cp.b3[:4])
 	for i, hi := range h2 {
 		o := cp.w3[4*i : 4*i+4 : 4*i+4]

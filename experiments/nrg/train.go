@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
 
 // chunk is the number of samples whose gradients are summed together; chunks
@@ -26,6 +28,10 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 	if grad != nil {
 		grads = make([][]float64, nChunks)
 	}
+	var trans []float64
+	if grad != nil {
+		trans = f.transposes()
+	}
 	var wg sync.WaitGroup
 	next := make(chan int, nChunks)
 	for c := 0; c < nChunks; c++ {
@@ -37,6 +43,7 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 		go func() {
 			defer wg.Done()
 			ws := f.newWork()
+			ws.trans = trans
 			for c := range next {
 				var g []float64
 				if grad != nil {
@@ -75,55 +82,116 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 	return mean, stderr
 }
 
-// work holds one goroutine's buffers.
+// work holds one goroutine's buffers: the configuration and its gradient,
+// the tape of the forward pass, the backward pass's per-row gradients (gO of
+// the output layer, gp and gh of the two hidden layers' inputs, ga of the
+// conditioning values), H zeros, and the transposed weights (shared).
 type work struct {
-	x, g   []float64
-	tape   []float64
-	gh, gp []float64 // gradients of the two hidden layers' inputs
+	x, g           []float64
+	tape           []float64
+	gO, gp, gh, ga []float64
+	zeros          []float64
+	trans          []float64
 }
 
 // tapeWidth is what the forward pass keeps per plaquette and coupling:
-// ya (2), yb (2), raw (4), tanh of raw s (2), pre1, pre2, h1, h2 (H each),
-// e^s (2), so that the backward pass computes no transcendental the forward did.
+// a (2), yb (2), raw (4), tanh of raw s (2), e^s (2), pre1, pre2, h1, h2 (H
+// each), so that the backward pass computes no transcendental the forward did.
 func (f *Flow) tapeWidth() int { return 12 + 4*f.Hidden }
 
 func (f *Flow) newWork() *work {
-	n := 0
+	n, rows := 0, 0
 	for _, ly := range f.layers {
 		n += len(ly.blocks) * f.Couplings
+		rows = max(rows, len(ly.blocks))
 	}
 	H := f.Hidden
 	return &work{x: make([]float64, f.N), g: make([]float64, f.N), tape: make([]float64, n*f.tapeWidth()),
-		gh: make([]float64, H), gp: make([]float64, H)}
+		gO: make([]float64, 4*rows), gp: make([]float64, H*rows), gh: make([]float64, H*rows), ga: make([]float64, 2*rows),
+		zeros: make([]float64, H)}
+}
+
+// tape views one layer and coupling's part of the tape, R plaquettes (rows)
+// each field's rows together, so the layers of the s and t network run over
+// all plaquettes in one call.
+type tape struct {
+	a, yb, raw, th, es []float64
+	pre1, pre2, h1, h2 []float64
+}
+
+func viewTape(sec []float64, R, H int) tape {
+	take := func(n int) []float64 {
+		s := sec[:n:n]
+		sec = sec[n:]
+		return s
+	}
+	var t tape
+	t.a, t.yb, t.raw, t.th, t.es = take(2*R), take(2*R), take(4*R), take(2*R), take(2*R)
+	t.pre1, t.pre2, t.h1, t.h2 = take(H*R), take(H*R), take(H*R), take(H*R)
+	return t
+}
+
+// transSize is the length of one coupling's transposed weights: w3ᵀ (4×H),
+// w2ᵀ (H×H), w1ᵀ (H×2), which the backward pass multiplies rows by.
+func (f *Flow) transSize() int { return 4*f.Hidden + f.Hidden*f.Hidden + 2*f.Hidden }
+
+// transposes returns every coupling's transposed weights, in the order of
+// the parameters.
+func (f *Flow) transposes() []float64 {
+	H, ts := f.Hidden, f.transSize()
+	out := make([]float64, len(f.layers)*f.Couplings*ts)
+	for li := range f.layers {
+		for c := 0; c < f.Couplings; c++ {
+			cp := f.coupling(li, c)
+			tr := out[(li*f.Couplings+c)*ts:][:ts]
+			w3t, w2t, w1t := tr[:4*H], tr[4*H:4*H+H*H], tr[4*H+H*H:]
+			for i := 0; i < H; i++ {
+				for k := 0; k < 4; k++ {
+					w3t[k*H+i] = cp.w3[i*4+k]
+				}
+				for j := 0; j < H; j++ {
+					w2t[j*H+i] = cp.w2[i*H+j]
+				}
+				w1t[2*i], w1t[2*i+1] = cp.w1[i], cp.w1[H+i]
+			}
+		}
+	}
+	return out
 }
 
 // forward maps x to g(x) in place, recording in ws's tape what the backward
-// pass needs, and returns ln |det ∂g/∂x|.
+// pass needs, and returns ln |det ∂g/∂x|. A layer's plaquettes are disjoint,
+// so each coupling runs its network over all of them at once (linalg.Dense64:
+// the same bits as one plaquette at a time).
 func (f *Flow) forward(x []float64, ws *work) float64 {
 	H, W := f.Hidden, f.tapeWidth()
 	var logDet float64
-	var raw [4]float64
-	var th [2]float64
 	pos := 0
 	for li, ly := range f.layers {
+		R := len(ly.blocks)
 		for c := 0; c < f.Couplings; c++ {
 			cp := f.coupling(li, c)
 			ma, mb := masks(c)
-			for _, bl := range ly.blocks {
-				tp := ws.tape[pos : pos+W]
-				pos += W
-				a0, a1 := x[bl[ma[0]]], x[bl[ma[1]]]
-				s, tt := cp.net(a0, a1, H, tp[10:10+H], tp[10+H:10+2*H], tp[10+2*H:10+3*H], tp[10+3*H:10+4*H], &raw, &th)
-				tp[0], tp[1] = a0, a1
-				tp[8], tp[9] = th[0], th[1]
+			t := viewTape(ws.tape[pos:pos+R*W], R, H)
+			pos += R * W
+			for r, bl := range ly.blocks {
+				t.a[2*r], t.a[2*r+1] = x[bl[ma[0]]], x[bl[ma[1]]]
+			}
+			linalg.Dense64(t.pre1, H, t.a, 2, cp.w1, cp.b1, R, 2, H, nil, nil)
+			linalg.ELU64(t.h1, t.pre1)
+			linalg.Dense64(t.pre2, H, t.h1, H, cp.w2, cp.b2, R, H, H, nil, nil)
+			linalg.ELU64(t.h2, t.pre2)
+			linalg.Dense64(t.raw, 4, t.h2, H, cp.w3, cp.b3, R, H, 4, nil, nil)
+			for r, bl := range ly.blocks {
 				for k := 0; k < 2; k++ {
+					th := math.Tanh(t.raw[4*r+k])
+					s := cp.scale[k] * th
 					yb := x[bl[mb[k]]]
-					es := math.Exp(s[k])
-					tp[2+k], tp[10+4*H+k] = yb, es
-					x[bl[mb[k]]] = yb*es + tt[k]
-					logDet += s[k]
+					es := math.Exp(s)
+					t.th[2*r+k], t.yb[2*r+k], t.es[2*r+k] = th, yb, es
+					x[bl[mb[k]]] = yb*es + t.raw[4*r+2+k]
+					logDet += s
 				}
-				copy(tp[4:8], raw[:])
 			}
 		}
 	}
@@ -131,9 +199,10 @@ func (f *Flow) forward(x []float64, ws *work) float64 {
 }
 
 // sample computes one sample's loss and, when g is not nil, adds its
-// gradient with respect to the parameters to g.
+// gradient with respect to the parameters to g (ws.trans must then hold the
+// transposed weights).
 func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
-	H, W := f.Hidden, f.tapeWidth()
+	H, W, ts := f.Hidden, f.tapeWidth(), f.transSize()
 	x := ws.x
 	copy(x, z)
 	var lnN float64
@@ -147,79 +216,47 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 	if g == nil {
 		return loss
 	}
-	// Backward through the couplings in reverse, reading the tape from its end.
+	// Backward through the couplings in reverse, reading the tape from its
+	// end; within a coupling the plaquettes are taken last to first
+	// (linalg.OuterAcc64), the order of the sums of the parameter gradients.
 	pos := len(ws.tape)
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
+		R := len(ly.blocks)
 		for c := f.Couplings - 1; c >= 0; c-- {
 			off := ly.offset + c*f.nPer
 			cp := viewCoupling(f.Params[off:off+f.nPer], H)
 			gc := viewCoupling(g[off:off+f.nPer], H)
+			tr := ws.trans[(li*f.Couplings+c)*ts:][:ts]
+			w3t, w2t, w1t := tr[:4*H], tr[4*H:4*H+H*H], tr[4*H+H*H:]
 			ma, mb := masks(c)
-			for bi := len(ly.blocks) - 1; bi >= 0; bi-- {
-				bl := ly.blocks[bi]
-				pos -= W
-				tp := ws.tape[pos : pos+W]
-				pre1, pre2 := tp[10:10+H], tp[10+H:10+2*H]
-				h1, h2 := tp[10+2*H:10+3*H], tp[10+3*H:10+4*H]
-				var gO [4]float64
+			pos -= R * W
+			tp := viewTape(ws.tape[pos:pos+R*W], R, H)
+			gO, gp, gh, ga := ws.gO[:4*R], ws.gp[:H*R], ws.gh[:H*R], ws.ga[:2*R]
+			for r := R - 1; r >= 0; r-- {
+				bl := ly.blocks[r]
 				for k := 0; k < 2; k++ {
-					th, es := tp[8+k], tp[10+4*H+k]
+					th, es := tp.th[2*r+k], tp.es[2*r+k]
 					gxb := gx[bl[mb[k]]]
-					gs := gxb*tp[2+k]*es - 1 // −1: the loss has −ln|det|
+					gs := gxb*tp.yb[2*r+k]*es - 1 // −1: the loss has −ln|det|
 					gx[bl[mb[k]]] = gxb * es
 					gc.scale[k] += gs * th
-					gO[k] = gs * cp.scale[k] * (1 - th*th)
-					gO[2+k] = gxb
+					gO[4*r+k] = gs * cp.scale[k] * (1 - th*th)
+					gO[4*r+2+k] = gxb
 				}
-				for k := 0; k < 4; k++ {
-					gc.b3[k] += gO[k]
-				}
-				gp, gh := ws.gp[:H:H], ws.gh[:H:H]
-				w3, gw3 := cp.w3[:4*H:4*H], gc.w3[:4*H:4*H]
-				for i := range gp {
-					o := w3[4*i : 4*i+4 : 4*i+4]
-					go3 := gw3[4*i : 4*i+4 : 4*i+4]
-					hi := h2[i]
-					go3[0] += hi * gO[0]
-					go3[1] += hi * gO[1]
-					go3[2] += hi * gO[2]
-					go3[3] += hi * gO[3]
-					s := o[0]*gO[0] + o[1]*gO[1] + o[2]*gO[2] + o[3]*gO[3]
-					if pre2[i] <= 0 {
-						s *= hi + 1 // ELU′ = e^x = ELU + 1 for x ≤ 0
-					}
-					gp[i] = s // ∂/∂pre2
-				}
-				for i := range gh {
-					row := cp.w2[i*H : (i+1)*H : (i+1)*H]
-					grow := gc.w2[i*H : (i+1)*H : (i+1)*H]
-					hi := h1[i]
-					var s float64
-					for j, g := range gp {
-						grow[j] += hi * g
-						s += row[j] * g
-					}
-					if pre1[i] <= 0 {
-						s *= hi + 1
-					}
-					gh[i] = s // ∂/∂pre1
-				}
-				var ga0, ga1 float64
-				b1, b2 := gc.b1[:H:H], gc.b2[:H:H]
-				w1a, w1b := cp.w1[:H:H], cp.w1[H:2*H:2*H]
-				gw1a, gw1b := gc.w1[:H:H], gc.w1[H:2*H:2*H]
-				t0, t1 := tp[0], tp[1]
-				for j, g := range gh {
-					b2[j] += gp[j]
-					b1[j] += g
-					gw1a[j] += t0 * g
-					gw1b[j] += t1 * g
-					ga0 += w1a[j] * g
-					ga1 += w1b[j] * g
-				}
-				gx[bl[ma[0]]] += ga0
-				gx[bl[ma[1]]] += ga1
+			}
+			linalg.OuterAcc64(gc.b3, nil, 1, gO, 4, R, 1, 4)
+			linalg.OuterAcc64(gc.w3, tp.h2, H, gO, 4, R, H, 4)
+			linalg.Dense64(gp, H, gO, 4, w3t, nil, R, 4, H, tp.pre2, tp.h2) // ∂/∂pre2
+			linalg.OuterAcc64(gc.w2, tp.h1, H, gp, H, R, H, H)
+			linalg.OuterAcc64(gc.b2, nil, 1, gp, H, R, 1, H)
+			linalg.Dense64(gh, H, gp, H, w2t, ws.zeros, R, H, H, tp.pre1, tp.h1) // ∂/∂pre1
+			linalg.OuterAcc64(gc.b1, nil, 1, gh, H, R, 1, H)
+			linalg.OuterAcc64(gc.w1, tp.a, 2, gh, H, R, 2, H)
+			linalg.Dense64(ga, 2, gh, H, w1t, ws.zeros, R, H, 2, nil, nil)
+			for r, bl := range ly.blocks {
+				gx[bl[ma[0]]] += ga[2*r]
+				gx[bl[ma[1]]] += ga[2*r+1]
 			}
 		}
 	}

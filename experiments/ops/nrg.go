@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/nrg"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
@@ -59,7 +60,7 @@ func nrgTrain() pipeline.Op {
 			{Name: "T", Kind: spec.Float, Doc: "temperature (J = 1)", Check: pipeline.AtLeast(1e-6)},
 			{Name: "levels", Kind: spec.Int, Doc: "MERA levels, 1 … log₂L (depth 2·levels layers); fewer leave the coarsest variables untransformed", Check: pipeline.AtLeast(1)},
 			{Name: "couplings", Kind: spec.Int, Doc: "coupling layers per block bijector", Default: pipeline.IntValue(4), Check: pipeline.AtLeast(1)},
-			{Name: "hidden", Kind: spec.Int, Doc: "width of the two hidden layers of the s and t network", Default: pipeline.IntValue(10), Check: pipeline.AtLeast(1)},
+			{Name: "hidden", Kind: spec.Int, Doc: "width of the two hidden layers of the s and t network (at most 16: two AVX-512 registers)", Default: pipeline.IntValue(10), Check: pipeline.Between(1, linalg.MaxDense64)},
 			{Name: "epochs", Kind: spec.Int, Doc: "optimisation steps, each on a fresh batch", Check: pipeline.AtLeast(1)},
 			{Name: "batch", Kind: spec.Int, Doc: "samples per step", Default: pipeline.IntValue(256), Check: pipeline.AtLeast(2)},
 			{Name: "lr", Kind: spec.Float, Doc: "Adam learning rate", Default: pipeline.FloatValue(1e-3), Check: pipeline.AtLeast(1e-12)},
