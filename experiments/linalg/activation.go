@@ -51,9 +51,30 @@ func SigmoidScaled(dst, src []float32, scale float32) { sigmoidScaled(dst, src, 
 // Tanh sets dst[i] = tanh(src[i]) = 2σ(2x) − 1 (absolute error about 2·10⁻⁷).
 func Tanh(dst, src []float32) {
 	sigmoidScaled(dst, src, 2, true)
-	dst = dst[:len(src)]
+	affine(dst[:len(src)], 2, -1, true)
+}
+
+// affineGo is the portable affine.
+func affineGo(dst []float32, a, b float32) {
 	for i, v := range dst {
-		dst[i] = 2*v - 1
+		dst[i] = a*v + b
+	}
+}
+
+// TanhGrad sets d[i] *= 1 − a[i]² for i < len(a): the chain rule through
+// a = tanh(x), whose derivative is 1 − a². d must be at least as long as a.
+func TanhGrad(d, a []float32) {
+	if len(d) < len(a) {
+		panic("linalg: TanhGrad with d shorter than a")
+	}
+	tanhGrad(d[:len(a)], a, true)
+}
+
+// tanhGradGo is the portable TanhGrad.
+func tanhGradGo(d, a []float32) {
+	d = d[:len(a)]
+	for i, v := range a {
+		d[i] *= 1 - v*v
 	}
 }
 

@@ -88,3 +88,35 @@ func elu64(dst, src []float64, vector bool) {
 
 //go:noescape
 func elu64AVX512(dst, src *float64, n int)
+
+// affine sets dst[i] = a·dst[i] + b, 16 at a time with AVX-512 when the CPU
+// has it (and vector is true); both paths give the same bits.
+func affine(dst []float32, a, b float32, vector bool) {
+	head := 0
+	if vector && hasAVX512() {
+		head = len(dst) &^ 15
+		if head > 0 {
+			affineAVX512(&dst[0], head, a, b)
+		}
+	}
+	affineGo(dst[head:], a, b)
+}
+
+//go:noescape
+func affineAVX512(dst *float32, n int, a, b float32)
+
+// tanhGrad sets d[i] *= 1 − a[i]², 16 at a time with AVX-512 when the CPU
+// has it (and vector is true); both paths give the same bits.
+func tanhGrad(d, a []float32, vector bool) {
+	head := 0
+	if vector && hasAVX512() {
+		head = len(a) &^ 15
+		if head > 0 {
+			tanhGradAVX512(&d[0], &a[0], head)
+		}
+	}
+	tanhGradGo(d[head:], a[head:])
+}
+
+//go:noescape
+func tanhGradAVX512(d, a *float32, n int)

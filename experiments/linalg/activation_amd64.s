@@ -155,3 +155,49 @@ exploop:
 expdone:
 	VZEROUPPER
 	RET
+
+// func affineAVX512(dst *float32, n int, a, b float32)
+// dst[i] = a·dst[i] + b for i < n (a multiple of 16): a multiply, then an
+// addition, each rounded, as Go computes it.
+TEXT ·affineAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS a+16(FP), Z1
+	VBROADCASTSS b+20(FP), Z2
+	SHRQ $4, CX
+	JZ affdone
+affloop:
+	VMULPS (DI), Z1, Z0
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	DECQ CX
+	JNZ affloop
+affdone:
+	VZEROUPPER
+	RET
+
+// func tanhGradAVX512(d, a *float32, n int)
+// d[i] = d[i]·(1 − a[i]·a[i]) for i < n (a multiple of 16), each operation
+// rounded as Go computes it.
+TEXT ·tanhGradAVX512(SB), NOSPLIT, $0-24
+	MOVQ d+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z1
+	SHRQ $4, CX
+	JZ tgdone
+tgloop:
+	VMOVUPS (SI), Z0
+	VMULPS Z0, Z0, Z0
+	VSUBPS Z0, Z1, Z0
+	VMULPS (DI), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ tgloop
+tgdone:
+	VZEROUPPER
+	RET

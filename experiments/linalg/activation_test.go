@@ -245,3 +245,30 @@ func TestELU64(t *testing.T) {
 		}
 	}
 }
+
+// TestAffineAndTanhGradPaths compares the AVX-512 and Go paths of affine
+// (Tanh's 2σ − 1) and TanhGrad bit for bit on lengths around the vector
+// width, and checks TanhGrad against its formula.
+func TestAffineAndTanhGradPaths(t *testing.T) {
+	r := NewRand(17)
+	for _, n := range []int{0, 1, 15, 16, 17, 33, 100} {
+		a, d := make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i], d[i] = float32(r.Normal()), float32(r.Normal())
+		}
+		f1, f2 := append([]float32(nil), d...), append([]float32(nil), d...)
+		affine(f1, 2, -1, true)
+		affine(f2, 2, -1, false)
+		g1, g2 := append([]float32(nil), d...), append([]float32(nil), d...)
+		tanhGrad(g1, a, true)
+		tanhGrad(g2, a, false)
+		for i := range d {
+			if math.Float32bits(f1[i]) != math.Float32bits(f2[i]) || f2[i] != 2*d[i]-1 {
+				t.Fatalf("n=%d: affine %v (vector) %v (Go), want %v", n, f1[i], f2[i], 2*d[i]-1)
+			}
+			if want := d[i] * (1 - a[i]*a[i]); math.Float32bits(g1[i]) != math.Float32bits(g2[i]) || g2[i] != want {
+				t.Fatalf("n=%d: TanhGrad %v (vector) %v (Go), want %v", n, g1[i], g2[i], want)
+			}
+		}
+	}
+}

@@ -277,7 +277,22 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 							mk.fn(kb, ap, lda, bp, ldb, p.c.Data[ci*p.c.Stride+cj:], p.c.Stride, p.alpha, beta)
 							continue
 						}
-						// An edge tile: compute it aside (with a narrower or
+						// An edge tile that a narrower or shorter kernel covers
+						// exactly is written in place when the kernel's
+						// α·acc + β·C rounds as the merge below does (β·C
+						// exact: β is 0 or ±1).
+						cd := p.c.Data[ci*p.c.Stride+cj:]
+						if exactBeta(beta) && !g.plain {
+							if mk.half != nil && mr == mk.mr && nr == mk.nr/2 {
+								mk.half(kb, ap, lda, bp, ldb, cd, p.c.Stride, p.alpha, beta)
+								continue
+							}
+							if mk.short != nil && mr == mk.mr/3 && nr == mk.nr {
+								mk.short(kb, ap, lda, bp, ldb, cd, p.c.Stride, p.alpha, beta)
+								continue
+							}
+						}
+						// Otherwise compute it aside (with a narrower or
 						// shorter kernel when one covers it), then merge.
 						t := ws.tile[:mk.mr*mk.nr]
 						switch {
@@ -307,6 +322,11 @@ func (g *Gemm) run(p *problem, i0, i1, j0, j1 int) {
 		}
 	}
 }
+
+// exactBeta says whether β·C is exact (β is ±0 or ±1), so that the
+// kernels' fused α·acc + β·C and the edge merge's separate products round
+// the same.
+func exactBeta(beta float32) bool { return beta == 0 || beta == 1 || beta == -1 }
 
 // directBytes is the largest span of operand rows (k steps times the row
 // stride) that the kernels read in place instead of packing.

@@ -248,12 +248,16 @@ func TestMulInPlaceMatchesPacked(t *testing.T) {
 				}
 				a, b := random(r, ar, ac, 3), random(r, br, bc, 5)
 				for _, kern := range Kernels() {
-					direct, packed := NewMatrix(s.m, s.n), NewMatrix(s.m, s.n)
-					(&Gemm{Kernel: kern, Threads: 1}).Mul(ta, tb, 0.5, a, b, 0, direct)
-					(&Gemm{Kernel: kern, Threads: 1, plain: true}).Mul(ta, tb, 0.5, a, b, 0, packed)
-					for i, v := range direct.Data {
-						if math.Float32bits(v) != math.Float32bits(packed.Data[i]) {
-							t.Fatalf("%v %dx%dx%d ta=%v tb=%v: element %d is %v in place, %v packed", kern, s.m, s.n, s.k, ta, tb, i, v, packed.Data[i])
+					for _, ab := range [][2]float32{{0.5, 0}, {1, 1}, {0.5, 1}, {1, -1}, {0.7, 0.3}} {
+						direct := random(r, s.m, s.n, 7)
+						packed := direct
+						packed.Data = append([]float32(nil), direct.Data...)
+						(&Gemm{Kernel: kern, Threads: 1}).Mul(ta, tb, ab[0], a, b, ab[1], direct)
+						(&Gemm{Kernel: kern, Threads: 1, plain: true}).Mul(ta, tb, ab[0], a, b, ab[1], packed)
+						for i, v := range direct.Data {
+							if math.Float32bits(v) != math.Float32bits(packed.Data[i]) {
+								t.Fatalf("%v %dx%dx%d ta=%v tb=%v α=%v β=%v: element %d is %v in place, %v packed", kern, s.m, s.n, s.k, ta, tb, ab[0], ab[1], i, v, packed.Data[i])
+							}
 						}
 					}
 				}

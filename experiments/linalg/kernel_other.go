@@ -59,3 +59,9 @@ func outerAcc64(g, a []float64, lda int, b []float64, ldb int, rows, k, n int, v
 }
 
 func elu64(dst, src []float64, vector bool) { elu64Go(dst[:len(src)], src) }
+
+func prefetch(p *float32, n int) {}
+
+func affine(dst []float32, a, b float32, vector bool) { affineGo(dst, a, b) }
+
+func tanhGrad(d, a []float32, vector bool) { tanhGradGo(d, a) }

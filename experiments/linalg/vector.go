@@ -1,6 +1,9 @@
 package linalg
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Axpy sets y[i] += alpha·x[i] for i < len(x) (BLAS saxpy); y must be at
 // least as long as x.
@@ -47,5 +50,34 @@ func adamGo(p, g, m1, m2 []float32, c *AdamConsts) {
 		m1[i] = c.B1*m1[i] + c.OneMinusB1*g[i]
 		m2[i] = c.B2*m2[i] + c.OneMinusB2*g[i]*g[i]
 		p[i] -= c.LR * (m1[i] / c.C1) / (float32(math.Sqrt(float64(m2[i]/c.C2))) + c.Eps)
+	}
+}
+
+// gatherAhead is how many rows ahead GatherRows asks for the rows it will
+// copy: enough misses in flight to cover a memory latency.
+const gatherAhead = 8
+
+// GatherRows copies row idx[k] of src to row k of dst for k < dst.Rows,
+// asking the memory for the row gatherAhead positions ahead of the one it
+// copies (a prefetch hint where the CPU has one), so that rows scattered over
+// a matrix larger than the caches arrive with many misses in flight instead
+// of one at a time. idx may run past dst.Rows: the rows after are only
+// prefetched — a caller gathering batch after batch passes the rest of its
+// order, and the next batch's first rows are on their way.
+func GatherRows(dst, src Matrix, idx []int) {
+	if dst.Cols != src.Cols || len(idx) < dst.Rows {
+		panic(fmt.Sprintf("linalg: GatherRows of %d rows of %d columns into %d×%d", len(idx), src.Cols, dst.Rows, dst.Cols))
+	}
+	if src.Cols == 0 {
+		return
+	}
+	for _, i := range idx[:min(gatherAhead, len(idx))] {
+		prefetch(&src.Data[i*src.Stride], src.Cols)
+	}
+	for k, i := range idx[:dst.Rows] {
+		if a := k + gatherAhead; a < len(idx) {
+			prefetch(&src.Data[idx[a]*src.Stride], src.Cols)
+		}
+		copy(dst.Row(k), src.Row(i))
 	}
 }

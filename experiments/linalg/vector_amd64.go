@@ -49,3 +49,6 @@ func transpose4(dst []float32, ld int, src []float32, stride, cols int, vector b
 
 //go:noescape
 func transpose4AVX512(dst *float32, ld int, src *float32, stride int, blocks int)
+
+//go:noescape
+func prefetch(p *float32, n int)

@@ -144,3 +144,17 @@ trloop:
 trdone:
 	VZEROUPPER
 	RET
+
+// func prefetch(p *float32, n int)
+// Asks for every 64-byte line of p[:n] to be brought into the caches
+// (PREFETCHT0: a hint, nothing waits for it).
+TEXT ·prefetch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	LEAQ (AX)(CX*4), CX
+pf:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	CMPQ AX, CX
+	JLT pf
+	RET

@@ -120,3 +120,38 @@ func TestTransposeVectorMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestGatherRows copies chosen rows (repeats and a strided source
+// included), leaves the rows past idx's first dst.Rows alone, and refuses
+// mismatched shapes.
+func TestGatherRows(t *testing.T) {
+	src := NewMatrix(20, 40).Slice(0, 20, 3, 37) // stride 40, 34 columns
+	for i := 0; i < src.Rows; i++ {
+		for j := range src.Row(i) {
+			src.Row(i)[j] = float32(100*i + j)
+		}
+	}
+	dst := NewMatrix(4, 34)
+	idx := []int{19, 0, 7, 7, 3, 11, 2, 5, 6, 8, 9, 1, 4}
+	GatherRows(dst, src, idx)
+	for k := 0; k < dst.Rows; k++ {
+		for j, v := range dst.Row(k) {
+			if want := float32(100*idx[k] + j); v != want {
+				t.Fatalf("row %d column %d = %v, want %v", k, j, v, want)
+			}
+		}
+	}
+	for _, bad := range []func(){
+		func() { GatherRows(NewMatrix(4, 33), src, idx) },
+		func() { GatherRows(dst, src, idx[:3]) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("mismatched shapes: no panic")
+				}
+			}()
+			bad()
+		}()
+	}
+}

@@ -70,10 +70,11 @@ type batch struct {
 	outs   []linalg.Matrix // each layer's output, after the activation
 	deltas []linalg.Matrix // each layer's back-propagated error
 	pred   []int           // each row's predicted class
+	sums   []float64       // each row's sum of exponentials
 }
 
 func (n *Net) newBatch(rows int) *batch {
-	b := &batch{rows: rows, pred: make([]int, rows)}
+	b := &batch{rows: rows, pred: make([]int, rows), sums: make([]float64, rows)}
 	for _, l := range n.Layers {
 		b.outs = append(b.outs, linalg.NewMatrix(rows, l.W.Cols))
 		b.deltas = append(b.deltas, linalg.NewMatrix(rows, l.W.Cols))
@@ -151,13 +152,35 @@ func expRows(z linalg.Matrix) {
 	}
 }
 
-// rowSum is the float64 sum of a row.
+// rowSum is the float64 sum of a row, first to last.
 func rowSum(row []float32) float64 {
 	var s float64
 	for _, v := range row {
 		s += float64(v)
 	}
 	return s
+}
+
+// rowSums sets sums[i] to rowSum of row i of z, four rows at a time: each
+// row's sum is still taken first to last (the same bits), but four
+// independent sums keep the adder busy where one waits on each addition.
+func rowSums(z linalg.Matrix, sums []float64) {
+	i := 0
+	for ; i+4 <= z.Rows; i += 4 {
+		r0, r1, r2, r3 := z.Row(i), z.Row(i+1), z.Row(i+2), z.Row(i+3)
+		r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
+		var s0, s1, s2, s3 float64
+		for j, v := range r0 {
+			s0 += float64(v)
+			s1 += float64(r1[j])
+			s2 += float64(r2[j])
+			s3 += float64(r3[j])
+		}
+		sums[i], sums[i+1], sums[i+2], sums[i+3] = s0, s1, s2, s3
+	}
+	for ; i < z.Rows; i++ {
+		sums[i] = rowSum(z.Row(i))
+	}
 }
 
 // softmax replaces each row by its softmax, computed stably in float32 (the
@@ -206,9 +229,11 @@ func (n *Net) grads(g *linalg.Gemm, b *batch, x linalg.Matrix, labels []int, gw 
 	shiftRows(z, pred)
 	expRows(z)
 	invB := 1 / float32(x.Rows)
+	sums := b.sums[:x.Rows]
+	rowSums(z, sums)
 	for i, c := range labels {
 		row, d := z.Row(i), delta.Row(i)
-		s := rowSum(row)
+		s := sums[i]
 		l -= math.Log(math.Max(float64(row[c])/s, 1e-30))
 		if pred[i] == c {
 			hits++
@@ -237,9 +262,7 @@ func (n *Net) grads(g *linalg.Gemm, b *batch, x linalg.Matrix, labels []int, gw 
 		g.Mul(linalg.NoTrans, linalg.Trans, 1, delta, n.Layers[k].W, 0, prev)
 		a := outs[k-1]
 		if n.Activation == "tanh" {
-			for i, v := range a.Data {
-				prev.Data[i] *= 1 - v*v
-			}
+			linalg.TanhGrad(prev.Data, a.Data)
 		} else {
 			for i, v := range a.Data {
 				if v <= 0 {
@@ -410,7 +433,10 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		var sumLoss float64
 		var hits, seen int
 		for b := 0; b+cfg.Batch <= len(trainIdx); b += cfg.Batch {
-			gather(trainIdx[b:b+cfg.Batch], bx, bl)
+			linalg.GatherRows(bx, x, trainIdx[b:])
+			for k, i := range trainIdx[b : b+cfg.Batch] {
+				bl[k] = labels[i]
+			}
 
 			if cfg.Augment != nil {
 				for i := 0; i < bx.Rows; i++ {

@@ -247,3 +247,22 @@ func BenchmarkEpoch(b *testing.B) {
 		}
 	}
 }
+
+// TestRowSums checks that summing four rows at a time gives every row's
+// first-to-last sum bit for bit, remainders included.
+func TestRowSums(t *testing.T) {
+	r := linalg.NewRand(8)
+	for _, rows := range []int{1, 3, 4, 7, 50} {
+		z := linalg.NewMatrix(rows, 61)
+		for i := range z.Data {
+			z.Data[i] = float32(math.Exp(3 * r.Normal()))
+		}
+		sums := make([]float64, rows)
+		rowSums(z, sums)
+		for i, s := range sums {
+			if want := rowSum(z.Row(i)); math.Float64bits(s) != math.Float64bits(want) {
+				t.Fatalf("rows=%d: row %d sums to %v, want %v", rows, i, s, want)
+			}
+		}
+	}
+}
