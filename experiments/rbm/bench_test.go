@@ -9,13 +9,19 @@ import (
 )
 
 // BenchmarkEpoch times one CD-1 epoch (batch 100, one thread) of the shapes
-// `kadanoff bench rbm` compares with PyTorch.
+// `kadanoff bench rbm` compares with PyTorch, the large one also with bf16
+// products.
 func BenchmarkEpoch(b *testing.B) {
 	for _, s := range []struct {
 		nv, nh, n int
 		units     Units
-	}{{1024, 256, 10000, Binary}, {1024, 256, 10000, Spin}, {4096, 1024, 2000, Binary}} {
-		b.Run(fmt.Sprintf("%s/%dx%d/n%d", s.units, s.nv, s.nh, s.n), func(b *testing.B) {
+		bf16      bool
+	}{{1024, 256, 10000, Binary, false}, {1024, 256, 10000, Spin, false}, {4096, 1024, 2000, Binary, false}, {4096, 1024, 2000, Binary, true}} {
+		name := fmt.Sprintf("%s/%dx%d/n%d", s.units, s.nv, s.nh, s.n)
+		if s.bf16 {
+			name += "/bf16"
+		}
+		b.Run(name, func(b *testing.B) {
 			data := linalg.NewMatrix(s.n, s.nv)
 			r := linalg.NewRand(1)
 			for i := range data.Data {
@@ -25,7 +31,7 @@ func BenchmarkEpoch(b *testing.B) {
 				}
 			}
 			cfg := Config{Hidden: s.nh, Units: s.units, Epochs: b.N, Batch: 100, LR: 0.01, Momentum: 0.5, K: 1, InitStd: 0.01, Monitor: 100}
-			tr := &Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: 1}, Rand: linalg.NewRand(2)}
+			tr := &Trainer{Config: cfg, Gemm: &linalg.Gemm{Threads: 1, BF16: s.bf16}, Rand: linalg.NewRand(2)}
 			b.ResetTimer()
 			if _, _, err := tr.Train(context.Background(), data, linalg.Matrix{}, nil); err != nil {
 				b.Fatal(err)
