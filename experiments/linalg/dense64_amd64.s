@@ -18,26 +18,55 @@
 	DECQ DX; \
 	KMOVW DX, K2
 
-// ELU2 multiplies acc0 (lanes 0–7) and acc1 (8–15) by h + 1 where pre ≤ 0,
-// pre and h at base plus R12 and R13.
-#define ELU2(base, acc0, acc1) \
-	VMOVUPD.Z (base)(R12*1), K1, Z5; \
-	VCMPPD $2, Z30, Z5, K1, K3; \
-	VMOVUPD.Z (base)(R13*1), K1, Z6; \
+// ELUH multiplies acc by h + 1 in the lanes of mask kin whose pre ≤ 0, pre
+// and h at off(base) plus R12 and R13 (Z30 = 0, Z31 = 1; kout a scratch mask).
+#define ELUH(off, base, acc, kin, kout) \
+	VMOVUPD.Z off(base)(R12*1), kin, Z5; \
+	VCMPPD $2, Z30, Z5, kin, kout; \
+	VMOVUPD.Z off(base)(R13*1), kin, Z6; \
 	VADDPD Z31, Z6, Z6; \
-	VMULPD Z6, acc0, K3, acc0; \
-	VMOVUPD.Z 64(base)(R12*1), K2, Z5; \
-	VCMPPD $2, Z30, Z5, K2, K4; \
-	VMOVUPD.Z 64(base)(R13*1), K2, Z6; \
-	VADDPD Z31, Z6, Z6; \
-	VMULPD Z6, acc1, K4, acc1
+	VMULPD Z6, acc, kout, acc
 
-#define ELU1(base, acc0) \
-	VMOVUPD.Z (base)(R12*1), K1, Z5; \
-	VCMPPD $2, Z30, Z5, K1, K3; \
-	VMOVUPD.Z (base)(R13*1), K1, Z6; \
-	VADDPD Z31, Z6, Z6; \
-	VMULPD Z6, acc0, K3, acc0
+// W2/W1 load the current row of w (at DX) into Z3 (and Z4: lanes 8–15).
+#define W2 \
+	VMOVUPD.Z (DX), K1, Z3; \
+	VMOVUPD.Z 64(DX), K2, Z4
+#define W1 \
+	VMOVUPD.Z (DX), K1, Z3
+
+// FIRST2/FIRST1 start a row's sums at the input at src times the row of w.
+#define FIRST2(src, acc0, acc1) \
+	VBROADCASTSD src, Z2; \
+	VMULPD Z2, Z3, acc0; \
+	VMULPD Z2, Z4, acc1
+#define FIRST1(src, acc0) \
+	VBROADCASTSD src, Z2; \
+	VMULPD Z2, Z3, acc0
+
+// MAC2/MAC1 add the input at src times the row of w to a row's sums: the
+// product rounded, then the addition (t0, t1 scratch).
+#define MAC2(src, acc0, acc1, t0, t1) \
+	VBROADCASTSD src, Z2; \
+	VMULPD Z2, Z3, t0; \
+	VMULPD Z2, Z4, t1; \
+	VADDPD t0, acc0, acc0; \
+	VADDPD t1, acc1, acc1
+#define MAC1(src, acc0, t0) \
+	VBROADCASTSD src, Z2; \
+	VMULPD Z2, Z3, t0; \
+	VADDPD t0, acc0, acc0
+
+// NEXTIN moves to the next input (AX) and row of w (DX), counting down R10.
+#define NEXTIN \
+	ADDQ $8, AX; \
+	ADDQ R11, DX; \
+	DECQ R10
+
+// STARTROW points AX at the row's inputs, DX at w and R10 at k.
+#define STARTROW \
+	MOVQ SI, AX; \
+	MOVQ w+32(FP), DX; \
+	MOVQ k+56(FP), R10
 
 // func dense64AVX512(out *float64, ldo int, in *float64, ldi int, w, bias *float64, rows, k, n int, pre, h *float64)
 // Two rows at a time (then one): a row's n outputs sit in two registers
@@ -69,12 +98,10 @@ TEXT ·dense64AVX512(SB), NOSPLIT, $0-88
 	CMPQ R11, $64
 	JLE one2
 
-two2:
+two2:	// rows r (Z0, Z1) and r+1 (Z7, Z8)
 	CMPQ CX, $2
 	JLT two
-	MOVQ SI, AX
-	MOVQ w+32(FP), DX
-	MOVQ k+56(FP), R10
+	STARTROW
 	TESTQ BX, BX
 	JZ two2_first
 	VMOVUPD.Z (BX), K1, Z0
@@ -83,46 +110,29 @@ two2:
 	VMOVAPD Z1, Z8
 	JMP two2_inner
 two2_first:
-	VMOVUPD.Z (DX), K1, Z3
-	VMOVUPD.Z 64(DX), K2, Z4
-	VBROADCASTSD (AX), Z2
-	VMULPD Z2, Z3, Z0
-	VMULPD Z2, Z4, Z1
-	VBROADCASTSD (AX)(R9*1), Z2
-	VMULPD Z2, Z3, Z7
-	VMULPD Z2, Z4, Z8
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W2
+	FIRST2((AX), Z0, Z1)
+	FIRST2((AX)(R9*1), Z7, Z8)
+	NEXTIN
 	JZ two2_elu
 two2_inner:
-	VMOVUPD.Z (DX), K1, Z3
-	VMOVUPD.Z 64(DX), K2, Z4
-	VBROADCASTSD (AX), Z2
-	VMULPD Z2, Z3, Z5
-	VMULPD Z2, Z4, Z6
-	VADDPD Z5, Z0, Z0
-	VADDPD Z6, Z1, Z1
-	VBROADCASTSD (AX)(R9*1), Z2
-	VMULPD Z2, Z3, Z9
-	VMULPD Z2, Z4, Z10
-	VADDPD Z9, Z7, Z7
-	VADDPD Z10, Z8, Z8
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W2
+	MAC2((AX), Z0, Z1, Z5, Z6)
+	MAC2((AX)(R9*1), Z7, Z8, Z9, Z10)
+	NEXTIN
 	JNZ two2_inner
 two2_elu:
-	MOVQ pre+72(FP), AX
-	TESTQ AX, AX
-	JZ two2_store
-	ELU2(DI, Z0, Z1)
 	LEAQ (DI)(R8*1), AX
-	ELU2(AX, Z7, Z8)
+	MOVQ pre+72(FP), DX
+	TESTQ DX, DX
+	JZ two2_store
+	ELUH(0, DI, Z0, K1, K3)
+	ELUH(64, DI, Z1, K2, K4)
+	ELUH(0, AX, Z7, K1, K3)
+	ELUH(64, AX, Z8, K2, K4)
 two2_store:
 	VMOVUPD Z0, K1, (DI)
 	VMOVUPD Z1, K2, 64(DI)
-	LEAQ (DI)(R8*1), AX
 	VMOVUPD Z7, K1, (AX)
 	VMOVUPD Z8, K2, 64(AX)
 	LEAQ (DI)(R8*2), DI
@@ -130,139 +140,97 @@ two2_store:
 	SUBQ $2, CX
 	JMP two2
 
-two:
+two:	// the last row, when rows is odd
 	TESTQ CX, CX
 	JZ done
-	MOVQ SI, AX
-	MOVQ w+32(FP), DX
-	MOVQ k+56(FP), R10
+	STARTROW
 	TESTQ BX, BX
 	JZ two_first
 	VMOVUPD.Z (BX), K1, Z0
 	VMOVUPD.Z 64(BX), K2, Z1
 	JMP two_inner
 two_first:
-	VBROADCASTSD (AX), Z2
-	VMOVUPD.Z (DX), K1, Z0
-	VMOVUPD.Z 64(DX), K2, Z1
-	VMULPD Z2, Z0, Z0
-	VMULPD Z2, Z1, Z1
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W2
+	FIRST2((AX), Z0, Z1)
+	NEXTIN
 	JZ two_elu
 two_inner:
-	VBROADCASTSD (AX), Z2
-	VMOVUPD.Z (DX), K1, Z3
-	VMOVUPD.Z 64(DX), K2, Z4
-	VMULPD Z2, Z3, Z3
-	VMULPD Z2, Z4, Z4
-	VADDPD Z3, Z0, Z0
-	VADDPD Z4, Z1, Z1
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W2
+	MAC2((AX), Z0, Z1, Z5, Z6)
+	NEXTIN
 	JNZ two_inner
 two_elu:
-	MOVQ pre+72(FP), AX
-	TESTQ AX, AX
+	MOVQ pre+72(FP), DX
+	TESTQ DX, DX
 	JZ two_store
-	ELU2(DI, Z0, Z1)
+	ELUH(0, DI, Z0, K1, K3)
+	ELUH(64, DI, Z1, K2, K4)
 two_store:
 	VMOVUPD Z0, K1, (DI)
 	VMOVUPD Z1, K2, 64(DI)
-	ADDQ R8, DI
-	ADDQ R9, SI
-	DECQ CX
-	JMP two
+	JMP done
 
-one2:
+one2:	// n ≤ 8: rows r (Z0) and r+1 (Z7)
 	CMPQ CX, $2
 	JLT one
-	MOVQ SI, AX
-	MOVQ w+32(FP), DX
-	MOVQ k+56(FP), R10
+	STARTROW
 	TESTQ BX, BX
 	JZ one2_first
 	VMOVUPD.Z (BX), K1, Z0
 	VMOVAPD Z0, Z7
 	JMP one2_inner
 one2_first:
-	VMOVUPD.Z (DX), K1, Z3
-	VBROADCASTSD (AX), Z2
-	VMULPD Z2, Z3, Z0
-	VBROADCASTSD (AX)(R9*1), Z2
-	VMULPD Z2, Z3, Z7
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W1
+	FIRST1((AX), Z0)
+	FIRST1((AX)(R9*1), Z7)
+	NEXTIN
 	JZ one2_elu
 one2_inner:
-	VMOVUPD.Z (DX), K1, Z3
-	VBROADCASTSD (AX), Z2
-	VMULPD Z2, Z3, Z5
-	VADDPD Z5, Z0, Z0
-	VBROADCASTSD (AX)(R9*1), Z2
-	VMULPD Z2, Z3, Z9
-	VADDPD Z9, Z7, Z7
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W1
+	MAC1((AX), Z0, Z5)
+	MAC1((AX)(R9*1), Z7, Z9)
+	NEXTIN
 	JNZ one2_inner
 one2_elu:
-	MOVQ pre+72(FP), AX
-	TESTQ AX, AX
-	JZ one2_store
-	ELU1(DI, Z0)
 	LEAQ (DI)(R8*1), AX
-	ELU1(AX, Z7)
+	MOVQ pre+72(FP), DX
+	TESTQ DX, DX
+	JZ one2_store
+	ELUH(0, DI, Z0, K1, K3)
+	ELUH(0, AX, Z7, K1, K3)
 one2_store:
 	VMOVUPD Z0, K1, (DI)
-	LEAQ (DI)(R8*1), AX
 	VMOVUPD Z7, K1, (AX)
 	LEAQ (DI)(R8*2), DI
 	LEAQ (SI)(R9*2), SI
 	SUBQ $2, CX
 	JMP one2
 
-one:
+one:	// the last row, when rows is odd
 	TESTQ CX, CX
 	JZ done
-	MOVQ SI, AX
-	MOVQ w+32(FP), DX
-	MOVQ k+56(FP), R10
+	STARTROW
 	TESTQ BX, BX
 	JZ one_first
 	VMOVUPD.Z (BX), K1, Z0
 	JMP one_inner
 one_first:
-	VBROADCASTSD (AX), Z2
-	VMOVUPD.Z (DX), K1, Z0
-	VMULPD Z2, Z0, Z0
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W1
+	FIRST1((AX), Z0)
+	NEXTIN
 	JZ one_elu
 one_inner:
-	VBROADCASTSD (AX), Z2
-	VMOVUPD.Z (DX), K1, Z3
-	VMULPD Z2, Z3, Z3
-	VADDPD Z3, Z0, Z0
-	ADDQ $8, AX
-	ADDQ R11, DX
-	DECQ R10
+	W1
+	MAC1((AX), Z0, Z5)
+	NEXTIN
 	JNZ one_inner
 one_elu:
-	MOVQ pre+72(FP), AX
-	TESTQ AX, AX
+	MOVQ pre+72(FP), DX
+	TESTQ DX, DX
 	JZ one_store
-	ELU1(DI, Z0)
+	ELUH(0, DI, Z0, K1, K3)
 one_store:
 	VMOVUPD Z0, K1, (DI)
-	ADDQ R8, DI
-	ADDQ R9, SI
-	DECQ CX
-	JMP one
 done:
 	VZEROUPPER
 	RET

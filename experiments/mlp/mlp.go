@@ -374,9 +374,11 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 	if len(trainIdx) < cfg.Batch {
 		return nil, fmt.Errorf("mlp: %d training samples, fewer than a batch of %d", len(trainIdx), cfg.Batch)
 	}
+	// gather copies the samples idx[:m.Rows] of x and their labels into m
+	// and l; idx may run on (linalg.GatherRows prefetches the next rows).
 	gather := func(idx []int, m linalg.Matrix, l []int) {
-		for k, i := range idx {
-			copy(m.Row(k), x.Row(i))
+		linalg.GatherRows(m, x, idx)
+		for k, i := range idx[:m.Rows] {
 			l[k] = labels[i]
 		}
 	}
@@ -433,10 +435,7 @@ func Train(ctx context.Context, g *linalg.Gemm, r *linalg.Rand, x linalg.Matrix,
 		var sumLoss float64
 		var hits, seen int
 		for b := 0; b+cfg.Batch <= len(trainIdx); b += cfg.Batch {
-			linalg.GatherRows(bx, x, trainIdx[b:])
-			for k, i := range trainIdx[b : b+cfg.Batch] {
-				bl[k] = labels[i]
-			}
+			gather(trainIdx[b:], bx, bl)
 
 			if cfg.Augment != nil {
 				for i := 0; i < bx.Rows; i++ {

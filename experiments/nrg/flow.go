@@ -149,41 +149,6 @@ func masks(c int) (a, b [2]int) {
 	return [2]int{1, 2}, [2]int{0, 3}
 }
 
-// net evaluates the s and t network of a coupling on the two conditioning
-// values, leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
-// output layer in raw and tanh of its s half in th.
-func (cp couplingParams) net(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
-	pre1, pre2, h1, h2 = pre1[:H:H], pre2[:H:H], h1[:H:H], h2[:H:H]
-	b1, w1a, w1b := cp.b1[:H:H], cp.w1[:H:H], cp.w1[H:2*H:2*H]
-	for j := range pre1 {
-		pre1[j] = b1[j] + a0*w1a[j] + a1*w1b[j]
-	}
-	linalg.ELU64(h1, pre1)
-	// Row by row of w2 (contiguous), each pre2[j] summed over i in order.
-	copy(pre2, cp.b2[:H])
-	for i, hi := range h1 {
-		row := cp.w2[i*H : (i+1)*H : (i+1)*H]
-		for j := range pre2 {
-			pre2[j] += hi * row[j]
-		}
-	}
-	linalg.ELU64(h2, pre2)
-	*raw = [4]float64(cp.b3[:4])
-	for i, hi := range h2 {
-		o := cp.w3[4*i : 4*i+4 : 4*i+4]
-		raw[0] += hi * o[0]
-		raw[1] += hi * o[1]
-		raw[2] += hi * o[2]
-		raw[3] += hi * o[3]
-	}
-	for k := 0; k < 2; k++ {
-		th[k] = math.Tanh(raw[k])
-		s[k] = cp.scale[k] * th[k]
-		t[k] = raw[2+k]
-	}
-	return s, t
-}
-
 // Generate maps latent z to x = g(z) in place (one configuration) and
 // returns ln |det ∂x/∂z|.
 func (f *Flow) Generate(x []float64) float64 {
@@ -192,21 +157,19 @@ func (f *Flow) Generate(x []float64) float64 {
 
 // Infer maps x to z = g⁻¹(x) in place and returns ln |det ∂z/∂x|.
 func (f *Flow) Infer(x []float64) float64 {
-	H := f.Hidden
-	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
-	var raw [4]float64
-	var th [2]float64
+	ws := f.newWork()
 	var logDet float64
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
 		for c := f.Couplings - 1; c >= 0; c-- {
 			cp := f.coupling(li, c)
-			ma, mb := masks(c)
-			for _, bl := range ly.blocks {
-				s, t := cp.net(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw, &th)
+			_, mb := masks(c)
+			t := f.net(cp, c, ly.blocks, x, ws.tape)
+			for r, bl := range ly.blocks {
 				for k := 0; k < 2; k++ {
-					x[bl[mb[k]]] = (x[bl[mb[k]]] - t[k]) * math.Exp(-s[k])
-					logDet -= s[k]
+					s := cp.scale[k] * math.Tanh(t.raw[4*r+k])
+					x[bl[mb[k]]] = (x[bl[mb[k]]] - t.raw[4*r+2+k]) * math.Exp(-s)
+					logDet -= s
 				}
 			}
 		}

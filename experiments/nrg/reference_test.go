@@ -3,7 +3,68 @@ package nrg
 import (
 	"math"
 	"testing"
+
+	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
+
+// referenceNet evaluates the s and t network of a coupling on one
+// plaquette's two conditioning values (nrg.train v3's scalar loops), leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
+// output layer in raw and tanh of its s half in th.
+func (cp couplingParams) referenceNet(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
+	pre1, pre2, h1, h2 = pre1[:H:H], pre2[:H:H], h1[:H:H], h2[:H:H]
+	b1, w1a, w1b := cp.b1[:H:H], cp.w1[:H:H], cp.w1[H:2*H:2*H]
+	for j := range pre1 {
+		pre1[j] = b1[j] + a0*w1a[j] + a1*w1b[j]
+	}
+	linalg.ELU64(h1, pre1)
+	// Row by row of w2 (contiguous), each pre2[j] summed over i in order.
+	copy(pre2, cp.b2[:H])
+	for i, hi := range h1 {
+		row := cp.w2[i*H : (i+1)*H : (i+1)*H]
+		for j := range pre2 {
+			pre2[j] += hi * row[j]
+		}
+	}
+	linalg.ELU64(h2, pre2)
+	*raw = [4]float64(cp.b3[:4])
+	for i, hi := range h2 {
+		o := cp.w3[4*i : 4*i+4 : 4*i+4]
+		raw[0] += hi * o[0]
+		raw[1] += hi * o[1]
+		raw[2] += hi * o[2]
+		raw[3] += hi * o[3]
+	}
+	for k := 0; k < 2; k++ {
+		th[k] = math.Tanh(raw[k])
+		s[k] = cp.scale[k] * th[k]
+		t[k] = raw[2+k]
+	}
+	return s, t
+}
+
+// referenceInfer is Infer plaquette by plaquette, as nrg.train v3 computed it.
+func (f *Flow) referenceInfer(x []float64) float64 {
+	H := f.Hidden
+	pre1, pre2, h1, h2 := make([]float64, H), make([]float64, H), make([]float64, H), make([]float64, H)
+	var raw [4]float64
+	var th [2]float64
+	var logDet float64
+	for li := len(f.layers) - 1; li >= 0; li-- {
+		ly := f.layers[li]
+		for c := f.Couplings - 1; c >= 0; c-- {
+			cp := f.coupling(li, c)
+			ma, mb := masks(c)
+			for _, bl := range ly.blocks {
+				s, t := cp.referenceNet(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw, &th)
+				for k := 0; k < 2; k++ {
+					x[bl[mb[k]]] = (x[bl[mb[k]]] - t[k]) * math.Exp(-s[k])
+					logDet -= s[k]
+				}
+			}
+		}
+	}
+	return logDet
+}
 
 // refWork holds the buffers of the plaquette-by-plaquette reference.
 type refWork struct {
@@ -39,7 +100,7 @@ func (f *Flow) referenceForward(x []float64, ws *refWork) float64 {
 				tp := ws.tape[pos : pos+W]
 				pos += W
 				a0, a1 := x[bl[ma[0]]], x[bl[ma[1]]]
-				s, tt := cp.net(a0, a1, H, tp[10:10+H], tp[10+H:10+2*H], tp[10+2*H:10+3*H], tp[10+3*H:10+4*H], &raw, &th)
+				s, tt := cp.referenceNet(a0, a1, H, tp[10:10+H], tp[10+H:10+2*H], tp[10+2*H:10+3*H], tp[10+3*H:10+4*H], &raw, &th)
 				tp[0], tp[1] = a0, a1
 				tp[8], tp[9] = th[0], th[1]
 				for k := 0; k < 2; k++ {
@@ -62,11 +123,7 @@ func (f *Flow) referenceSample(t *Target, z []float64, g []float64, ws *refWork)
 	H, W := f.Hidden, 12+4*f.Hidden
 	x := ws.x
 	copy(x, z)
-	var lnN float64
-	for _, v := range z {
-		lnN -= 0.5 * v * v
-	}
-	lnN -= float64(f.N) / 2 * math.Log(2*math.Pi)
+	lnN := logNormal(z)
 	logDet := f.referenceForward(x, ws)
 	gx := ws.g
 	loss := lnN - logDet + t.Energy(x, gx)
@@ -153,8 +210,8 @@ func (f *Flow) referenceSample(t *Target, z []float64, g []float64, ws *refWork)
 }
 
 // TestBatchedMatchesReference checks that the batched passes (every
-// plaquette of a coupling through linalg.Dense64 at once) give the loss and
-// the gradient of the plaquette-by-plaquette code bit for bit, on flows of
+// plaquette of a coupling through linalg.Dense64 at once) give the loss, the
+// gradient and the inverse of the plaquette-by-plaquette code bit for bit, on flows of
 // every depth, odd widths and the widest allowed, with gradients summed
 // over several samples as Loss does.
 func TestBatchedMatchesReference(t *testing.T) {
@@ -187,6 +244,16 @@ func TestBatchedMatchesReference(t *testing.T) {
 		for i := range x {
 			if x[i] != rx[i] {
 				t.Fatalf("%+v: x[%d] = %v, reference %v", cfg, i, x[i], rx[i])
+			}
+		}
+		// The inverse, through the same batched network.
+		ld, rld := f.Infer(x), f.referenceInfer(rx)
+		if math.Float64bits(ld) != math.Float64bits(rld) {
+			t.Fatalf("%+v: Infer's ln|det| %v, reference %v", cfg, ld, rld)
+		}
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(rx[i]) {
+				t.Fatalf("%+v: Infer's z[%d] = %v, reference %v", cfg, i, x[i], rx[i])
 			}
 		}
 	}

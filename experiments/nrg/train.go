@@ -159,29 +159,40 @@ func (f *Flow) transposes() []float64 {
 	return out
 }
 
+// net evaluates coupling c's s and t network on every plaquette of a layer
+// at once: it gathers the conditioning values of blocks from x and leaves
+// them, the hidden layers' inputs and outputs and the output layer (s
+// before tanh and scale, then t) in the tape section sec, which it returns
+// viewed. A layer's plaquettes are disjoint, so linalg.Dense64 runs a layer
+// over all of them, with the bits of one plaquette at a time.
+func (f *Flow) net(cp couplingParams, c int, blocks [][4]int, x, sec []float64) tape {
+	H, R := f.Hidden, len(blocks)
+	ma, _ := masks(c)
+	t := viewTape(sec, R, H)
+	for r, bl := range blocks {
+		t.a[2*r], t.a[2*r+1] = x[bl[ma[0]]], x[bl[ma[1]]]
+	}
+	linalg.Dense64(t.pre1, H, t.a, 2, cp.w1, cp.b1, R, 2, H, nil, nil)
+	linalg.ELU64(t.h1, t.pre1)
+	linalg.Dense64(t.pre2, H, t.h1, H, cp.w2, cp.b2, R, H, H, nil, nil)
+	linalg.ELU64(t.h2, t.pre2)
+	linalg.Dense64(t.raw, 4, t.h2, H, cp.w3, cp.b3, R, H, 4, nil, nil)
+	return t
+}
+
 // forward maps x to g(x) in place, recording in ws's tape what the backward
-// pass needs, and returns ln |det ∂g/∂x|. A layer's plaquettes are disjoint,
-// so each coupling runs its network over all of them at once (linalg.Dense64:
-// the same bits as one plaquette at a time).
+// pass needs, and returns ln |det ∂g/∂x|.
 func (f *Flow) forward(x []float64, ws *work) float64 {
-	H, W := f.Hidden, f.tapeWidth()
+	W := f.tapeWidth()
 	var logDet float64
 	pos := 0
 	for li, ly := range f.layers {
 		R := len(ly.blocks)
 		for c := 0; c < f.Couplings; c++ {
 			cp := f.coupling(li, c)
-			ma, mb := masks(c)
-			t := viewTape(ws.tape[pos:pos+R*W], R, H)
+			_, mb := masks(c)
+			t := f.net(cp, c, ly.blocks, x, ws.tape[pos:pos+R*W])
 			pos += R * W
-			for r, bl := range ly.blocks {
-				t.a[2*r], t.a[2*r+1] = x[bl[ma[0]]], x[bl[ma[1]]]
-			}
-			linalg.Dense64(t.pre1, H, t.a, 2, cp.w1, cp.b1, R, 2, H, nil, nil)
-			linalg.ELU64(t.h1, t.pre1)
-			linalg.Dense64(t.pre2, H, t.h1, H, cp.w2, cp.b2, R, H, H, nil, nil)
-			linalg.ELU64(t.h2, t.pre2)
-			linalg.Dense64(t.raw, 4, t.h2, H, cp.w3, cp.b3, R, H, 4, nil, nil)
 			for r, bl := range ly.blocks {
 				for k := 0; k < 2; k++ {
 					th := math.Tanh(t.raw[4*r+k])
@@ -198,6 +209,15 @@ func (f *Flow) forward(x []float64, ws *work) float64 {
 	return logDet
 }
 
+// logNormal is ln N(z) of the standard normal prior.
+func logNormal(z []float64) float64 {
+	var l float64
+	for _, v := range z {
+		l -= 0.5 * v * v
+	}
+	return l - float64(len(z))/2*math.Log(2*math.Pi)
+}
+
 // sample computes one sample's loss and, when g is not nil, adds its
 // gradient with respect to the parameters to g (ws.trans must then hold the
 // transposed weights).
@@ -205,11 +225,7 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 	H, W, ts := f.Hidden, f.tapeWidth(), f.transSize()
 	x := ws.x
 	copy(x, z)
-	var lnN float64
-	for _, v := range z {
-		lnN -= 0.5 * v * v
-	}
-	lnN -= float64(f.N) / 2 * math.Log(2*math.Pi)
+	lnN := logNormal(z)
 	logDet := f.forward(x, ws)
 	gx := ws.g
 	loss := lnN - logDet + t.Energy(x, gx)
