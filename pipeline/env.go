@@ -17,12 +17,15 @@ import (
 // Task is a step ready to execute, described by value alone: an executor in
 // another process can run it given access to the blobs its inputs name.
 type Task struct {
-	Step    string                 `json:"step"`
-	Op      string                 `json:"op"`
-	Version int                    `json:"version"`
-	Key     cache.Digest           `json:"key"`
-	Params  map[string]spec.Value  `json:"params"`
-	Inputs  map[string][]TaskInput `json:"inputs"`
+	Step    string       `json:"step"`
+	Op      string       `json:"op"`
+	Version int          `json:"version"`
+	Key     cache.Digest `json:"key"`
+	// Seed is the step's seed identity (Node.SeedID), from which its random
+	// streams are drawn; empty for an op that draws none.
+	Seed   string                 `json:"seed,omitempty"`
+	Params map[string]spec.Value  `json:"params"`
+	Inputs map[string][]TaskInput `json:"inputs"`
 	// Threads is the step's share of the CPU (at least 1). It does not enter
 	// the key: an op's outputs do not depend on how many threads computed them.
 	Threads int `json:"threads"`
@@ -245,16 +248,23 @@ func (e *Env) PutScalars(name string, s artifact.Scalars) error {
 }
 
 // Rand returns a random generator for the named stream. Streams are seeded from
-// the step's action key and the stream name only, so the numbers a step draws do
-// not depend on which worker, process or machine runs it. Use one stream per
-// independent unit of work (e.g. "T=2.27") to keep parallel work reproducible.
+// the step's seed identity (its paper, name, replicate and seed: Node.SeedID)
+// and the stream name only, so the numbers a step draws do not depend on which
+// worker, process or machine runs it, nor on its op's version or its inputs.
+// Use one stream per independent unit of work (e.g. "T=2.27") to keep parallel
+// work reproducible. Only an op that declares it draws random numbers
+// (RandomUser) may call it.
 func (e *Env) Rand(stream string) *rand.Rand {
-	return rand.New(rand.NewChaCha8(Seed(e.task.Key, stream)))
+	if e.task.Seed == "" {
+		panic(fmt.Sprintf("pipeline: op %s draws random numbers but does not declare it (Func.Seeded)", e.op.Name()))
+	}
+	return rand.New(rand.NewChaCha8(Seed(e.task.Seed, stream)))
 }
 
-// Seed returns the ChaCha8 seed of a stream of the step with the given key.
-func Seed(key cache.Digest, stream string) [32]byte {
-	return sha256.Sum256([]byte("kadanoff seed\n" + string(key) + "\n" + stream))
+// Seed returns the ChaCha8 seed of a stream of the step with the given seed
+// identity.
+func Seed(identity, stream string) [32]byte {
+	return sha256.Sum256([]byte("kadanoff seed v2\n" + identity + "\n" + stream))
 }
 
 // Progress reports that done of total units of work are complete.

@@ -15,12 +15,16 @@ const keyVersion = "kadanoff action v1"
 // Preimage returns the text whose SHA-256 is the node's action key, given the
 // output digests of its inputs (indexed like n.Inputs[i].Refs[j]). Inputs enter
 // by content only, so an upstream step that reruns and produces the same bytes
-// leaves this key unchanged.
+// leaves this key unchanged. A step of an op that draws random numbers also
+// holds its seed identity (Node.SeedID).
 func Preimage(n *Node, inputs [][]cache.Digest) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", keyVersion)
 	fmt.Fprintf(&b, "format %d\n", artifact.FormatVersion)
 	fmt.Fprintf(&b, "op %s %d\n", n.Op.Name(), n.Op.Version())
+	if id := n.SeedID(); id != "" {
+		fmt.Fprintf(&b, "seed %s\n", id)
+	}
 	for _, name := range n.ParamNames() {
 		v := n.Params[name]
 		fmt.Fprintf(&b, "param %s %s %s\n", name, v.Kind, v.Canonical())
@@ -140,7 +144,7 @@ func Diff(old, new string) []Change {
 				what, val = "param "+f[1], strings.Join(f[3:], " ")
 			case len(f) == 3 && f[0] == "input":
 				what, val = "input "+f[1], f[2]
-			case len(f) >= 2 && (f[0] == "op" || f[0] == "format"):
+			case len(f) >= 2 && (f[0] == "op" || f[0] == "format" || f[0] == "seed"):
 				what, val = f[0], strings.Join(f[1:], " ")
 			default:
 				what, val = "header", line

@@ -59,6 +59,11 @@ type InputSpec struct {
 	Doc  string
 	// Many inputs take a list of references, possibly empty or omitted.
 	Many bool
+	// Collect marks a Many input that gathers replicates: a reference to a
+	// replicated step brings every replicate, in order, and the step is not
+	// replicated along with it (an op that reduces over seeds). Other inputs
+	// replicate their step with the steps they read.
+	Collect bool
 	// Check, when not nil, checks what the input's references produce (kind,
 	// and a table's columns where declared) against the step's parameters at
 	// plan time, returning the index of the first reference that does not fit.
@@ -189,6 +194,27 @@ type Func struct {
 	// that kadanoff verify accepts when bytes differ (another CPU kernel's
 	// rounding); 0 means only identical bytes pass.
 	Tolerance float64
+	// Seeded marks an op that draws random numbers (Env.Rand, which panics
+	// for an op that is not Seeded): its steps' keys hold their seed
+	// identity, and its steps may be replicated.
+	Seeded bool
+}
+
+// RandomUser is an op that draws random numbers from Env.Rand. Its steps'
+// streams are seeded from their identity in the spec (Node.SeedID), which
+// enters their action keys; steps of other ops have no seed and may be
+// renamed without rerunning.
+type RandomUser interface {
+	Random() bool
+}
+
+// Random implements RandomUser.
+func (f *Func) Random() bool { return f.Seeded }
+
+// IsRandom reports whether op draws random numbers.
+func IsRandom(op Op) bool {
+	r, ok := op.(RandomUser)
+	return ok && r.Random()
 }
 
 // Tolerant is an op whose floating-point outputs may differ between CPU

@@ -19,7 +19,7 @@ import (
 // countOp outputs [n, draws...]: n from its parameter and draws from a stream.
 func countOp() Op {
 	return &Func{
-		OpName: "test.count", OpVersion: 3, OpDoc: "test",
+		OpName: "test.count", OpVersion: 3, OpDoc: "test", Seeded: true,
 		Par: []ParamSpec{{Name: "n", Kind: spec.Int}, {Name: "scale", Kind: spec.Float, Default: FloatValue(1)}},
 		In:  []InputSpec{{Name: "in", Many: true}},
 		Out: []OutputSpec{{Name: "out", Kind: artifact.KindArray}, {Name: "sum", Kind: artifact.KindScalars}},
@@ -85,7 +85,7 @@ func TestPreimage(t *testing.T) {
 	b, _ := p.Lookup("b")
 	d1, d2 := cache.Sum([]byte("x")), cache.Sum([]byte("y"))
 	got := Preimage(b, [][]cache.Digest{{d1, d2}})
-	want := "kadanoff action v1\nformat 1\nop test.count 3\nparam n int 2\nparam scale float 1\n" +
+	want := "kadanoff action v1\nformat 1\nop test.count 3\nseed t/b rep=0 seed=0 build=0\nparam n int 2\nparam scale float 1\n" +
 		"input in[0] " + string(d1) + "\ninput in[1] " + string(d2) + "\n"
 	if got != want {
 		t.Fatalf("preimage:\n%s\nwant:\n%s", got, want)
@@ -163,9 +163,9 @@ func TestBuildCachesAndSeeds(t *testing.T) {
 }
 
 func TestSeedStreams(t *testing.T) {
-	k := cache.Sum([]byte("k"))
-	if Seed(k, "a") == Seed(k, "b") || Seed(k, "a") != Seed(k, "a") || Seed(k, "a") == Seed(cache.Sum([]byte("j")), "a") {
-		t.Fatal("seeds must depend on key and stream, and only on them")
+	k := "t/a rep=0 seed=0 build=0"
+	if Seed(k, "a") == Seed(k, "b") || Seed(k, "a") != Seed(k, "a") || Seed(k, "a") == Seed("t/a rep=1 seed=0 build=0", "a") {
+		t.Fatal("seeds must depend on identity and stream, and only on them")
 	}
 }
 
@@ -179,7 +179,7 @@ func TestTaskIsPlainData(t *testing.T) {
 	r := s.Results[b]
 	a, _ := p.Lookup("a")
 	ae := s.Results[a].Entry
-	task := &Task{Step: b.ID, Op: "test.count", Version: 3, Key: r.Key, Params: b.Params, Inputs: map[string][]TaskInput{
+	task := &Task{Step: b.ID, Op: "test.count", Version: 3, Key: r.Key, Seed: b.SeedID(), Params: b.Params, Inputs: map[string][]TaskInput{
 		"in": {{Step: a.ID, Output: "out", Kind: artifact.KindArray, Digest: ae.Outputs[0].Digest},
 			{Step: a.ID, Output: "sum", Kind: artifact.KindScalars, Digest: ae.Outputs[1].Digest}},
 	}}
@@ -311,26 +311,53 @@ func TestThreadBudgetElastic(t *testing.T) {
 }
 
 // Steps with the same op, parameters and inputs are reported, also when
-// their inputs are duplicates themselves; a different parameter is not.
+// their inputs are duplicates themselves; a different parameter is not, nor
+// are steps of an op that draws random numbers (their names seed them).
 func TestDuplicates(t *testing.T) {
-	p := plan(t, `
+	s, err := spec.Parse("t.yaml", []byte(`
 paper: {id: t, title: T}
 steps:
-  a: {op: test.count, params: {n: 1, scale: 2}}
-  b: {op: test.count, params: {scale: 2, n: 1}}
-  c: {op: test.count, params: {n: 2}}
-  ga: {op: test.count, params: {n: 3}, inputs: {in: [a]}}
-  gb: {op: test.count, params: {n: 3}, inputs: {in: [b]}}
-  gc: {op: test.count, params: {n: 3}, inputs: {in: [c]}}
-  gs: {op: test.count, params: {n: 3}, inputs: {in: [a.sum]}}
+  a: {op: test.fixed, params: {n: 1, scale: 2}}
+  b: {op: test.fixed, params: {scale: 2, n: 1}}
+  c: {op: test.fixed, params: {n: 2}}
+  ga: {op: test.fixed, params: {n: 3}, inputs: {in: [a]}}
+  gb: {op: test.fixed, params: {n: 3}, inputs: {in: [b]}}
+  gc: {op: test.fixed, params: {n: 3}, inputs: {in: [c]}}
+  gs: {op: test.fixed, params: {n: 3}, inputs: {in: [a.sum]}}
+  ra: {op: test.count, params: {n: 1}}
+  rb: {op: test.count, params: {n: 1}}
 profiles: {quick: {}, paper: {}}
-`, "paper")
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan([]*spec.Spec{s}, NewRegistry(countOp(), fixedOp()), "paper")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for _, d := range p.Duplicates() {
 		got = append(got, d[0].Name+"="+d[1].Name)
 	}
 	if strings.Join(got, " ") != "a=b ga=gb" {
 		t.Errorf("duplicates %v, want [a=b ga=gb]", got)
+	}
+}
+
+// fixedOp is countOp without random draws: out is [n·scale].
+func fixedOp() Op {
+	return &Func{
+		OpName: "test.fixed", OpVersion: 1, OpDoc: "test",
+		Par: []ParamSpec{{Name: "n", Kind: spec.Int}, {Name: "scale", Kind: spec.Float, Default: FloatValue(1)}},
+		In:  []InputSpec{{Name: "in", Many: true}},
+		Out: []OutputSpec{{Name: "out", Kind: artifact.KindArray}, {Name: "sum", Kind: artifact.KindScalars}},
+		RunFunc: func(ctx context.Context, env *Env) error {
+			v := float64(env.Int("n")) * env.Float("scale")
+			if err := env.PutArray("out", artifact.NewFloat64([]float64{v}, 1)); err != nil {
+				return err
+			}
+			return env.PutScalars("sum", artifact.Scalars{"n": {Value: v}})
+		},
 	}
 }
 

@@ -22,6 +22,14 @@ type Node struct {
 	Inputs []NodeInput
 	// Step is the spec's step the node was made from.
 	Step *spec.Step
+	// Base is the spec step's name; Name is Base for a step that is not
+	// replicated, else Base with the replicate (ReplicaName). Rep is the
+	// replicate's index and Reps their number (0 when not replicated).
+	Base      string
+	Rep, Reps int
+
+	plan *Plan
+	seed int64 // the step's seed parameter
 
 	deps  []*Node
 	users []*Node
@@ -69,31 +77,58 @@ type Plan struct {
 	Profile string
 	Specs   []*spec.Spec
 	Nodes   []*Node
-	byID    map[string]*Node
+	// Seed offsets every random stream of the build (kadanoff build --seed).
+	Seed     int64
+	byID     map[string]*Node
+	replicas map[string][]*Node // by "paper/base", when replicated
 }
 
 // Lookup finds a node by "paper/name" or, when unambiguous, by name alone.
+// The name of a replicated step (without its replicate) finds replicate 0.
 func (p *Plan) Lookup(name string) (*Node, error) {
-	if n, ok := p.byID[name]; ok {
-		return n, nil
+	all, err := p.LookupAll(name)
+	if err != nil {
+		return nil, err
+	}
+	return all[0], nil
+}
+
+// Replicas returns the nodes of spec step "paper/base": its replicates in
+// order, or the one node of a step that is not replicated; nil when unknown.
+func (p *Plan) Replicas(id string) []*Node {
+	if n, ok := p.byID[id]; ok {
+		return []*Node{n}
+	}
+	return p.replicas[id]
+}
+
+// LookupAll finds the nodes a name means, as Lookup does, except that the
+// name of a replicated step (without its replicate) finds every replicate.
+func (p *Plan) LookupAll(name string) ([]*Node, error) {
+	if ns := p.Replicas(name); ns != nil {
+		return ns, nil
 	}
 	var found []*Node
 	for _, n := range p.Nodes {
-		if n.Name == name {
+		if n.Name == name || (n.Reps > 0 && n.Base == name) {
 			found = append(found, n)
 		}
 	}
-	switch len(found) {
-	case 1:
-		return found[0], nil
-	case 0:
+	ids := map[string]bool{}
+	for _, n := range found {
+		ids[n.Spec.Paper.ID] = true
+	}
+	switch {
+	case len(found) == 0:
 		return nil, fmt.Errorf("no step or figure named %q", name)
+	case len(ids) == 1:
+		return found, nil
 	}
-	ids := make([]string, len(found))
-	for i, n := range found {
-		ids[i] = n.ID
+	var names []string
+	for _, n := range found {
+		names = append(names, n.ID)
 	}
-	return nil, fmt.Errorf("%q is ambiguous: %s", name, strings.Join(ids, ", "))
+	return nil, fmt.Errorf("%q is ambiguous: %s", name, strings.Join(names, ", "))
 }
 
 // Closure returns the given nodes and everything they depend on, in plan order.
@@ -123,8 +158,10 @@ func (p *Plan) Closure(targets []*Node) []*Node {
 
 // NewPlan checks the specs against the registry under the named profile and
 // returns the step graph. Errors are spec.Errors, located in the spec files.
+// A replicated step (replicates: N, declared or read from a replicated input)
+// becomes N nodes, REP 0 … N−1 (ReplicaName).
 func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
-	p := &Plan{Profile: profile, Specs: specs, byID: map[string]*Node{}}
+	p := &Plan{Profile: profile, Specs: specs, byID: map[string]*Node{}, replicas: map[string][]*Node{}}
 	var errs spec.Errors
 	errorf := func(pos spec.Pos, path, format string, args ...any) {
 		errs = append(errs, &spec.Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
@@ -150,28 +187,53 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			return nil, spec.Errors{{Pos: spec.Pos{File: s.File, Line: 1, Col: 1}, Path: "profiles",
 				Msg: fmt.Sprintf("unknown profile %q (this spec declares: %s)", profile, strings.Join(names, ", "))}}
 		}
+		rp := newReplication(s, reg, profile)
 		for _, st := range s.Steps {
-			n := &Node{ID: s.Paper.ID + "/" + st.Name, Name: st.Name, Spec: s, Step: st, Params: map[string]spec.Value{}}
-			op, ok := reg.Lookup(st.Op)
-			if !ok {
-				errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q%s; `kadanoff ops` lists every op", st.Op, suggest(st.Op, reg.Names()))
-			} else {
-				n.Op = op
-				params, _ := s.EffectiveParams(st, profile)
-				errs = append(errs, decodeParams(n, op, params, st.Pos, "steps."+st.Name)...)
-				// Check the other profiles too, so that a mistake in one is
-				// found before someone builds it.
-				for name := range s.Profiles {
-					if name != profile {
-						other, _ := s.EffectiveParams(st, name)
-						scratch := &Node{Params: map[string]spec.Value{}}
-						errs = append(errs, decodeParams(scratch, op, other, st.Pos, "steps."+st.Name)...)
+			info := rp.steps[st.Name]
+			reps := rp.count(st)
+			for rep := 0; rep < max(reps, 1); rep++ {
+				name := st.Name
+				if reps > 0 {
+					name = ReplicaName(st.Name, rep)
+				}
+				n := &Node{ID: s.Paper.ID + "/" + name, Name: name, Base: st.Name, Rep: rep, Reps: reps, Spec: s, Step: st,
+					Params: map[string]spec.Value{}, plan: p, seed: info.seed}
+				if info.op == nil {
+					if rep == 0 {
+						errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q%s; `kadanoff ops` lists every op", st.Op, suggest(st.Op, reg.Names()))
+					}
+				} else {
+					n.Op = info.op
+					params := info.params
+					if st.Figure != nil {
+						params = rp.figureParams(st, params)
+					}
+					e := decodeParams(n, info.op, params, st.Pos, "steps."+st.Name)
+					if rep == 0 {
+						errs = append(errs, e...)
+						// Check the other profiles too, so that a mistake in one is
+						// found before someone builds it.
+						for name := range s.Profiles {
+							if name != profile {
+								other, _ := s.EffectiveParams(st, name)
+								other, _, _ = splitPseudo(info.op, other)
+								scratch := &Node{Params: map[string]spec.Value{}}
+								errs = append(errs, decodeParams(scratch, info.op, other, st.Pos, "steps."+st.Name)...)
+							}
+						}
 					}
 				}
+				p.byID[n.ID] = n
+				if reps > 0 {
+					p.replicas[s.Paper.ID+"/"+st.Name] = append(p.replicas[s.Paper.ID+"/"+st.Name], n)
+				}
+				all = append(all, pending{n, st})
 			}
-			p.byID[n.ID] = n
-			all = append(all, pending{n, st})
 		}
+		errs = append(errs, rp.errs...)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	// Bind inputs now that every node exists.
 	for _, pd := range all {
@@ -179,7 +241,7 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 		if n.Op == nil {
 			continue
 		}
-		if v, ok := n.Op.(Validator); ok && len(n.Params) == len(n.Op.Params()) {
+		if v, ok := n.Op.(Validator); ok && len(n.Params) == len(n.Op.Params()) && n.Rep == 0 {
 			if err := v.Validate(n.Params); err != nil {
 				errorf(pd.step.Pos, pd.step.Path+".params", "%v", err)
 			}
@@ -189,7 +251,7 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			declared[is.Name] = is
 		}
 		given := map[string]bool{}
-		for _, in := range pd.step.Inputs {
+		for _, in := range inputsOf(pd.step) {
 			path := "steps." + n.Name + ".inputs." + in.Name
 			is, ok := declared[in.Name]
 			if !ok {
@@ -202,25 +264,31 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 				continue
 			}
 			ni := NodeInput{Name: in.Name}
-			for _, ref := range in.Refs {
-				r, err := p.bind(n.Spec, ref)
+			bound := 0
+			var origin []int // the spec reference of each bound one
+			for k, ref := range in.Refs {
+				rs, err := p.bind(n.Spec, ref)
 				if err != nil {
 					errorf(ref.Pos, ref.Path, "%v", err)
 					continue
 				}
-				if is.Kind != "" && r.Kind != is.Kind {
-					errorf(ref.Pos, ref.Path, "input %q wants %s data, %s is %s", in.Name, is.Kind, ref, r.Kind)
+				if is.Kind != "" && rs[0].Kind != is.Kind {
+					errorf(ref.Pos, ref.Path, "input %q wants %s data, %s is %s", in.Name, is.Kind, ref, rs[0].Kind)
 					continue
 				}
-				ni.Refs = append(ni.Refs, r)
+				bound++
+				for _, r := range pickReplicas(n, rs, is.Collect || in.All[k]) {
+					ni.Refs = append(ni.Refs, r)
+					origin = append(origin, k)
+				}
 			}
-			if is.Check != nil && len(ni.Refs) == len(in.Refs) {
+			if is.Check != nil && bound == len(in.Refs) && n.Rep == 0 {
 				infos := make([]InputInfo, len(ni.Refs))
 				for i, r := range ni.Refs {
 					infos[i] = InputInfo{Kind: r.Kind, Columns: r.Columns()}
 				}
 				if bad, err := is.Check(n.Params, infos); err != nil {
-					ref := in.Refs[min(max(bad, 0), len(in.Refs)-1)]
+					ref := in.Refs[origin[min(max(bad, 0), len(origin)-1)]]
 					errorf(ref.Pos, ref.Path, "%v", err)
 				}
 			}
@@ -235,11 +303,11 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 	}
 	for _, s := range specs {
 		for _, num := range s.Numbers {
-			r, err := p.bind(s, num.From)
+			rs, err := p.bind(s, num.From)
 			if err != nil {
 				errorf(num.From.Pos, num.From.Path, "%v", err)
-			} else if r.Kind != artifact.KindScalars {
-				errorf(num.From.Pos, num.From.Path, "a value must come from scalars (json) data, %s is %s", num.From, r.Kind)
+			} else if rs[0].Kind != artifact.KindScalars {
+				errorf(num.From.Pos, num.From.Path, "a value must come from scalars (json) data, %s is %s", num.From, rs[0].Kind)
 			}
 		}
 	}
@@ -283,26 +351,41 @@ func inputNames(op Op) string {
 	return strings.Join(names, ", ")
 }
 
-func (p *Plan) bind(s *spec.Spec, ref spec.Ref) (NodeRef, error) {
-	n, ok := p.byID[s.Paper.ID+"/"+ref.Step]
-	if !ok {
-		return NodeRef{}, fmt.Errorf("unknown step %q", ref.Step)
+// bind returns the outputs a reference names: one per replicate of a
+// replicated step, else one.
+func (p *Plan) bind(s *spec.Spec, ref spec.Ref) ([]NodeRef, error) {
+	id := s.Paper.ID + "/" + ref.Step
+	nodes := p.replicas[id]
+	if n, ok := p.byID[id]; ok {
+		nodes = []*Node{n}
 	}
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("unknown step %q", ref.Step)
+	}
+	n := nodes[0]
 	if n.Op == nil {
-		return NodeRef{}, fmt.Errorf("step %q has an unknown op", ref.Step)
+		return nil, fmt.Errorf("step %q has an unknown op", ref.Step)
 	}
 	outs := n.Op.Outputs()
-	if ref.Output == "" {
-		return NodeRef{Node: n, Output: outs[0].Name, Kind: outs[0].Kind}, nil
-	}
-	var names []string
-	for _, o := range outs {
-		if o.Name == ref.Output {
-			return NodeRef{Node: n, Output: o.Name, Kind: o.Kind}, nil
+	out := outs[0]
+	if ref.Output != "" {
+		var names []string
+		found := false
+		for _, o := range outs {
+			if o.Name == ref.Output {
+				out, found = o, true
+			}
+			names = append(names, o.Name)
 		}
-		names = append(names, o.Name)
+		if !found {
+			return nil, fmt.Errorf("step %q (op %s) has no output %q (outputs: %s)", ref.Step, n.Op.Name(), ref.Output, strings.Join(names, ", "))
+		}
 	}
-	return NodeRef{}, fmt.Errorf("step %q (op %s) has no output %q (outputs: %s)", ref.Step, n.Op.Name(), ref.Output, strings.Join(names, ", "))
+	refs := make([]NodeRef, len(nodes))
+	for i, n := range nodes {
+		refs[i] = NodeRef{Node: n, Output: out.Name, Kind: out.Kind}
+	}
+	return refs, nil
 }
 
 func decodeParams(n *Node, op Op, params []*spec.Param, pos spec.Pos, path string) spec.Errors {
@@ -523,6 +606,9 @@ func (p *Plan) Duplicates() [][2]*Node {
 	for _, n := range p.Nodes { // topological: inputs come first
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %d\n", n.Op.Name(), n.Op.Version())
+		if id := n.SeedID(); id != "" {
+			fmt.Fprintf(&b, "seed %s\n", id)
+		}
 		for _, name := range n.ParamNames() {
 			fmt.Fprintf(&b, "param %s %s\n", name, n.Params[name].Canonical())
 		}

@@ -13,6 +13,7 @@ import (
 func rgBlock() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "rg.block",
+		Seeded:    true,
 		OpVersion: 1,
 		OpDoc: "Block-spin renormalization group: non-overlapping 2×2 blocks of each L×L lattice become one site, `steps` times " +
 			"(L → L/2^steps). The average rule s' = (s1+s2+s3+s4)/4 keeps the block mean (float32, values in {−1, −½, 0, ½, 1} " +

@@ -248,6 +248,7 @@ func hiddenVisible() pipeline.Op {
 func panelLocality() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "correlator.locality",
+		Seeded:      true,
 		OpVersion:   3,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Locality of correlator panels, as numbers. Brightness is measured above the panel's median |C| (near Tc the " +

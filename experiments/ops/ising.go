@@ -63,6 +63,7 @@ const multiSpinGroup = 16
 func isingSample() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "ising.sample",
+		Seeded:    true,
 		OpVersion: 2,
 		OpDoc: "Monte Carlo samples of the 2-D Ising model (J = 1) on a periodic L×L lattice at each temperature of a grid: " +
 			"equilibrate, measure τ_int of e and |m| in a pilot run (Madras–Sokal), store samples max(min_spacing, ⌈2τ⌉) sweeps apart. " +
@@ -179,6 +180,7 @@ func isingSample() pipeline.Op {
 func scalingDimension() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "ising.scaling_dimension",
+		Seeded:    true,
 		OpVersion: 1,
 		OpDoc: "Scaling dimension Δ at each temperature from a power-law fit A·r^(−2Δ) of the connected two-point function of the spin " +
 			"(σ) or bond-energy (ε(x) = Σ_μ σ(x)σ(x+μ)) field over r_min ≤ r ≤ r_max, periodic Euclidean distance. G(r) errors and the error " +

@@ -87,6 +87,7 @@ func spins(x float32, u rbm.Units) float32 {
 func rbmTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "rbm.train",
+		Seeded:      true,
 		OpVersion:   3,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
@@ -225,6 +226,7 @@ func loadStack(env *pipeline.Env, name string) (*rbm.Stack, error) {
 func rbmFlow() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "rbm.flow",
+		Seeded:      true,
 		OpVersion:   2,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "RBM flow: v → h → v′ through the first layer of a model, repeated `steps` times from each configuration of the data, " +
@@ -306,6 +308,7 @@ func rbmReceptiveFields() pipeline.Op {
 func mlpTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "mlp.train",
+		Seeded:      true,
 		OpVersion:   5,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
@@ -574,6 +577,7 @@ func fraction(v spec.Value) error {
 func rbmActivations() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "rbm.activations",
+		Seeded:      true,
 		OpVersion:   1,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "The hidden units of layer `layer` of a model for each configuration of the data, up through the stack: mean " +

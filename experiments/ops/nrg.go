@@ -47,6 +47,7 @@ func loadFlow(env *pipeline.Env) (*nrg.Flow, *nrgModel, error) {
 func nrgTrain() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "nrg.train",
+		Seeded:      true,
 		OpVersion:   3,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
@@ -143,6 +144,7 @@ func nrgTrain() pipeline.Op {
 func nrgReceptiveFields() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "nrg.receptive_fields",
+		Seeded:      true,
 		OpVersion:   1,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Receptive fields of a trained flow's latent variables: |∂z_j/∂x_i| of the inverse flow (central differences) at " +

@@ -13,6 +13,7 @@ import (
 func whiteNoise() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    "pattern.white_noise",
+		Seeded:    true,
 		OpVersion: 1,
 		OpDoc:     "Independent random values on each site of L×L panels: a correlator panel with no spatial structure.",
 		Par: []pipeline.ParamSpec{

@@ -346,8 +346,12 @@ func (p *parser) group(f field, vars map[string]*yaml.Node) (*Group, []*Step) {
 	var body field
 	haveBody := false
 	var with *field
-	for _, gf := range p.mapping(f.val, f.path, "foreach", "with", "steps", "doc") {
+	var reps *field
+	for _, gf := range p.mapping(f.val, f.path, "foreach", "with", "steps", "doc", ReplicatesParam) {
 		switch gf.key {
+		case ReplicatesParam:
+			r := gf
+			reps = &r
 		case "foreach":
 			p.foreach(gf, g)
 		case "with":
@@ -384,6 +388,9 @@ func (p *parser) group(f field, vars map[string]*yaml.Node) (*Group, []*Step) {
 			p.unresolved(sf.val, sf.path, sortedKeys(mv))
 			st := p.step(sf)
 			st.Member, st.Template = m, tf.key
+			if reps != nil && !hasParam(st.Params, ReplicatesParam) {
+				st.Params = append(st.Params, &Param{Name: ReplicatesParam, Node: reps.val, Pos: p.pos(reps.val), Path: reps.path, FromGroup: true})
+			}
 			out = append(out, st)
 		}
 	}
@@ -395,4 +402,13 @@ func describeLen(n *yaml.Node) string {
 		return fmt.Sprintf("%d", len(n.Content))
 	}
 	return describe(n)
+}
+
+func hasParam(params []*Param, name string) bool {
+	for _, p := range params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }

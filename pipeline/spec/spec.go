@@ -74,7 +74,19 @@ type Param struct {
 	Node *yaml.Node
 	Pos  Pos
 	Path string
+	// FromGroup marks a replicates count the step's group declared for all
+	// its template steps (it applies to the steps that draw random numbers).
+	FromGroup bool
 }
+
+// ReplicatesParam is the step field (and profile override) that repeats a
+// step on independent random streams: replicates: N makes N steps, and the
+// steps that read them are repeated along with them. SeedParam offsets a
+// step's random streams. Both are read by the pipeline, not by the op.
+const (
+	ReplicatesParam = "replicates"
+	SeedParam       = "seed"
+)
 
 // Input binds an operation input to outputs of other steps.
 type Input struct {
@@ -107,6 +119,10 @@ type Panel struct {
 	Node *yaml.Node
 	Pos  Pos
 	raw  []rawRef
+	// Replicates says what the panel draws of a replicated input: "first"
+	// (the default: replicate 0) or "all" (every replicate; the figure op
+	// gets the panel field replicates: N and N inputs per reference).
+	Replicates string
 }
 
 // Number is a named number that the narrative quotes (a spec "value"), taken
@@ -131,9 +147,19 @@ type Claim struct {
 	Value   string
 	Expect  Expect
 	Against string // what the expectation comes from: paper, exact or qualitative
-	Pos     Pos
-	member  *Member
+	// Quote and Section are the paper's own words the claim tests and where
+	// they stand, for the report's ledger; empty when not given.
+	Quote, Section string
+	// Quorum is the fraction of replicates in which the claim must hold to be
+	// reproduced (default DefaultQuorum); it holds in at most 1 − Quorum of
+	// them to be not reproduced, and is seed-dependent in between.
+	Quorum float64
+	Pos    Pos
+	member *Member
 }
+
+// DefaultQuorum is a claim's quorum when it sets none.
+const DefaultQuorum = 0.8
 
 // Expect is the test a claim's value must pass. Exactly one form is set.
 type Expect struct {
@@ -563,8 +589,10 @@ func (p *parser) paper(s *Spec, f field) {
 func (p *parser) step(f field) *Step {
 	st := &Step{Name: f.key, Pos: p.pos(f.kn), Path: f.path}
 	haveOp := false
-	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs", "doc") {
+	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs", "doc", ReplicatesParam) {
 		switch sf.key {
+		case ReplicatesParam:
+			st.Params = append(st.Params, &Param{Name: ReplicatesParam, Node: sf.val, Pos: p.pos(sf.val), Path: sf.path})
 		case "op":
 			st.Op = p.str(sf)
 			st.OpPos = p.pos(sf.val)
@@ -775,6 +803,12 @@ func (p *parser) panel(n *yaml.Node, path string, m *Member) *Panel {
 			pn.raw = p.rawRefs(f.val, f.path, m)
 			haveInput = true
 			continue
+		case ReplicatesParam:
+			pn.Replicates = p.str(f)
+			if pn.Replicates != "first" && pn.Replicates != "all" {
+				p.errorf(f.val, f.path, "want first or all (what the panel draws of a replicated input), got %q", pn.Replicates)
+			}
+			continue
 		}
 		node.Content = append(node.Content, f.kn, f.val)
 	}
@@ -878,10 +912,19 @@ func withoutKey(n *yaml.Node, key string) *yaml.Node {
 func againstKinds() []string { return []string{"paper", "exact", "qualitative"} }
 
 func (p *parser) claim(f field, m *Member) *Claim {
-	c := &Claim{Name: f.key, Pos: p.pos(f.kn), Against: "paper", member: m}
+	c := &Claim{Name: f.key, Pos: p.pos(f.kn), Against: "paper", Quorum: DefaultQuorum, member: m}
 	haveExpect := false
-	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against") {
+	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against", "quote", "section", "quorum") {
 		switch cf.key {
+		case "quote":
+			c.Quote = p.str(cf)
+		case "section":
+			c.Section = p.str(cf)
+		case "quorum":
+			c.Quorum = p.num(cf)
+			if c.Quorum <= 0.5 || c.Quorum > 1 {
+				p.errorf(cf.val, cf.path, "quorum is a fraction of replicates above 0.5 and at most 1, got %v", c.Quorum)
+			}
 		case "figure":
 			c.Figure = p.str(cf)
 		case "statement":
