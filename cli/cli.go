@@ -151,11 +151,13 @@ type common struct {
 	profile  string
 	cacheDir string
 	specs    []string
+	seed     int64
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.profile, "profile", "paper", "parameter profile of the specs")
 	fs.StringVar(&c.cacheDir, "cache", "", "cache directory")
+	fs.Int64Var(&c.seed, "seed", 0, "offset of every random stream of the build: another seed reruns every random step on fresh streams")
 }
 
 // parse parses flags that may appear before or after positional arguments.
@@ -252,6 +254,7 @@ func (c *common) load(env Env) (*pipeline.Plan, bool) {
 		fmt.Fprintln(env.Stderr, err)
 		return nil, false
 	}
+	plan.Seed = c.seed
 	return plan, true
 }
 
@@ -438,12 +441,12 @@ func resolveTargets(plan *pipeline.Plan, only string) ([]*pipeline.Node, error) 
 		if name == "" {
 			continue
 		}
-		n, err := plan.Lookup(name)
+		ns, err := plan.LookupAll(name)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
 		}
-		out = append(out, n)
+		out = append(out, ns...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.New(strings.Join(errs, "; "))

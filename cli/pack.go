@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/kadanoff/kadanoff/figures"
@@ -48,7 +49,7 @@ func pack(ctx context.Context, args []string, env Env) int {
 	quiet := env
 	var log bytes.Buffer
 	quiet.Stdout, quiet.Terminal = &log, false
-	if code := build(ctx, append([]string{"--profile", plan.Profile, "--cache", cc.Dir(), "--out", out}, files...), quiet); code != ExitOK {
+	if code := build(ctx, append([]string{"--profile", plan.Profile, "--seed", strconv.FormatInt(plan.Seed, 10), "--cache", cc.Dir(), "--out", out}, files...), quiet); code != ExitOK {
 		env.Stdout.Write(log.Bytes())
 		fmt.Fprintln(env.Stderr, "kadanoff pack: the build did not complete; nothing written")
 		return code
@@ -59,7 +60,7 @@ func pack(ctx context.Context, args []string, env Env) int {
 		return ExitFailed
 	}
 	contents := &archive.Contents{
-		Manifest: &archive.Manifest{Format: archive.Format, Profile: plan.Profile, Tool: ToolVersion(), Go: runtime.Version(), Machine: machineDescription()},
+		Manifest: &archive.Manifest{Format: archive.Format, Profile: plan.Profile, Seed: plan.Seed, Tool: ToolVersion(), Go: runtime.Version(), Machine: machineDescription()},
 		Specs:    map[string][]byte{}, Entries: map[cache.Digest]*cache.Entry{}, Blobs: map[cache.Digest][]byte{}, Report: map[string][]byte{},
 	}
 	for _, n := range plan.Nodes {
@@ -244,5 +245,5 @@ func buildFrom(ctx context.Context, file, out string, env Env) int {
 	env.Registry = u.registry
 	m := u.manifest
 	fmt.Fprintf(env.Stdout, "archive %s: %d steps built by %s on %s, profile %s; every blob checked\n", file, len(m.Steps), m.Tool, m.Machine, m.Profile)
-	return build(ctx, append([]string{"--profile", m.Profile, "--cache", u.cacheDir, "--out", out}, u.specs...), env)
+	return build(ctx, append([]string{"--profile", m.Profile, "--seed", strconv.FormatInt(m.Seed, 10), "--cache", u.cacheDir, "--out", out}, u.specs...), env)
 }

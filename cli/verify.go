@@ -55,7 +55,7 @@ func verify(ctx context.Context, args []string, env Env) int {
 			return ExitFailed
 		}
 		defer os.RemoveAll(u.dir)
-		c.specs, c.profile, c.cacheDir, env.Registry = u.specs, u.manifest.Profile, u.cacheDir, u.registry
+		c.specs, c.profile, c.seed, c.cacheDir, env.Registry = u.specs, u.manifest.Profile, u.manifest.Seed, u.cacheDir, u.registry
 		if !*asJSON {
 			fmt.Fprintf(env.Stdout, "archive %s: built by %s on %s, profile %s\n", *from, u.manifest.Tool, u.manifest.Machine, u.manifest.Profile)
 		}
