@@ -320,22 +320,17 @@ func buildDocument(sum *pipeline.Summary, elapsed time.Duration, out string, pla
 }
 
 func verdictSummary(p *reports.Paper) string {
-	pass, fail, none := 0, 0, 0
+	count := map[reports.State]int{}
 	for _, v := range p.Verdicts() {
-		switch {
-		case !v.Evaluated:
-			none++
-		case v.Pass:
-			pass++
-		default:
-			fail++
+		count[v.State]++
+	}
+	var parts []string
+	for _, st := range reports.States() {
+		if count[st] > 0 || st == reports.Reproduced || st == reports.NotReproduced {
+			parts = append(parts, fmt.Sprintf("%d %s", count[st], st))
 		}
 	}
-	s := fmt.Sprintf("claims: %d reproduced, %d not reproduced", pass, fail)
-	if none > 0 {
-		s += fmt.Sprintf(", %d not evaluated", none)
-	}
-	return s
+	return "claims: " + strings.Join(parts, ", ")
 }
 
 // memoryBudget parses a --max-memory value ("16GiB", "512M", "2e9"); empty

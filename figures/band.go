@@ -23,6 +23,10 @@ type drawColor = color.Color
 type bandKind struct{}
 
 func (bandKind) Name() string { return "band" }
+
+// drawsReplicates: a band over several inputs draws every replicate, its
+// spread being theirs.
+func (bandKind) drawsReplicates() bool { return true }
 func (bandKind) Doc() string {
 	return "Mean ± spread of y(x) across several tables (seeds) as a line in a shaded band; or, for one table, a band between columns lo and hi around y."
 }

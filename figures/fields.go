@@ -35,7 +35,9 @@ func commonFields() []Field {
 
 // reserved reports whether a panel key is handled by the spec and the
 // figure rather than the kind.
-func reserved(key string) bool { return key == "kind" || key == "inputs" }
+// replicates (set by the plan) says how many consecutive inputs each of the
+// panel's references brought: one per replicate of a replicated step.
+func reserved(key string) bool { return key == "kind" || key == "inputs" || key == "replicates" }
 
 // CheckPanels validates the panels parameter of a figure step as written: a
 // list of mappings, each with a known kind and only the fields that kind

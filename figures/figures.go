@@ -85,6 +85,27 @@ type Layout struct {
 type head struct {
 	Kind   string `json:"kind"`
 	Inputs int    `json:"inputs"`
+	// Replicates, when above 1, is how many inputs each reference brought
+	// (the replicates of a replicated step, consecutive).
+	Replicates int `json:"replicates"`
+}
+
+// replicated is a kind that draws every replicate of its inputs; the others
+// draw the first replicate of each.
+type replicated interface {
+	drawsReplicates() bool
+}
+
+// firstReplicates returns the first of every group of r consecutive inputs.
+func firstReplicates[T any](in []T, r int) []T {
+	if r <= 1 {
+		return in
+	}
+	out := make([]T, 0, len(in)/r)
+	for i := 0; i < len(in); i += r {
+		out = append(out, in[i])
+	}
+	return out
 }
 
 // Data is a decoded input of a panel: an array or a table, and the step
@@ -127,6 +148,9 @@ func Render(l *Layout, data []Data, meta *Provenance) (svg, png []byte, err erro
 		}
 		in := data[next : next+h.Inputs]
 		next += h.Inputs
+		if rk, ok := k.(replicated); h.Replicates > 1 && !(ok && rk.drawsReplicates()) {
+			in = firstReplicates(in, h.Replicates)
+		}
 		if err := checkInputs(k, in); err != nil {
 			return nil, nil, fmt.Errorf("panel %d (%s): %w", i+1, h.Kind, err)
 		}

@@ -3,7 +3,9 @@ package figures
 import (
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,6 +59,11 @@ func (lineKind) checkNode(n *yaml.Node) error {
 	ins, ys := 1, count(fieldNode(n, "y"))
 	if v := fieldNode(n, "inputs"); v != nil {
 		fmt.Sscan(v.Value, &ins)
+	}
+	if v := fieldNode(n, "replicates"); v != nil {
+		reps := 1
+		fmt.Sscan(v.Value, &reps)
+		ins /= max(reps, 1)
 	}
 	if fieldNode(n, "by") != nil {
 		if ins != 1 || ys != 1 {
@@ -118,8 +125,14 @@ type line struct {
 	Style  strList `json:"style"`
 	Note   string  `json:"note"`
 	By     string  `json:"by"`
-	in     []Data
+	// Replicates, when above 1, is how many consecutive inputs each
+	// reference brought: the panel draws every replicate faintly and, where
+	// they share their x values, their median as the series.
+	Replicates int `json:"replicates"`
+	in         []Data
 }
+
+func (lineKind) drawsReplicates() bool { return true }
 
 func (lineKind) New(raw json.RawMessage, in []Data) (Panel, error) {
 	l := &line{in: in}
@@ -276,19 +289,48 @@ func (s *series) dropNonFinite() {
 // "checker[block=4].g"), or the step's name.
 func memberLabel(source string) string {
 	if i, j := strings.Index(source, "["), strings.Index(source, "]"); i >= 0 && j > i {
-		return strings.ReplaceAll(source[i+1:j], ",", ", ")
+		var axes []string
+		for _, a := range strings.Split(source[i+1:j], ",") {
+			if !strings.HasPrefix(a, "rep=") { // replicates share their series
+				axes = append(axes, a)
+			}
+		}
+		if len(axes) > 0 {
+			return strings.Join(axes, ", ")
+		}
 	}
 	step, _, _ := strings.Cut(source, ".")
 	return step
 }
 
 func (l *line) Draw(c draw.Canvas) error {
-	ss, err := l.series()
-	if err != nil {
-		return err
+	reps := max(l.Replicates, 1)
+	sets := make([][]series, reps)
+	for r := range sets {
+		one := *l
+		one.in = nil
+		for i := r; i < len(l.in); i += reps {
+			one.in = append(one.in, l.in[i])
+		}
+		var err error
+		if sets[r], err = one.series(); err != nil {
+			return err
+		}
+	}
+	ss := sets[0]
+	if reps > 1 {
+		ss = medianSeries(sets)
 	}
 	pl := newPlot(l.Title, l.XLabel, l.YLabel)
 	allX := []float64{}
+	for r := 0; r < reps && reps > 1; r++ {
+		for i, s := range sets[r] {
+			allX = append(allX, s.x...)
+			if err := addFaint(pl, s, seriesColor(i)); err != nil {
+				return err
+			}
+		}
+	}
 	for i, s := range ss {
 		allX = append(allX, s.x...)
 		if err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil || l.By != ""); err != nil {
@@ -307,6 +349,60 @@ func (l *line) Draw(c draw.Canvas) error {
 		sty.XAlign, sty.YAlign = draw.XRight, draw.YTop
 		dc.FillText(sty, vg.Point{X: dc.Max.X - vg.Points(6), Y: dc.Max.Y - vg.Points(6)}, text)
 	}
+	return nil
+}
+
+// medianSeries returns, per series, the median over the replicates' series
+// at each x where they all share their x values (without error bars: the
+// faint replicates show the spread), else the first replicate's series.
+func medianSeries(sets [][]series) []series {
+	out := make([]series, len(sets[0]))
+	for i := range out {
+		s := sets[0][i]
+		same := true
+		for _, set := range sets[1:] {
+			same = same && i < len(set) && slices.Equal(set[i].x, s.x)
+		}
+		if !same {
+			out[i] = s
+			continue
+		}
+		s.yv, s.errv = make([]float64, len(s.x)), nil
+		ys := make([]float64, len(sets))
+		for k := range s.x {
+			for r, set := range sets {
+				ys[r] = set[i].yv[k]
+			}
+			slices.Sort(ys)
+			if n := len(ys); n%2 == 1 {
+				s.yv[k] = ys[n/2]
+			} else {
+				s.yv[k] = (ys[n/2-1] + ys[n/2]) / 2
+			}
+		}
+		if s.label != "" {
+			s.label += fmt.Sprintf(" (median of %d)", len(sets))
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// addFaint draws one replicate's series as a thin, pale line without a
+// legend entry.
+func addFaint(pl *plot.Plot, s series, c color.RGBA) error {
+	pts := make(plotter.XYs, len(s.x))
+	for i := range s.x {
+		pts[i].X, pts[i].Y = s.x[i], s.yv[i]
+	}
+	ln, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	c.A = 90
+	ln.Color = color.NRGBA{R: c.R, G: c.G, B: c.B, A: c.A}
+	ln.Width = vg.Points(0.6)
+	pl.Add(ln)
 	return nil
 }
 

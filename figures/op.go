@@ -112,22 +112,24 @@ func checkInputKinds(params map[string]spec.Value, in []pipeline.InputInfo) (int
 			return next, nil
 		}
 		lo, hi, want := k.Inputs()
-		if h.Inputs < lo || (hi > 0 && h.Inputs > hi) {
-			return next, fmt.Errorf("a %s panel takes %s, got %d", h.Kind, inputCount(lo, hi), h.Inputs)
+		reps := max(h.Replicates, 1)
+		refs := h.Inputs / reps // what the panel was written with
+		if refs < lo || (hi > 0 && refs > hi) {
+			return next, fmt.Errorf("a %s panel takes %s, got %d", h.Kind, inputCount(lo, hi), refs)
 		}
 		var needs [][]string
 		if c, ok := k.(interface {
 			columns(raw json.RawMessage, inputs int) [][]string
 		}); ok {
-			needs = c.columns(raw, h.Inputs)
+			needs = c.columns(raw, refs)
 		}
 		for j := 0; j < h.Inputs && next+j < len(in); j++ {
 			info := in[next+j]
 			if info.Kind != want {
 				return next + j, fmt.Errorf("a %s panel draws %s data, this input is %s", h.Kind, want, info.Kind)
 			}
-			if j < len(needs) {
-				for _, col := range needs[j] {
+			if j/reps < len(needs) {
+				for _, col := range needs[j/reps] {
 					if col != "" && !info.HasColumn(col) {
 						return next + j, fmt.Errorf("the %s panel reads column %q, which this input does not have (columns: %s)", h.Kind, col, strings.Join(info.Columns, ", "))
 					}

@@ -52,6 +52,40 @@ type VerdictChange struct {
 	OldMeasured string `json:"old_measured,omitempty"`
 	NewMeasured string `json:"new_measured,omitempty"`
 	Worse       bool   `json:"worse,omitempty"`
+	// Spread says, for a claim measured on replicates on both sides, whether
+	// the change lies "within" the seed spread (the ranges of the
+	// replicates' values overlap) or "beyond" it.
+	Spread string `json:"spread,omitempty"`
+}
+
+// seedSpread compares the ranges of two claims' replicate values: "within"
+// when they overlap, "beyond" when not, "" when a side has no replicates.
+func seedSpread(o, n *ClaimRecord) string {
+	lo1, hi1, ok1 := valueRange(o.Replicates)
+	lo2, hi2, ok2 := valueRange(n.Replicates)
+	switch {
+	case !ok1 || !ok2:
+		return ""
+	case lo2 <= hi1 && lo1 <= hi2:
+		return "within"
+	}
+	return "beyond"
+}
+
+func valueRange(xs []*float64) (lo, hi float64, ok bool) {
+	for _, x := range xs {
+		if x == nil {
+			continue
+		}
+		if !ok || *x < lo {
+			lo = *x
+		}
+		if !ok || *x > hi {
+			hi = *x
+		}
+		ok = true
+	}
+	return lo, hi, ok
 }
 
 // ValueChange is a quoted number that changed: its text on each side and
@@ -83,8 +117,8 @@ type StepChange struct {
 	Reasons []string `json:"reasons"`
 }
 
-// Worse reports whether some claim's verdict got worse (reproduced → not
-// reproduced → not evaluated) or a paper's report disappeared.
+// Worse reports whether some claim's verdict got worse (reproduced →
+// seed-dependent → not reproduced → not evaluated) or a paper's report disappeared.
 func (c *Comparison) Worse() bool {
 	for _, p := range c.Papers {
 		if p.Status == "removed" {
@@ -111,10 +145,12 @@ func (c *Comparison) Changed() bool {
 
 // verdictRank orders verdicts from worst to best.
 func verdictRank(v string) int {
-	switch v {
-	case "reproduced":
+	switch State(v) {
+	case Reproduced:
+		return 3
+	case SeedDependent:
 		return 2
-	case "not reproduced":
+	case NotReproduced:
 		return 1
 	}
 	return 0
@@ -194,7 +230,7 @@ func compareVerdicts(old, new []ClaimRecord) []VerdictChange {
 			out = append(out, VerdictChange{Name: o.Name, Statement: o.Statement, Old: o.Verdict, OldMeasured: o.Measured})
 		case o.Verdict != n.Verdict || o.Measured != n.Measured || o.Expected != n.Expected:
 			out = append(out, VerdictChange{Name: n.Name, Statement: n.Statement, Old: o.Verdict, New: n.Verdict,
-				OldMeasured: o.Measured, NewMeasured: n.Measured, Worse: verdictRank(n.Verdict) < verdictRank(o.Verdict)})
+				OldMeasured: o.Measured, NewMeasured: n.Measured, Worse: verdictRank(n.Verdict) < verdictRank(o.Verdict), Spread: seedSpread(o, n)})
 		}
 		return nil
 	})
@@ -402,6 +438,9 @@ func (c *Comparison) WriteText(w io.Writer) {
 			case v.Old != "" && v.New != "" && verdictRank(v.New) > verdictRank(v.Old):
 				better++
 				tag = "  [better]"
+			}
+			if v.Spread != "" {
+				tag += "  [" + v.Spread + " the seed spread]"
 			}
 			fmt.Fprintf(w, "  claim   %s: %s → %s (measured %s → %s)%s\n", v.Name, orNone(v.Old), orNone(v.New), orNone(v.OldMeasured), orNone(v.NewMeasured), tag)
 		}

@@ -17,6 +17,7 @@ func Gather(cc *cache.Cache, plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Su
 	p := &Paper{Spec: s, Profile: plan.Profile, Tool: tool, Figures: map[string]*Figure{}, Numbers: map[string]*Number{}}
 	p.Params = StepParams(plan, s)
 	p.Steps = stepRecords(plan, s, sum)
+	p.Costs = claimCosts(plan, s)
 	for _, f := range s.Figures {
 		n, err := plan.Lookup(s.Paper.ID + "/" + f.Name)
 		if err != nil {
@@ -128,10 +129,22 @@ func gatherFigure(cc *cache.Cache, plan *pipeline.Plan, n *pipeline.Node, sum *p
 }
 
 func gatherNumber(cc *cache.Cache, plan *pipeline.Plan, s *spec.Spec, num *spec.Number, sum *pipeline.Summary) *Number {
-	n, err := plan.Lookup(s.Paper.ID + "/" + num.From.Step)
-	if err != nil {
-		return &Number{Missing: err.Error()}
+	nodes := plan.Replicas(s.Paper.ID + "/" + num.From.Step)
+	switch {
+	case len(nodes) == 0:
+		return &Number{Missing: fmt.Sprintf("no step %q", num.From.Step)}
+	case nodes[0].Reps == 0:
+		return nodeNumber(cc, nodes[0], num, sum)
 	}
+	reps := make([]*Number, len(nodes))
+	for i, n := range nodes {
+		reps[i] = nodeNumber(cc, n, num, sum)
+	}
+	return Replicated(reps)
+}
+
+// nodeNumber reads a number from one node's output.
+func nodeNumber(cc *cache.Cache, n *pipeline.Node, num *spec.Number, sum *pipeline.Summary) *Number {
 	r := sum.Results[n]
 	if r == nil || r.Status == pipeline.Failed {
 		return &Number{Missing: failure(r)}

@@ -95,8 +95,15 @@ func writeIndex(out string) error {
 	idx.WriteString("<header><h1>Kadanoff reports</h1><p class=\"meta\">Is deep learning a renormalization-group flow? Figures regenerated from source.</p></header>\n<ul>\n")
 	for _, id := range ids {
 		s := sums[id]
-		fmt.Fprintf(&idx, `<li><a href="%s/index.html">%s</a> — %s <span class="badge">profile %s</span> <span class="badge">%d/%d claims reproduced</span></li>`+"\n",
-			html.EscapeString(s.ID), inlineHTML(s.Title), html.EscapeString(s.Authors), html.EscapeString(s.Profile), s.Reproduced, s.Claims)
+		fmt.Fprintf(&idx, `<li><a href="%s/index.html">%s</a> — %s <span class="badge">profile %s</span> <a href="%s/index.html#ledger">claims</a>: `,
+			html.EscapeString(s.ID), inlineHTML(s.Title), html.EscapeString(s.Authors), html.EscapeString(s.Profile), html.EscapeString(s.ID))
+		for _, st := range []struct {
+			state State
+			n     int
+		}{{Reproduced, s.Reproduced}, {SeedDependent, s.SeedDependent}, {NotReproduced, s.NotReproduced}, {NotEvaluated, s.NotEvaluated}} {
+			fmt.Fprintf(&idx, `<span class="badge %s">%d %s</span> `, Verdict{State: st.state}.class(), st.n, st.state)
+		}
+		fmt.Fprintf(&idx, "of %d</li>\n", s.Claims)
 	}
 	idx.WriteString("</ul>\n")
 	var b bytes.Buffer
@@ -131,6 +138,14 @@ func notPaperScale(profile string) string {
 		"checks; build with --profile paper for the paper's.", profile)
 }
 
+// mdLedger is the Markdown ledger, when the spec has claims.
+func mdLedger(p *Paper) string {
+	if len(p.Spec.Claims) == 0 {
+		return ""
+	}
+	return ledger(p, mdMode)
+}
+
 func header(p *Paper, m mode) string {
 	pp := p.Spec.Paper
 	if m == mdMode {
@@ -163,7 +178,11 @@ func writePaper(out string, p *Paper) error {
 	if err != nil {
 		return err
 	}
-	body := header(p, htmlMode) + narr
+	body := header(p, htmlMode)
+	if len(p.Spec.Claims) > 0 {
+		body += ledger(p, htmlMode)
+	}
+	body += narr
 	if !p.sawClaims(src) && len(p.Spec.Claims) > 0 {
 		body += "<h2>Claims</h2>\n" + claimsTable(p, htmlMode) + "\n"
 	}
@@ -177,7 +196,7 @@ func writePaper(out string, p *Paper) error {
 	}
 	files := map[string][]byte{
 		"index.html": b.Bytes(),
-		"README.md":  []byte(header(p, mdMode) + mdBody),
+		"README.md":  []byte(header(p, mdMode) + mdLedger(p) + mdBody),
 	}
 	for name, f := range p.Figures {
 		if f.Missing != "" {

@@ -104,12 +104,58 @@ func TestEvaluate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		v := Evaluate(&spec.Claim{Expect: tt.expect}, &Number{Value: tt.value}, 0)
-		if !v.Evaluated || v.Pass != tt.pass || v.Expected != tt.expected {
-			t.Errorf("%s with %v: pass=%v expected=%q", tt.expected, tt.value, v.Pass, v.Expected)
+		if !v.Evaluated() || v.Pass() != tt.pass || v.Expected != tt.expected {
+			t.Errorf("%s with %v: pass=%v expected=%q", tt.expected, tt.value, v.Pass(), v.Expected)
 		}
 	}
-	if v := Evaluate(&spec.Claim{Expect: spec.Expect{Less: f(1)}}, &Number{Missing: "x"}, 0); v.Evaluated || v.Label() != "not evaluated" {
+	if v := Evaluate(&spec.Claim{Expect: spec.Expect{Less: f(1)}}, &Number{Missing: "x"}, 0); v.Evaluated() || v.Label() != "not evaluated" {
 		t.Errorf("missing value evaluated: %+v", v)
+	}
+}
+
+// A claim on replicates is reproduced when it holds in its quorum of them,
+// not reproduced when it holds in at most 1 − quorum, seed-dependent between;
+// missing replicates are not counted.
+func TestEvaluateReplicates(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	reps := func(xs ...float64) *Number {
+		var out []*Number
+		for _, x := range xs {
+			if math.IsNaN(x) {
+				out = append(out, &Number{Missing: "failed"})
+			} else {
+				out = append(out, &Number{Value: x})
+			}
+		}
+		return Replicated(out)
+	}
+	nan := math.NaN()
+	tests := []struct {
+		name    string
+		n       *Number
+		quorum  float64
+		want    State
+		k, m    int
+		measure string
+	}{
+		{"all hold", reps(0.5, 0.2, 0.9), 0, Reproduced, 3, 3, "0.5 [0.2, 0.9] (3 seeds)"},
+		{"four of five", reps(0.5, 0.2, 0.9, 0.1, 1.5), 0, Reproduced, 4, 5, "0.5 [0.1, 1.5] (5 seeds)"},
+		{"three of five", reps(0.5, 0.2, 0.9, 1.1, 1.5), 0, SeedDependent, 3, 5, "0.9 [0.2, 1.5] (5 seeds)"},
+		{"one of five", reps(1.5, 0.2, 1.9, 1.1, 1.5), 0, NotReproduced, 1, 5, "1.5 [0.2, 1.9] (5 seeds)"},
+		{"one of two", reps(0.5, 1.5), 0, SeedDependent, 1, 2, "1 [0.5, 1.5] (2 seeds)"},
+		{"quorum 0.6", reps(0.5, 0.2, 0.9, 1.1, 1.5), 0.6, Reproduced, 3, 5, "0.9 [0.2, 1.5] (5 seeds)"},
+		{"a missing replicate", reps(0.5, nan, 0.9), 0, Reproduced, 2, 2, "0.7 [0.5, 0.9] (2 of 3 seeds)"},
+		{"all missing", reps(nan, nan), 0, NotEvaluated, 0, 0, "n/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &spec.Claim{Expect: spec.Expect{Less: f(1)}, Quorum: tt.quorum}
+			v := Evaluate(c, tt.n, 0)
+			k, m := v.Count()
+			if v.State != tt.want || k != tt.k || m != tt.m || v.Measured != tt.measure {
+				t.Errorf("%s, %d of %d, measured %q; want %s, %d of %d, %q", v.State, k, m, v.Measured, tt.want, tt.k, tt.m, tt.measure)
+			}
+		})
 	}
 }
 

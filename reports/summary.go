@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,29 +20,40 @@ import (
 // every figure's digest, every step's action key and preimage). It holds
 // nothing that varies between builds of the same keys.
 type Summary struct {
-	ID         string         `json:"id"`
-	Title      string         `json:"title"`
-	Authors    string         `json:"authors"`
-	Profile    string         `json:"profile"`
-	Tool       string         `json:"tool,omitempty"`
-	Reproduced int            `json:"reproduced"`
-	Claims     int            `json:"claims"`
-	Verdicts   []ClaimRecord  `json:"verdicts,omitempty"`
-	Values     []ValueRecord  `json:"values,omitempty"`
-	Figures    []FigureRecord `json:"figures,omitempty"`
-	Steps      []StepRecord   `json:"steps,omitempty"`
+	ID         string `json:"id"`
+	Title      string `json:"title"`
+	Authors    string `json:"authors"`
+	Profile    string `json:"profile"`
+	Tool       string `json:"tool,omitempty"`
+	Reproduced int    `json:"reproduced"`
+	// SeedDependent, NotReproduced and NotEvaluated count the other verdicts.
+	SeedDependent int            `json:"seed_dependent"`
+	NotReproduced int            `json:"not_reproduced"`
+	NotEvaluated  int            `json:"not_evaluated"`
+	Claims        int            `json:"claims"`
+	Verdicts      []ClaimRecord  `json:"verdicts,omitempty"`
+	Values        []ValueRecord  `json:"values,omitempty"`
+	Figures       []FigureRecord `json:"figures,omitempty"`
+	Steps         []StepRecord   `json:"steps,omitempty"`
 }
 
-// ClaimRecord is a claim's verdict: "reproduced", "not reproduced" or "not
-// evaluated" (its number is missing).
+// ClaimRecord is a claim's verdict: "reproduced", "seed-dependent", "not
+// reproduced" or "not evaluated" (its number is missing). A claim on a
+// replicated number has every replicate's value (null where missing) and
+// whether the claim holds in it, and how many of them it holds in (Holds of
+// Seeds).
 type ClaimRecord struct {
-	Name      string   `json:"name"`
-	Statement string   `json:"statement"`
-	Against   string   `json:"against,omitempty"`
-	Expected  string   `json:"expected"`
-	Measured  string   `json:"measured"`
-	Value     *float64 `json:"value,omitempty"`
-	Verdict   string   `json:"verdict"`
+	Name       string     `json:"name"`
+	Statement  string     `json:"statement"`
+	Against    string     `json:"against,omitempty"`
+	Expected   string     `json:"expected"`
+	Measured   string     `json:"measured"`
+	Value      *float64   `json:"value,omitempty"`
+	Verdict    string     `json:"verdict"`
+	Replicates []*float64 `json:"replicates,omitempty"`
+	Hold       []bool     `json:"hold,omitempty"`
+	Holds      int        `json:"holds"`
+	Seeds      int        `json:"seeds"`
 }
 
 // ValueRecord is a number the report quotes.
@@ -80,13 +92,33 @@ func (p *Paper) Summary() Summary {
 	s := Summary{ID: p.Spec.Paper.ID, Title: p.Spec.Paper.Title, Authors: p.Spec.Paper.Authors, Profile: p.Profile, Tool: p.Tool}
 	for _, v := range p.Verdicts() {
 		s.Claims++
-		if v.Pass {
+		switch v.State {
+		case Reproduced:
 			s.Reproduced++
+		case SeedDependent:
+			s.SeedDependent++
+		case NotReproduced:
+			s.NotReproduced++
+		default:
+			s.NotEvaluated++
 		}
 		c := ClaimRecord{Name: v.Claim.Name, Statement: v.Claim.Statement, Against: v.Claim.Against, Expected: v.Expected, Measured: v.Measured, Verdict: v.Label()}
-		if n := p.Numbers[v.Claim.Value]; n != nil && n.Missing == "" {
+		c.Holds, c.Seeds = v.Count()
+		n := p.Numbers[v.Claim.Value]
+		if n != nil && n.Missing == "" {
 			x := n.Value
 			c.Value = &x
+		}
+		if n != nil && n.Replicates != nil {
+			c.Hold = v.Holds
+			for _, x := range v.Values {
+				if math.IsNaN(x) {
+					c.Replicates = append(c.Replicates, nil)
+				} else {
+					x := x
+					c.Replicates = append(c.Replicates, &x)
+				}
+			}
 		}
 		s.Verdicts = append(s.Verdicts, c)
 	}
