@@ -369,9 +369,11 @@ func medianSeries(sets [][]series) []series {
 		}
 		s.yv, s.errv = make([]float64, len(s.x)), nil
 		ys := make([]float64, len(sets))
+		varies := false
 		for k := range s.x {
 			for r, set := range sets {
 				ys[r] = set[i].yv[k]
+				varies = varies || ys[r] != ys[0]
 			}
 			slices.Sort(ys)
 			if n := len(ys); n%2 == 1 {
@@ -380,7 +382,7 @@ func medianSeries(sets [][]series) []series {
 				s.yv[k] = (ys[n/2-1] + ys[n/2]) / 2
 			}
 		}
-		if s.label != "" {
+		if s.label != "" && varies {
 			s.label += fmt.Sprintf(" (median of %d)", len(sets))
 		}
 		out[i] = s

@@ -232,9 +232,6 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 		}
 		errs = append(errs, rp.errs...)
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
 	// Bind inputs now that every node exists.
 	for _, pd := range all {
 		n := pd.node

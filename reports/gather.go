@@ -44,13 +44,22 @@ func Gather(cc *cache.Cache, plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Su
 }
 
 // StepParams returns the decoded parameters of spec s's steps in the plan, by
-// step name.
+// step name (a replicated step's name without its replicate), with
+// "replicates": how many replicates the step has (1 when not replicated).
 func StepParams(plan *pipeline.Plan, s *spec.Spec) map[string]map[string]spec.Value {
 	out := map[string]map[string]spec.Value{}
 	for _, n := range plan.Nodes {
-		if n.Spec == s {
-			out[n.Name] = n.Params
+		if n.Spec != s || out[n.Base] != nil {
+			continue
 		}
+		ps := make(map[string]spec.Value, len(n.Params)+1)
+		for k, v := range n.Params {
+			ps[k] = v
+		}
+		if _, ok := ps[spec.ReplicatesParam]; !ok {
+			ps[spec.ReplicatesParam] = spec.Value{Kind: spec.Int, Int: int64(max(n.Reps, 1))}
+		}
+		out[n.Base] = ps
 	}
 	return out
 }

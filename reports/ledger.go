@@ -43,6 +43,9 @@ func claimCosts(plan *pipeline.Plan, s *spec.Spec) map[string]ClaimCost {
 
 // rebuildCommand is the command that rebuilds the steps behind a claim.
 func rebuildCommand(profile, step string) string {
+	if step == "" {
+		return "n/a"
+	}
 	arg := step
 	if strings.ContainsAny(step, "[]=,") {
 		arg = "'" + step + "'"

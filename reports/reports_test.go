@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -209,10 +210,25 @@ func TestPruneAndIndex(t *testing.T) {
 		t.Errorf("a current figure was removed: %v", err)
 	}
 	idx, _ := os.ReadFile(filepath.Join(out, "index.html"))
-	for _, want := range []string{`href="demo/index.html"`, `href="other/index.html"`, "2/3 claims reproduced"} {
+	for _, want := range []string{`href="demo/index.html"`, `href="other/index.html"`, `<span class="badge verdict-pass">2 reproduced</span>`, "of 3</li>"} {
 		if !strings.Contains(string(idx), want) {
 			t.Errorf("index lacks %q", want)
 		}
+	}
+	// The index counts every state as the report's ledger does.
+	page, _ := os.ReadFile(filepath.Join(out, "demo", "index.html"))
+	count := regexp.MustCompile(`<span class="(?:badge )?(verdict-\w+)">(\d+) ([a-z -]+)</span>`)
+	var fromIndex, fromLedger []string
+	for _, m := range count.FindAllStringSubmatch(string(idx), -1) {
+		if strings.Contains(string(idx), `href="demo/index.html"`) {
+			fromIndex = append(fromIndex, m[1]+" "+m[2])
+		}
+	}
+	for _, m := range count.FindAllStringSubmatch(string(page), -1) {
+		fromLedger = append(fromLedger, m[1]+" "+m[2])
+	}
+	if len(fromLedger) != 4 || len(fromIndex) < 4 || strings.Join(fromIndex[:4], ",") != strings.Join(fromLedger, ",") {
+		t.Errorf("index counts %v, the ledger's %v", fromIndex, fromLedger)
 	}
 	if err := Write("", []*Paper{p}); err == nil {
 		t.Error("an empty output directory was accepted")

@@ -342,6 +342,7 @@ func selectTemperatures() pipeline.Op {
 func flowScalingDimension() pipeline.Op {
 	return &pipeline.Func{
 		OpName:      "ising.flow_scaling_dimension",
+		Seeded:      true,
 		OpVersion:   1,
 		ThreadsFunc: pipeline.AllThreads,
 		OpDoc: "Scaling dimension Δ of the spin or energy field at every step of a flow [step][T][sample][L][L] (int8 spins or " +
