@@ -31,10 +31,10 @@ type Manifest struct {
 	Format  string   `json:"format"`
 	Profile string   `json:"profile"`
 	Seed    int64    `json:"seed,omitempty"` // the build's seed (kadanoff build --seed)
-	Tool    string   `json:"tool"`    // the tool version and source revision that built it
-	Go      string   `json:"go"`      // the Go version
-	Machine string   `json:"machine"` // OS/arch, CPU, GEMM kernel
-	Specs   []string `json:"specs"`   // spec files, relative to the archive's specs/ tree
+	Tool    string   `json:"tool"`           // the tool version and source revision that built it
+	Go      string   `json:"go"`             // the Go version
+	Machine string   `json:"machine"`        // OS/arch, CPU, GEMM kernel
+	Specs   []string `json:"specs"`          // spec files, relative to the archive's specs/ tree
 	Steps   []Step   `json:"steps"`
 }
 
