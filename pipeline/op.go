@@ -343,7 +343,11 @@ func (r *Registry) Names() []string {
 func (r *Registry) Describe() string {
 	var b strings.Builder
 	for _, op := range r.List() {
-		fmt.Fprintf(&b, "%s (version %d)\n    %s\n", op.Name(), op.Version(), op.Doc())
+		random := ""
+		if IsRandom(op) {
+			random = ", random: seeded by the step's identity, may be replicated"
+		}
+		fmt.Fprintf(&b, "%s (version %d%s)\n    %s\n", op.Name(), op.Version(), random, op.Doc())
 		for _, p := range op.Params() {
 			def := "required"
 			if p.Default != nil {
@@ -355,6 +359,9 @@ func (r *Registry) Describe() string {
 			many := ""
 			if in.Many {
 				many = " (list)"
+			}
+			if in.Collect {
+				many = " (list; collects every replicate)"
 			}
 			fmt.Fprintf(&b, "    input  %-14s %-8s %s%s\n", in.Name, in.Kind, in.Doc, many)
 		}

@@ -161,6 +161,7 @@ steps:
   b: {op: test.fixed, params: {n: 2}, inputs: {in: [a]}}
   c: {op: test.collect, inputs: {in: [b]}}
   d: {op: test.fixed, params: {n: 2}}
+  e: {op: test.count, replicates: 2, params: {n: 3}}
   g:
     foreach: {k: [1, 2]}
     replicates: 2
@@ -180,7 +181,7 @@ profiles: {quick: {a: {replicates: 2}}, paper: {}}
 			t.Errorf("no step %s in %v", want, names)
 		}
 	}
-	if len(names) != 3+3+1+1+2*2*2 {
+	if len(names) != 3+3+1+1+2+2*2*2 {
 		t.Errorf("%d steps: %v", len(names), names)
 	}
 	b2, _ := p.Lookup("b[rep=2]")

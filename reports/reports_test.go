@@ -248,3 +248,34 @@ func TestNoPruneOfForeignDirectory(t *testing.T) {
 		t.Errorf("a file not written by kadanoff was removed: %v", err)
 	}
 }
+
+// A changed claim measured on seeds says whether it moved within the seed
+// spread (the ranges overlap) or beyond it.
+func TestVerdictSpread(t *testing.T) {
+	f := func(xs ...float64) []*float64 {
+		var out []*float64
+		for _, x := range xs {
+			x := x
+			out = append(out, &x)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		old, new []*float64
+		want     string
+	}{
+		{"overlapping", f(1, 2, 3), f(2.5, 4, 5), "within"},
+		{"apart", f(1, 2, 3), f(3.5, 4, 5), "beyond"},
+		{"a missing seed", append(f(1, 2), nil), f(2, 2.1), "within"},
+		{"one side not replicated", nil, f(1, 2), ""},
+	}
+	for _, tt := range tests {
+		old := []ClaimRecord{{Name: "c", Verdict: "reproduced", Measured: "a", Replicates: tt.old}}
+		new := []ClaimRecord{{Name: "c", Verdict: "seed-dependent", Measured: "b", Replicates: tt.new}}
+		ch := compareVerdicts(old, new)
+		if len(ch) != 1 || ch[0].Spread != tt.want || !ch[0].Worse {
+			t.Errorf("%s: %+v, want spread %q and worse", tt.name, ch, tt.want)
+		}
+	}
+}

@@ -657,7 +657,7 @@ func tableSpread() pipeline.Op {
 		OpVersion: 1,
 		OpDoc: "How a value varies across repetitions: from each table, the y of the row whose x is `at`; their mean, standard " +
 			"deviation, minimum, maximum and range.",
-		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "the repetitions' tables", Many: true, Check: pipeline.ColumnsCheck("x", "y")}},
+		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "the repetitions' tables (every replicate of a replicated step)", Many: true, Collect: true, Check: pipeline.ColumnsCheck("x", "y")}},
 		Par: []pipeline.ParamSpec{
 			{Name: "x", Kind: spec.String, Doc: "column located at `at`"},
 			{Name: "y", Kind: spec.String, Doc: "column of the value"},

@@ -600,7 +600,7 @@ func (p *parser) step(f field) *Step {
 		case "doc":
 			p.str(sf)
 		case "params":
-			st.Params = p.params(sf.val, sf.path)
+			st.Params = append(st.Params, p.params(sf.val, sf.path)...)
 		case "inputs":
 			for _, inf := range p.mapping(sf.val, sf.path) {
 				st.Inputs = append(st.Inputs, &Input{Name: inf.key, Pos: p.pos(inf.kn), raw: p.rawRefs(inf.val, inf.path, nil)})
