@@ -170,10 +170,14 @@ func (p *Paper) directive(d *Directive, m mode) string {
 		return esc(p.Numbers[n.Name].Format(n.Digits))
 	case "claim":
 		v := p.verdict(p.claim(d.Args[0]))
-		if m == htmlMode {
-			return fmt.Sprintf(`<span class="%s">%s</span>`, v.class(), v.Label())
+		label := v.Label()
+		if k, n := v.Count(); n > 1 {
+			label += fmt.Sprintf(" (holds in %d of %d seeds)", k, n)
 		}
-		return "**" + v.Label() + "**"
+		if m == htmlMode {
+			return fmt.Sprintf(`<a class="%s" href="#ledger-%s">%s</a>`, v.class(), html.EscapeString(v.Claim.Name), label)
+		}
+		return "**" + label + "**"
 	case "claims":
 		return claimsTable(p, m)
 	case "param":
@@ -338,8 +342,9 @@ func short(key string) string {
 
 func provenance(p *Paper) string {
 	return fmt.Sprintf("Profile %q, built by %s. A step's random streams are ChaCha8 generators seeded with "+
-		"SHA-256(\"kadanoff seed\", action key, stream name), so outputs depend only on the action key; "+
-		"the key is the SHA-256 of the step's op and version, parameters and input digests "+
+		"SHA-256 of its seed identity (paper, step name, replicate, seed parameter and build seed) and the stream's name, "+
+		"so a step draws the same numbers whatever its op's version or inputs; "+
+		"the action key is the SHA-256 of the step's op and version, seed identity, parameters and input digests "+
 		"(kadanoff explain STEP prints it).", p.Profile, p.Tool)
 }
 
