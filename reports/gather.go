@@ -17,7 +17,7 @@ func Gather(cc *cache.Cache, plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Su
 	p := &Paper{Spec: s, Profile: plan.Profile, Tool: tool, Figures: map[string]*Figure{}, Numbers: map[string]*Number{}}
 	p.Params = StepParams(plan, s)
 	p.Steps = stepRecords(plan, s, sum)
-	p.Costs = claimCosts(plan, s)
+	p.Costs = claimCosts(plan, s, sum)
 	for _, f := range s.Figures {
 		n, err := plan.Lookup(s.Paper.ID + "/" + f.Name)
 		if err != nil {

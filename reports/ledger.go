@@ -12,19 +12,18 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
-// ClaimCost is what rebuilding one claim takes: the steps its number reads
-// (replicates included) and the op estimates of the CPU time of everything
-// they depend on.
+// ClaimCost is what rebuilding one claim takes: the step its number comes
+// from (all its replicates) and the time the steps behind it took.
 type ClaimCost struct {
 	Step string // the spec step the claim's number comes from
-	// CPU bounds the time on one thread of the steps behind the claim, from
-	// the ops' estimates (generous bounds; zero when an op gives none).
-	CPU time.Duration
+	// Time is the summed running time of every step behind the claim (its
+	// number's step, its replicates and all they depend on), as measured
+	// when each was built; zero when none was.
+	Time time.Duration
 }
 
 // claimCosts returns the cost of every claim of spec s, by claim name.
-func claimCosts(plan *pipeline.Plan, s *spec.Spec) map[string]ClaimCost {
-	res := plan.Resources()
+func claimCosts(plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Summary) map[string]ClaimCost {
 	out := map[string]ClaimCost{}
 	for _, c := range s.Claims {
 		num, err := s.Number(c.Value)
@@ -32,11 +31,13 @@ func claimCosts(plan *pipeline.Plan, s *spec.Spec) map[string]ClaimCost {
 			continue
 		}
 		nodes := plan.Replicas(s.Paper.ID + "/" + num.From.Step)
-		var cpu time.Duration
+		var t time.Duration
 		for _, n := range plan.Closure(nodes) {
-			cpu += res[n].Time
+			if r := sum.Results[n]; r != nil && r.Entry != nil {
+				t += time.Duration(r.Entry.Seconds * float64(time.Second))
+			}
 		}
-		out[c.Name] = ClaimCost{Step: num.From.Step, CPU: cpu}
+		out[c.Name] = ClaimCost{Step: num.From.Step, Time: t}
 	}
 	return out
 }
@@ -53,18 +54,27 @@ func rebuildCommand(profile, step string) string {
 	return fmt.Sprintf("kadanoff build --profile %s --only %s", profile, arg)
 }
 
-// formatCPU prints a CPU-time bound to two significant digits.
-func formatCPU(d time.Duration) string {
+// formatTime prints a duration to two significant digits, marked so that a
+// comparison of two builds' reports can leave measured times out.
+func formatTime(d time.Duration) string {
+	var v string
 	switch {
 	case d <= 0:
 		return "n/a"
 	case d < time.Minute:
-		return "≤ " + strconv.FormatFloat(d.Seconds(), 'g', 2, 64) + " s"
+		v = strconv.FormatFloat(d.Seconds(), 'g', 2, 64) + " s"
 	case d < time.Hour:
-		return "≤ " + strconv.FormatFloat(d.Minutes(), 'g', 2, 64) + " min"
+		v = strconv.FormatFloat(d.Minutes(), 'g', 2, 64) + " min"
+	default:
+		v = strconv.FormatFloat(d.Hours(), 'g', 2, 64) + " h"
 	}
-	return "≤ " + strconv.FormatFloat(d.Hours(), 'g', 2, 64) + " h"
+	return TimeMark + v
 }
+
+// TimeMark precedes every measured time in a report: times are the one
+// thing in a report that two builds of the same keys in different caches
+// may not share.
+const TimeMark = "⏱ "
 
 // countStates counts the verdicts by state.
 func countStates(vs []Verdict) map[State]int {
@@ -84,24 +94,28 @@ func stateCounts(count map[State]int, total int) string {
 	return fmt.Sprintf("%s (of %d claims)", strings.Join(parts, ", "), total)
 }
 
-// ledger renders the claims ledger: per claim its id, the paper's words, the
-// value measured (median [range] over seeds, with a strip of the replicates
-// against the expected interval), in how many seeds it holds, the
-// expectation, the verdict, its figure, the command that rebuilds it and a
-// bound on its CPU time.
+// ledger renders the claims ledger: per claim its id and figure, the paper's
+// words and the command that rebuilds it, the value measured (median [range]
+// over seeds, with a strip of the replicates against the expected interval),
+// the expectation, in how many seeds it holds, the verdict and the time of
+// the steps behind it.
 func ledger(p *Paper, m mode) string {
 	vs := p.Verdicts()
 	var b strings.Builder
 	count := countStates(vs)
 	if m == mdMode {
 		b.WriteString("## Claims ledger\n\n" + stateCounts(count, len(vs)) + ".\n\n")
-		b.WriteString("| claim | the paper | measured | holds in | expected | verdict | figure | rebuild | CPU |\n|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| claim | the paper | measured | holds in | expected | verdict | time | rebuild |\n|---|---|---|---|---|---|---|---|\n")
 		for _, v := range vs {
 			k, n := v.Count()
 			cost := p.Costs[v.Claim.Name]
 			cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %d/%d | %s | **%s** | %s | `%s` | %s |\n", v.Claim.Name, cell(paperWords(v.Claim, m)),
-				cell(v.Measured), k, n, cell(v.Expected), v.Label(), figNumber(p, v.Claim.Figure), cell(rebuildCommand(p.Profile, cost.Step)), formatCPU(cost.CPU))
+			fig := ""
+			if f := p.figure(v.Claim.Figure); f != nil {
+				fig = " (Fig. " + f.Number + ")"
+			}
+			fmt.Fprintf(&b, "| `%s`%s | %s | %s | %d/%d | %s | **%s** | %s | `%s` |\n", v.Claim.Name, cell(fig), cell(paperWords(v.Claim, m)),
+				cell(v.Measured), k, n, cell(v.Expected), v.Label(), formatTime(cost.Time), cell(rebuildCommand(p.Profile, cost.Step)))
 		}
 		return b.String() + "\n"
 	}
@@ -112,21 +126,22 @@ func ledger(p *Paper, m mode) string {
 	}
 	fmt.Fprintf(&b, "of %d claims. A claim on a trained network or a sample is checked on every replicate (seed): "+
 		"reproduced when it holds in at least its quorum of them (80 %% unless it says otherwise), not reproduced when it holds in at most 20 %%, "+
-		"seed-dependent between. The strip shows each replicate's value (dots) against the expected interval (shaded).</p>\n", len(vs))
-	b.WriteString(`<table class="ledger"><tr><th>claim</th><th>the paper</th><th>measured</th><th>holds in</th><th>expected</th><th>verdict</th><th>figure</th><th>rebuild</th><th>CPU</th></tr>` + "\n")
+		"seed-dependent between. The strip shows each seed's value (green where the claim holds, red where not) against the expected interval (shaded); "+
+		"time is the summed running time of the steps behind the claim.</p>\n", len(vs))
+	b.WriteString(`<table class="ledger"><tr><th>claim</th><th>the paper, and the command that rebuilds the claim</th><th>measured</th><th>expected</th><th>holds in</th><th>verdict</th><th>time</th></tr>` + "\n")
 	for _, v := range vs {
 		k, n := v.Count()
 		cost := p.Costs[v.Claim.Name]
 		fig := ""
 		if f := p.figure(v.Claim.Figure); f != nil {
-			fig = fmt.Sprintf(`<a href="#%s">Fig. %s</a>`, html.EscapeString(f.Name), html.EscapeString(f.Number))
+			fig = fmt.Sprintf(`<br><a href="#%s">Fig. %s</a>`, html.EscapeString(f.Name), html.EscapeString(f.Number))
 		}
-		fmt.Fprintf(&b, `<tr id="ledger-%s"><td><a href="#claim-%s"><code>%s</code></a></td><td>%s</td><td>%s<br>%s</td><td>%d/%d</td><td>%s <small>(%s)</small></td><td class="%s">%s</td><td>%s</td><td><code>%s</code></td><td>%s</td></tr>`+"\n",
-			html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), paperWords(v.Claim, m),
-			html.EscapeString(v.Measured), strip(v), k, n, html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against),
-			v.class(), v.Label(), fig, html.EscapeString(rebuildCommand(p.Profile, cost.Step)), formatCPU(cost.CPU))
+		fmt.Fprintf(&b, `<tr id="ledger-%s"><td class="id"><a href="#claim-%s"><code>%s</code></a>%s</td><td>%s<br><code class="cmd">%s</code></td><td>%s<br>%s</td><td>%s <small>(%s)</small></td><td>%d/%d</td><td class="%s">%s</td><td class="time">%s</td></tr>`+"\n",
+			html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), fig, paperWords(v.Claim, m),
+			html.EscapeString(rebuildCommand(p.Profile, cost.Step)), html.EscapeString(v.Measured), strip(v), html.EscapeString(v.Expected),
+			html.EscapeString(v.Claim.Against), k, n, v.class(), v.Label(), formatTime(cost.Time))
 	}
-	b.WriteString("</table>\n<p class=\"meta\">CPU: a bound on the time on one thread of every step behind the claim, from the ops' estimates; `kadanoff build --json` has the measured seconds of each step.</p></section>\n")
+	b.WriteString("</table></section>\n")
 	return b.String()
 }
 

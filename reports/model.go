@@ -133,6 +133,9 @@ func (n *Number) Format(digits int) string {
 	if n.Replicates != nil {
 		xs := n.available()
 		lo, hi := slices.Min(xs), slices.Max(xs)
+		if lo == hi && len(xs) == len(n.Replicates) {
+			return g(n.Value) // the same in every seed (an exact value)
+		}
 		seeds := fmt.Sprintf("%d seeds", len(xs))
 		if len(xs) < len(n.Replicates) {
 			seeds = fmt.Sprintf("%d of %d seeds", len(xs), len(n.Replicates))
