@@ -74,7 +74,7 @@ func formatTime(d time.Duration) string {
 // TimeMark precedes every measured time in a report: times are the one
 // thing in a report that two builds of the same keys in different caches
 // may not share.
-const TimeMark = "⏱ "
+const TimeMark = "≈ "
 
 // countStates counts the verdicts by state.
 func countStates(vs []Verdict) map[State]int {
