@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -471,5 +472,44 @@ func TestQuantile(t *testing.T) {
 		if got := quantile(v, c.q); got != c.want {
 			t.Errorf("quantile(%v) = %v, want %v", c.q, got, c.want)
 		}
+	}
+}
+
+// A line panel over replicates draws each one and their median, labelled as
+// such where they differ; kinds that draw one replicate take the first of
+// each reference's.
+func TestLineReplicates(t *testing.T) {
+	rep := func(ys ...float64) Data {
+		return table(map[string][]float64{"x": {0, 1, 2}, "y": ys, "z": {1, 1, 1}}, "x", "y", "z")
+	}
+	in := []Data{rep(1, 2, 3), rep(3, 2, 1), rep(2, 5, 2)}
+	l := &line{X: "x", Y: strList{"y", "z"}, in: in[:1]}
+	var sets [][]series
+	for _, d := range in {
+		one := *l
+		one.in = []Data{d}
+		ss, err := one.series()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, ss)
+	}
+	med := medianSeries(sets)
+	if got := med[0].yv; !reflect.DeepEqual(got, []float64{2, 2, 2}) || med[0].label != "y (median of 3)" {
+		t.Errorf("median %v labelled %q", got, med[0].label)
+	}
+	if med[1].label != "z" {
+		t.Errorf("a series the same in every replicate is labelled %q", med[1].label)
+	}
+	lay := layout(t, 2, []float64{8, 6}, `[{kind: line, inputs: 3, replicates: 3, x: x, y: [y, z]}, {kind: heatmap, inputs: 2, replicates: 2}]`)
+	svg, _, err := Render(lay, append(in, testLattices(1, 4), testLattices(1, 4)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "y (median of 3)") {
+		t.Error("the legend does not name the median")
+	}
+	if got := firstReplicates([]int{0, 1, 2, 10, 11, 12}, 3); !reflect.DeepEqual(got, []int{0, 10}) {
+		t.Errorf("firstReplicates = %v", got)
 	}
 }
