@@ -95,7 +95,7 @@ func rbmTrain() pipeline.Op {
 			"{0,1} (mean sigmoid; data mapped by (s+1)/2). Every held_out-th sample is kept out of training for the free-energy gap. " +
 			"float32 on the linalg GEMM; with precision bf16 the products of training (the Gibbs step's fields and the weight gradient) " +
 			"round their operands to bfloat16 and sum in float32 (±1 and {0,1} units are exact; weights, updates and the curve stay " +
-			"float32), about 1.7× faster with AVX-512 BF16. Deterministic from the step's key.",
+			"float32), about 1.7× faster with AVX-512 BF16. Deterministic given the step's seed identity and inputs.",
 		In: []pipeline.InputSpec{{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L] (int8 or float)"}},
 		Par: []pipeline.ParamSpec{
 			{Name: "hidden", Kind: spec.Ints, Doc: "hidden units of each layer (one entry: a single RBM)", Check: pipeline.AtLeast(1)},
@@ -160,7 +160,7 @@ func rbmTrain() pipeline.Op {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			// The seed enters the key with the other parameters, and so the streams.
+			// The seed parameter enters the step's seed identity, and so the streams.
 			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Limit: env.Threads, BF16: env.String("precision") == "bf16"},
 				Rand: linalg.NewRand(seedOf(env, "train"))}
 			total := len(hidden) * cfg.Epochs
