@@ -104,8 +104,8 @@ func ledger(p *Paper, m mode) string {
 	var b strings.Builder
 	count := countStates(vs)
 	if m == mdMode {
-		b.WriteString("## Claims ledger\n\n" + stateCounts(count, len(vs)) + ".\n\n")
-		b.WriteString("| claim | the paper | measured | holds in | expected | verdict | time | rebuild |\n|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("## Claims ledger\n\n" + stateCounts(count, len(vs)) + ". " + ledgerRule + "\n\n")
+		b.WriteString("| claim | the paper | measured | holds in | expected | verdict | time (all seeds) | rebuild |\n|---|---|---|---|---|---|---|---|\n")
 		for _, v := range vs {
 			k, n := v.Count()
 			cost := p.Costs[v.Claim.Name]
@@ -124,11 +124,9 @@ func ledger(p *Paper, m mode) string {
 	for _, st := range States() {
 		fmt.Fprintf(&b, `<span class="%s">%d %s</span> `, Verdict{State: st}.class(), count[st], st)
 	}
-	fmt.Fprintf(&b, "of %d claims. A claim on a trained network or a sample is checked on every replicate (seed): "+
-		"reproduced when it holds in at least its quorum of them (80 %% unless it says otherwise), not reproduced when it holds in at most 20 %%, "+
-		"seed-dependent between. The strip shows each seed's value (green where the claim holds, red where not) against the expected interval (shaded); "+
-		"time is the summed running time of the steps behind the claim.</p>\n", len(vs))
-	b.WriteString(`<table class="ledger"><tr><th>claim</th><th>the paper, and the command that rebuilds the claim</th><th>measured</th><th>expected</th><th>holds in</th><th>verdict</th><th>time</th></tr>` + "\n")
+	fmt.Fprintf(&b, "of %d claims. %s The strip shows each seed's value (green where the claim holds, red where not) against the expected interval (shaded).</p>\n",
+		len(vs), html.EscapeString(ledgerRule))
+	b.WriteString(`<table class="ledger"><tr><th>claim</th><th>the paper, and the command that rebuilds the claim</th><th>measured</th><th>expected</th><th>holds in</th><th>verdict</th><th>time (all seeds)</th></tr>` + "\n")
 	for _, v := range vs {
 		k, n := v.Count()
 		cost := p.Costs[v.Claim.Name]
@@ -144,6 +142,12 @@ func ledger(p *Paper, m mode) string {
 	b.WriteString("</table></section>\n")
 	return b.String()
 }
+
+// ledgerRule says how the ledger's verdicts and columns are read.
+const ledgerRule = "A claim on a trained network or a sample is checked on every replicate (seed): reproduced when it holds " +
+	"in at least its quorum of them (80 % unless it says otherwise), not reproduced when it holds in at most 20 %, seed-dependent " +
+	"between; \"holds in\" counts the seeds in which it holds, of those measured. A value given ± is one measurement with its " +
+	"statistical error (one seed). Time is the summed running time of every step behind the claim, all seeds together."
 
 // paperWords is the paper's sentence a claim tests, quoted with its section,
 // or the claim's statement when it quotes none.

@@ -133,12 +133,15 @@ func (n *Number) Format(digits int) string {
 	if n.Replicates != nil {
 		xs := n.available()
 		lo, hi := slices.Min(xs), slices.Max(xs)
-		if lo == hi && len(xs) == len(n.Replicates) {
-			return g(n.Value) // the same in every seed (an exact value)
+		seeds := fmt.Sprintf("%d seeds", len(n.Replicates))
+		if miss := len(n.Replicates) - len(xs); miss > 0 {
+			seeds += fmt.Sprintf(", %d not measured", miss)
 		}
-		seeds := fmt.Sprintf("%d seeds", len(xs))
-		if len(xs) < len(n.Replicates) {
-			seeds = fmt.Sprintf("%d of %d seeds", len(xs), len(n.Replicates))
+		if lo == hi { // an exact value, say
+			if len(xs) < len(n.Replicates) {
+				return fmt.Sprintf("%s in all measured (%s)", g(n.Value), seeds)
+			}
+			return fmt.Sprintf("%s in all (%s)", g(n.Value), seeds)
 		}
 		return fmt.Sprintf("%s [%s, %s] (%s)", g(n.Value), g(lo), g(hi), seeds)
 	}

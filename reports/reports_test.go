@@ -145,7 +145,8 @@ func TestEvaluateReplicates(t *testing.T) {
 		{"one of five", reps(1.5, 0.2, 1.9, 1.1, 1.5), 0, NotReproduced, 1, 5, "1.5 [0.2, 1.9] (5 seeds)"},
 		{"one of two", reps(0.5, 1.5), 0, SeedDependent, 1, 2, "1 [0.5, 1.5] (2 seeds)"},
 		{"quorum 0.6", reps(0.5, 0.2, 0.9, 1.1, 1.5), 0.6, Reproduced, 3, 5, "0.9 [0.2, 1.5] (5 seeds)"},
-		{"a missing replicate", reps(0.5, nan, 0.9), 0, Reproduced, 2, 2, "0.7 [0.5, 0.9] (2 of 3 seeds)"},
+		{"a missing replicate", reps(0.5, nan, 0.9), 0, Reproduced, 2, 2, "0.7 [0.5, 0.9] (3 seeds, 1 not measured)"},
+		{"the same in every seed", reps(0.5, 0.5), 0, Reproduced, 2, 2, "0.5 in all (2 seeds)"},
 		{"all missing", reps(nan, nan), 0, NotEvaluated, 0, 0, "n/a"},
 	}
 	for _, tt := range tests {
