@@ -3,6 +3,7 @@ package pipeline
 import (
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -189,44 +190,9 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 		}
 		rp := newReplication(s, reg, profile)
 		for _, st := range s.Steps {
-			info := rp.steps[st.Name]
-			reps := rp.count(st)
-			for rep := 0; rep < max(reps, 1); rep++ {
-				name := st.Name
-				if reps > 0 {
-					name = ReplicaName(st.Name, rep)
-				}
-				n := &Node{ID: s.Paper.ID + "/" + name, Name: name, Base: st.Name, Rep: rep, Reps: reps, Spec: s, Step: st,
-					Params: map[string]spec.Value{}, plan: p, seed: info.seed}
-				if info.op == nil {
-					if rep == 0 {
-						errorf(st.OpPos, "steps."+st.Name+".op", "unknown op %q%s; `kadanoff ops` lists every op", st.Op, suggest(st.Op, reg.Names()))
-					}
-				} else {
-					n.Op = info.op
-					params := info.params
-					if st.Figure != nil {
-						params = rp.figureParams(st, params)
-					}
-					e := decodeParams(n, info.op, params, st.Pos, "steps."+st.Name)
-					if rep == 0 {
-						errs = append(errs, e...)
-						// Check the other profiles too, so that a mistake in one is
-						// found before someone builds it.
-						for name := range s.Profiles {
-							if name != profile {
-								other, _ := s.EffectiveParams(st, name)
-								other, _, _ = splitPseudo(info.op, other)
-								scratch := &Node{Params: map[string]spec.Value{}}
-								errs = append(errs, decodeParams(scratch, info.op, other, st.Pos, "steps."+st.Name)...)
-							}
-						}
-					}
-				}
-				p.byID[n.ID] = n
-				if reps > 0 {
-					p.replicas[s.Paper.ID+"/"+st.Name] = append(p.replicas[s.Paper.ID+"/"+st.Name], n)
-				}
+			nodes, e := p.stepNodes(s, st, rp, reg, profile)
+			errs = append(errs, e...)
+			for _, n := range nodes {
 				all = append(all, pending{n, st})
 			}
 		}
@@ -337,6 +303,48 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 	return p, nil
 }
 
+// stepNodes makes the nodes of spec step st, one per replicate, with their
+// op and parameters (decoded once; the parameters under the other profiles
+// are checked too, so that a mistake in one is found before someone builds it).
+func (p *Plan) stepNodes(s *spec.Spec, st *spec.Step, rp *replication, reg *Registry, profile string) ([]*Node, spec.Errors) {
+	info := rp.steps[st.Name]
+	var errs spec.Errors
+	params := map[string]spec.Value{}
+	if info.op == nil {
+		errs = append(errs, &spec.Error{Pos: st.OpPos, Path: "steps." + st.Name + ".op",
+			Msg: fmt.Sprintf("unknown op %q%s; `kadanoff ops` lists every op", st.Op, suggest(st.Op, reg.Names()))})
+	} else {
+		given := info.params
+		if st.Figure != nil {
+			given = rp.figureParams(st, given)
+		}
+		errs = append(errs, decodeParams(params, info.op, given, st.Pos, "steps."+st.Name)...)
+		for name := range s.Profiles {
+			if name != profile {
+				other, _ := s.EffectiveParams(st, name)
+				other, _, _ = splitPseudo(info.op, other)
+				errs = append(errs, decodeParams(map[string]spec.Value{}, info.op, other, st.Pos, "steps."+st.Name)...)
+			}
+		}
+	}
+	reps := rp.count(st)
+	var nodes []*Node
+	for rep := 0; rep < max(reps, 1); rep++ {
+		name := st.Name
+		if reps > 0 {
+			name = ReplicaName(st.Name, rep)
+		}
+		n := &Node{ID: s.Paper.ID + "/" + name, Name: name, Base: st.Name, Rep: rep, Reps: reps, Spec: s, Step: st,
+			Op: info.op, Params: maps.Clone(params), plan: p, seed: info.seed}
+		p.byID[n.ID] = n
+		if reps > 0 {
+			p.replicas[s.Paper.ID+"/"+st.Name] = append(p.replicas[s.Paper.ID+"/"+st.Name], n)
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, errs
+}
+
 func inputNames(op Op) string {
 	var names []string
 	for _, in := range op.Inputs() {
@@ -385,7 +393,9 @@ func (p *Plan) bind(s *spec.Spec, ref spec.Ref) ([]NodeRef, error) {
 	return refs, nil
 }
 
-func decodeParams(n *Node, op Op, params []*spec.Param, pos spec.Pos, path string) spec.Errors {
+// decodeParams decodes a step's parameters as written into out, with the
+// op's defaults for those not given.
+func decodeParams(out map[string]spec.Value, op Op, params []*spec.Param, pos spec.Pos, path string) spec.Errors {
 	var errs spec.Errors
 	declared := map[string]ParamSpec{}
 	var names []string
@@ -410,14 +420,14 @@ func decodeParams(n *Node, op Op, params []*spec.Param, pos spec.Pos, path strin
 			errs = append(errs, spec.Locate(p, err)...)
 			continue
 		}
-		n.Params[p.Name] = v
+		out[p.Name] = v
 	}
 	for _, ps := range op.Params() {
-		if _, ok := n.Params[ps.Name]; ok {
+		if _, ok := out[ps.Name]; ok {
 			continue
 		}
 		if ps.Default != nil {
-			n.Params[ps.Name] = *ps.Default
+			out[ps.Name] = *ps.Default
 			continue
 		}
 		if !hasParam(params, ps.Name) {
