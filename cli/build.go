@@ -320,10 +320,7 @@ func buildDocument(sum *pipeline.Summary, elapsed time.Duration, out string, pla
 }
 
 func verdictSummary(p *reports.Paper) string {
-	count := map[reports.State]int{}
-	for _, v := range p.Verdicts() {
-		count[v.State]++
-	}
+	count := reports.CountStates(p.Verdicts())
 	var parts []string
 	for _, st := range reports.States() {
 		if count[st] > 0 || st == reports.Reproduced || st == reports.NotReproduced {

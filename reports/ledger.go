@@ -76,8 +76,8 @@ func formatTime(d time.Duration) string {
 // may not share.
 const TimeMark = "≈ "
 
-// countStates counts the verdicts by state.
-func countStates(vs []Verdict) map[State]int {
+// CountStates counts the verdicts by state.
+func CountStates(vs []Verdict) map[State]int {
 	count := map[State]int{}
 	for _, v := range vs {
 		count[v.State]++
@@ -102,7 +102,7 @@ func stateCounts(count map[State]int, total int) string {
 func ledger(p *Paper, m mode) string {
 	vs := p.Verdicts()
 	var b strings.Builder
-	count := countStates(vs)
+	count := CountStates(vs)
 	if m == mdMode {
 		b.WriteString("## Claims ledger\n\n" + stateCounts(count, len(vs)) + ". " + ledgerRule + "\n\n")
 		b.WriteString("| claim | the paper | measured | holds in | expected | verdict | time (all seeds) | rebuild |\n|---|---|---|---|---|---|---|---|\n")

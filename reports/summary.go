@@ -90,18 +90,10 @@ type StepRecord struct {
 // Summary returns the paper's summary record.
 func (p *Paper) Summary() Summary {
 	s := Summary{ID: p.Spec.Paper.ID, Title: p.Spec.Paper.Title, Authors: p.Spec.Paper.Authors, Profile: p.Profile, Tool: p.Tool}
-	for _, v := range p.Verdicts() {
-		s.Claims++
-		switch v.State {
-		case Reproduced:
-			s.Reproduced++
-		case SeedDependent:
-			s.SeedDependent++
-		case NotReproduced:
-			s.NotReproduced++
-		default:
-			s.NotEvaluated++
-		}
+	vs := p.Verdicts()
+	count := CountStates(vs)
+	s.Claims, s.Reproduced, s.SeedDependent, s.NotReproduced, s.NotEvaluated = len(vs), count[Reproduced], count[SeedDependent], count[NotReproduced], count[NotEvaluated]
+	for _, v := range vs {
 		c := ClaimRecord{Name: v.Claim.Name, Statement: v.Claim.Statement, Against: v.Claim.Against, Expected: v.Expected, Measured: v.Measured, Verdict: v.Label()}
 		c.Holds, c.Seeds = v.Count()
 		n := p.Numbers[v.Claim.Value]
