@@ -30,8 +30,9 @@ func TestFormatExample(t *testing.T) {
 		if err != nil {
 			t.Fatalf("profile %s: %v", profile, err)
 		}
-		if len(plan.Nodes) != 8 {
-			t.Errorf("profile %s: %d steps, want 8", profile, len(plan.Nodes))
+		// noise has 3 replicates (2 in the quick profile), and 7 other steps.
+		if want := map[string]int{"quick": 9, "paper": 10}[profile]; len(plan.Nodes) != want {
+			t.Errorf("profile %s: %d steps, want %d", profile, len(plan.Nodes), want)
 		}
 	}
 	if len(s.Numbers) != 1 || len(s.Claims) != 1 || len(s.Figures) != 1 {
