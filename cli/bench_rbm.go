@@ -88,9 +88,19 @@ func benchRBM(ctx context.Context, o benchOptions) []benchRow {
 			tr.Train(ctx, data, linalg.Matrix{}, nil)
 			return time.Since(start), timing
 		}
-		// The difference of 3 and 1 epochs is two epochs without the setup.
+		// The difference of 3 and 1 epochs is two epochs without the setup;
+		// each is the fastest of a few runs (at least one, more while they fit
+		// in --time), so a busy machine cannot make the difference negative.
 		one, t1 := epochs(1)
 		three, t3 := epochs(3)
+		for r, began := 1, time.Now(); r < 7 && time.Since(began) < o.time; r++ {
+			if d, t := epochs(1); d < one {
+				one, t1 = d, t
+			}
+			if d, t := epochs(3); d < three {
+				three, t3 = d, t
+			}
+		}
 		perEpoch := (three - one).Seconds() / 2
 		monitorShare := (t3.Monitor - t1.Monitor).Seconds() / ((t3.Train - t1.Train) + (t3.Monitor - t1.Monitor)).Seconds()
 		name := fmt.Sprintf("%d→%d, %d samples, batch 100", s.nv, s.nh, s.n)
