@@ -31,6 +31,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	force := fs.String("force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
 	dryRun := fs.Bool("dry-run", false, "list the steps that would run, and why, without running anything")
 	from := fs.String("from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
+	computeMissing := fs.Bool("compute-missing", false, "with --from: compute the steps the archive does not hold (refused otherwise)")
 	jsonFile := fs.String("json", "", "write a JSON summary to FILE (every step's status, seconds, threads and key; every claim's verdict and number); - prints it instead of the progress lines")
 	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	remote := fs.String("remote", "", "share the cache through an S3-compatible store, s3://BUCKET/PREFIX (endpoint, region and credentials from the standard AWS variables and files; default $KADANOFF_REMOTE)")
@@ -50,7 +51,7 @@ func build(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stderr, "kadanoff build: --from takes the specs from the archive; give no SPEC")
 			return ExitUsage
 		}
-		return buildFrom(ctx, *from, *out, env)
+		return buildFrom(ctx, *from, *out, *computeMissing, env)
 	}
 	if *jobs < 1 {
 		fmt.Fprintln(env.Stderr, "kadanoff build: --jobs must be at least 1")
@@ -173,25 +174,24 @@ func build(ctx context.Context, args []string, env Env) int {
 		tr.Close() // erase the live block before the report lines
 	}
 	status := ExitOK
+	tool := ToolVersion()
+	var papers []paperReport
+	if ctx.Err() == nil && *only == "" {
+		var err error
+		if papers, err = writeReports(ctx, b, plan, targets, sum, *out, tool); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff: report:", err)
+			status = ExitFailed
+		} else {
+			for _, p := range papers {
+				fmt.Fprintf(env.Stdout, "report  %s/%s/index.html (%s)\n", *out, p.ID, verdictSummary(p.Summary))
+			}
+		}
+	}
 	if sum.Failed > 0 {
 		status = ExitFailed
 	}
 	if ctx.Err() != nil {
 		status = ExitInterrupted
-	}
-	var papers []*reports.Paper
-	if ctx.Err() == nil && *only == "" {
-		for _, s := range plan.Specs {
-			papers = append(papers, reports.Gather(cc, plan, s, sum, ToolVersion()))
-		}
-		if err := reports.Write(*out, papers); err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff: report:", err)
-			status = ExitFailed
-		} else {
-			for _, p := range papers {
-				fmt.Fprintf(env.Stdout, "report  %s/%s/index.html (%s)\n", *out, p.Spec.Paper.ID, verdictSummary(p))
-			}
-		}
 	}
 	// Failures also go to stderr, where scripts and CI look for them: the
 	// steps that failed themselves, not those skipped because of them.
@@ -212,7 +212,7 @@ func build(ctx context.Context, args []string, env Env) int {
 	}
 	elapsed := time.Since(start)
 	if *jsonFile != "" {
-		doc, _ := json.MarshalIndent(buildDocument(sum, elapsed, *out, plan, papers), "", "  ")
+		doc, _ := json.MarshalIndent(buildDocument(sum, elapsed, *out, plan, papers, tool), "", "  ")
 		doc = append(doc, '\n')
 		if toStdout {
 			stdout.Write(doc)
@@ -295,7 +295,7 @@ func slowest(w io.Writer, sum *pipeline.Summary) {
 // buildDocument is the build as one JSON document: every step's status,
 // time, threads and key, and per paper every claim's verdict and number and
 // every quoted value (the report's summary record).
-func buildDocument(sum *pipeline.Summary, elapsed time.Duration, out string, plan *pipeline.Plan, papers []*reports.Paper) any {
+func buildDocument(sum *pipeline.Summary, elapsed time.Duration, out string, plan *pipeline.Plan, papers []paperReport, tool string) any {
 	type paperDoc struct {
 		Report string `json:"report"`
 		reports.Summary
@@ -308,19 +308,25 @@ func buildDocument(sum *pipeline.Summary, elapsed time.Duration, out string, pla
 		Ran     int        `json:"ran"`
 		Cached  int        `json:"cached"`
 		Failed  int        `json:"failed"`
+		NotRun  int        `json:"not_run,omitempty"`
 		Steps   []stepTime `json:"steps"`
 		Papers  []paperDoc `json:"papers,omitempty"`
-	}{Profile: plan.Profile, Tool: ToolVersion(), Seconds: elapsed.Seconds(), Total: len(sum.Order), Ran: sum.Ran, Cached: sum.Cached, Failed: sum.Failed, Steps: stepTimes(sum)}
+	}{Profile: plan.Profile, Tool: tool, Seconds: elapsed.Seconds(), Total: len(sum.Order), Ran: sum.Ran, Cached: sum.Cached, Failed: sum.Failed, NotRun: sum.NotRun, Steps: stepTimes(sum)}
 	for _, p := range papers {
-		s := p.Summary()
+		s := *p.Summary
+		if p.Fresh {
+			if full, err := reports.ReadSummary(out, p.ID); err == nil {
+				s = *full
+			}
+		}
 		s.Steps = nil // their keys are in steps
-		doc.Papers = append(doc.Papers, paperDoc{Report: filepath.Join(out, p.Spec.Paper.ID, "index.html"), Summary: s})
+		doc.Papers = append(doc.Papers, paperDoc{Report: filepath.Join(out, p.ID, "index.html"), Summary: s})
 	}
 	return doc
 }
 
-func verdictSummary(p *reports.Paper) string {
-	count := reports.CountStates(p.Verdicts())
+func verdictSummary(s *reports.Summary) string {
+	count := map[reports.State]int{reports.Reproduced: s.Reproduced, reports.SeedDependent: s.SeedDependent, reports.NotReproduced: s.NotReproduced, reports.NotEvaluated: s.NotEvaluated}
 	var parts []string
 	for _, st := range reports.States() {
 		if count[st] > 0 || st == reports.Reproduced || st == reports.NotReproduced {
@@ -328,6 +334,50 @@ func verdictSummary(p *reports.Paper) string {
 		}
 	}
 	return "claims: " + strings.Join(parts, ", ")
+}
+
+// paperReport is a paper's report as a build left it: written, or found
+// up to date (then Summary holds the verdicts counted, not their list).
+type paperReport struct {
+	ID      string
+	Summary *reports.Summary
+	Fresh   bool
+}
+
+// writeReports writes the report of every spec under out from the build's
+// results, leaving alone a report whose inputs are those it was written from
+// (reports.Fresh: nothing is read from the cache for it). The blobs a report
+// reads are checked against their digests; when one is found damaged (and
+// discarded), the build makes another pass to recompute it first.
+func writeReports(ctx context.Context, b *pipeline.Builder, plan *pipeline.Plan, targets []*pipeline.Node, sum *pipeline.Summary, out, tool string) ([]paperReport, error) {
+	for pass := 1; ; pass++ {
+		damaged := len(b.Cache.Damaged())
+		var done []paperReport
+		var todo []*reports.Paper
+		for _, s := range plan.Specs {
+			inputs, err := reports.Inputs(plan, s, sum, tool)
+			if err != nil {
+				return nil, err
+			}
+			if fresh, ok := reports.Fresh(out, s.Paper.ID, inputs); ok {
+				done = append(done, paperReport{ID: s.Paper.ID, Summary: fresh, Fresh: true})
+				continue
+			}
+			p := reports.Gather(b.Cache, plan, s, sum, tool)
+			p.Inputs = inputs
+			todo = append(todo, p)
+			s := p.Summary()
+			done = append(done, paperReport{ID: p.Spec.Paper.ID, Summary: &s})
+		}
+		if len(b.Cache.Damaged()) > damaged && pass < 3 && ctx.Err() == nil {
+			sum.Merge(b.Build(ctx, plan, targets))
+			continue
+		}
+		if len(todo) == 0 {
+			return done, nil
+		}
+		return done, reports.Write(out, todo)
+	}
 }
 
 // memoryBudget parses a --max-memory value ("16GiB", "512M", "2e9"); empty
@@ -339,18 +389,22 @@ func memoryBudget(s string) (float64, error) {
 	units := []struct {
 		suffix string
 		scale  float64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1}}
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1},
+	}
 	scale := 1.0
 	num := strings.TrimSpace(s)
 	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, scale = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.scale
+		if len(num) > len(u.suffix) && strings.EqualFold(num[len(num)-len(u.suffix):], u.suffix) {
+			num, scale = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.scale
 			break
 		}
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil || v <= 0 || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("want a size such as 16GiB or 512M, got %q", s)
+		return 0, fmt.Errorf("want a size such as 16GiB, 512MB or 512M, got %q", s)
 	}
 	return v * scale, nil
 }

@@ -42,7 +42,7 @@ type Env struct {
 
 // DefaultRegistry returns every operation Kadanoff ships.
 func DefaultRegistry() *pipeline.Registry {
-	return pipeline.NewRegistry(append(ops.All(), figures.Op(ToolVersion()))...)
+	return pipeline.NewRegistry(append(ops.All(), figures.Op())...)
 }
 
 // command is a subcommand of kadanoff.
@@ -408,7 +408,6 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// resolveTargets maps --only names to nodes.
 // splitNames splits a comma-separated list of step names, keeping the commas
 // of a group member's selector ("g[a=1,b=2].s").
 func splitNames(s string) []string {
@@ -430,6 +429,7 @@ func splitNames(s string) []string {
 	return append(out, s[start:])
 }
 
+// resolveTargets maps --only names to nodes.
 func resolveTargets(plan *pipeline.Plan, only string) ([]*pipeline.Node, error) {
 	if only == "" {
 		return plan.Nodes, nil

@@ -180,7 +180,7 @@ func archiveSide(file string) (*reports.Side, error) {
 		return nil, err
 	}
 	defer f.Close()
-	c, err := archive.Read(f)
+	c, err := archive.Read(context.Background(), f)
 	if err != nil {
 		return nil, err
 	}

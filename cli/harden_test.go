@@ -77,12 +77,12 @@ func TestMemoryBudget(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		want float64
-	}{{"16GiB", 16 << 30}, {"512M", 512e6}, {"2e9", 2e9}, {"1.5 GiB", 1.5 * (1 << 30)}, {"100KiB", 100 << 10}} {
+	}{{"16GiB", 16 << 30}, {"512M", 512e6}, {"2e9", 2e9}, {"1.5 GiB", 1.5 * (1 << 30)}, {"100KiB", 100 << 10}, {"100MB", 100e6}, {"2gb", 2e9}, {"64mib", 64 << 20}} {
 		if got, err := memoryBudget(c.in); err != nil || got != c.want {
 			t.Errorf("memoryBudget(%q) = %v, %v; want %v", c.in, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"-1G", "lots", "0", "GiB"} {
+	for _, bad := range []string{"-1G", "lots", "0", "GiB", "MB", "1 PB"} {
 		if _, err := memoryBudget(bad); err == nil {
 			t.Errorf("memoryBudget(%q) accepted", bad)
 		}

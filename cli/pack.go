@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kadanoff/kadanoff/figures"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/archive"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
+	"github.com/kadanoff/kadanoff/reports"
 )
 
 // pack builds the specs (what is cached is reused) and writes one archive a
@@ -96,7 +95,7 @@ func pack(ctx context.Context, args []string, env Env) int {
 		}
 	}
 	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || d.Name() == reports.StampFile {
 			return err
 		}
 		data, err := os.ReadFile(p)
@@ -170,20 +169,18 @@ type unpacked struct {
 	cacheDir string
 	specs    []string
 	manifest *archive.Manifest
-	// registry serves figures as the archive's tool drew them.
-	registry *pipeline.Registry
 }
 
-// unpack reads an archive, checking every blob against its digest and every
-// entry against the manifest, and writes it out as a cache under a temporary
-// directory, which the caller removes.
-func unpack(file string, registry *pipeline.Registry) (*unpacked, error) {
+// unpack reads an archive, checking that it is whole and self-consistent
+// (archive.Read), and writes it out as a cache under a temporary directory,
+// which the caller removes.
+func unpack(ctx context.Context, file string) (*unpacked, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	c, err := archive.Read(io.Reader(f))
+	c, err := archive.Read(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -210,6 +207,9 @@ func unpack(file string, registry *pipeline.Registry) (*unpacked, error) {
 		return fail(err)
 	}
 	for _, data := range c.Blobs {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
 		if _, err := cc.PutBlob(data); err != nil {
 			return fail(err)
 		}
@@ -219,31 +219,58 @@ func unpack(file string, registry *pipeline.Registry) (*unpacked, error) {
 			return fail(err)
 		}
 	}
-	// The figures name the tool that drew them: serve them as archived.
-	var ops []pipeline.Op
-	for _, op := range registry.List() {
-		if op.Name() != spec.FigureOp {
-			ops = append(ops, op)
-		}
-	}
-	u.registry = pipeline.NewRegistry(append(ops, figures.Op(c.Manifest.Tool))...)
 	for _, s := range c.Manifest.Specs {
 		u.specs = append(u.specs, filepath.Join(dir, "specs", filepath.FromSlash(s)))
 	}
 	return u, nil
 }
 
+// checkArchived returns an error naming the first step of plan that the
+// archive does not hold: its specs, planned here, give a key no entry of the
+// archive has (a spec or an op changed since packing).
+func checkArchived(plan *pipeline.Plan, cc *cache.Cache, m *archive.Manifest) error {
+	res, err := pipeline.Resolve(cc, plan.Nodes)
+	if err != nil {
+		return err
+	}
+	for _, n := range plan.Nodes {
+		if r := res[n]; r.Entry == nil {
+			why := "its inputs are not in the archive"
+			if r.Missing == nil {
+				why = "no entry of the archive has its key " + r.Key.Short() + " (a spec or op changed since it was packed?)"
+			}
+			return fmt.Errorf("the archive does not hold step %s: %s", n.ID, why)
+		}
+	}
+	if len(plan.Nodes) != len(m.Steps) {
+		return fmt.Errorf("the archive's manifest lists %d steps, its specs plan %d", len(m.Steps), len(plan.Nodes))
+	}
+	return nil
+}
+
 // buildFrom serves the report of an archive: its entries become a cache from
 // which the build runs nothing, every blob checked against its digest first.
-func buildFrom(ctx context.Context, file, out string, env Env) int {
-	u, err := unpack(file, env.Registry)
+// A step the archive does not hold is refused unless compute is set.
+func buildFrom(ctx context.Context, file, out string, compute bool, env Env) int {
+	u, err := unpack(ctx, file)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff build --from:", err)
+		if ctx.Err() != nil {
+			return ExitInterrupted
+		}
 		return ExitFailed
 	}
 	defer os.RemoveAll(u.dir)
-	env.Registry = u.registry
 	m := u.manifest
+	c := common{profile: m.Profile, seed: m.Seed, cacheDir: u.cacheDir, specs: u.specs}
+	plan, cc, code := c.plan(env)
+	if code != ExitOK {
+		return code
+	}
+	if err := checkArchived(plan, cc, m); err != nil && !compute {
+		fmt.Fprintf(env.Stderr, "kadanoff build --from: %s: %v; nothing built (--compute-missing computes what the archive lacks)\n", file, err)
+		return ExitFailed
+	}
 	fmt.Fprintf(env.Stdout, "archive %s: %d steps built by %s on %s, profile %s; every blob checked\n", file, len(m.Steps), m.Tool, m.Machine, m.Profile)
 	return build(ctx, append([]string{"--profile", m.Profile, "--seed", strconv.FormatInt(m.Seed, 10), "--cache", u.cacheDir, "--out", out}, u.specs...), env)
 }

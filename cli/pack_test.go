@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +58,12 @@ func TestPackAndBuildFrom(t *testing.T) {
 	}
 	// Tampering.
 	data, _ := os.ReadFile(file)
-	c, err := archive.Read(bytes.NewReader(data))
+	c, err := archive.Read(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rewrite := func(edit func(*archive.Contents)) string {
-		c2, _ := archive.Read(bytes.NewReader(data))
+		c2, _ := archive.Read(context.Background(), bytes.NewReader(data))
 		edit(c2)
 		var buf bytes.Buffer
 		if err := archive.Write(&buf, c2); err != nil {
@@ -72,6 +73,7 @@ func TestPackAndBuildFrom(t *testing.T) {
 		os.WriteFile(f, buf.Bytes(), 0o644)
 		return f
 	}
+	specName := c.Manifest.Specs[0]
 	var someBlob cache.Digest
 	for d := range c.Blobs {
 		someBlob = d
@@ -83,6 +85,13 @@ func TestPackAndBuildFrom(t *testing.T) {
 	}{
 		"flipped byte":    {func(c *archive.Contents) { c.Blobs[someBlob][0] ^= 0xff }, "blob " + someBlob.Short() + " is damaged"},
 		"edited manifest": {func(c *archive.Contents) { c.Manifest.Steps[1].Outputs[0].Size++ }, "manifest step t/"},
+		"edited spec": {func(c *archive.Contents) {
+			c.Specs[specName] = bytes.Replace(c.Specs[specName], []byte("size: 8"), []byte("size: 16"), 1)
+		}, "specs/" + specName + " was changed after packing"},
+		"edited spec, digests recomputed": {func(c *archive.Contents) {
+			c.Specs[specName] = bytes.Replace(c.Specs[specName], []byte("size: 8"), []byte("size: 16"), 1)
+			c.Manifest.SpecDigests = nil
+		}, "the archive does not hold step t/board"},
 	} {
 		code, _, stderr := run(t, "build", "--from", rewrite(tc.edit), "--out", t.TempDir())
 		if code == 0 || !strings.Contains(stderr, tc.want) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ import (
 func TestMain(m *testing.M) {
 	os.Exit(testscript.RunMain(m, map[string]func() int{
 		"kadanoff": func() int {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			ctx, stop := NotifyContext(context.Background())
 			defer stop()
 			return Main(ctx, os.Args[1:], Env{Stdout: os.Stdout, Stderr: os.Stderr, Registry: testRegistry()})
 		},
@@ -72,6 +71,11 @@ func slowOp() pipeline.Op {
 		In:  []pipeline.InputSpec{{Name: "after", Many: true}},
 		Out: []pipeline.OutputSpec{{Name: "out", Kind: artifact.KindArray}},
 		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+			if len(env.InputSources("after")) > 0 {
+				if _, err := env.Inputs("after"); err != nil {
+					return err
+				}
+			}
 			if !env.Bool("may_block") {
 				return env.PutArray("out", artifact.NewFloat64([]float64{env.Float("value")}, 1))
 			}

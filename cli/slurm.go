@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -97,6 +99,10 @@ func slurmCommand(env Env) []string {
 }
 
 func execTask(ctx context.Context, args []string, env Env) int {
+	// Slurm stops a job with SIGTERM (scancel, a time limit): the task dies
+	// of it, so that the job's state says it was killed and no result
+	// record is written.
+	signal.Reset(syscall.SIGTERM, syscall.SIGHUP)
 	fs := newFlags("exec-task", env)
 	pos, err := parse(fs, args)
 	if err != nil {

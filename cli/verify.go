@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kadanoff/kadanoff/pipeline"
+	"github.com/kadanoff/kadanoff/pipeline/archive"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
 )
@@ -44,18 +45,23 @@ func verify(ctx context.Context, args []string, env Env) int {
 	if c.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
 	}
+	var archived *archive.Manifest
 	if *from != "" {
 		if len(c.specs) > 0 {
 			fmt.Fprintln(env.Stderr, "kadanoff verify: --from takes the specs from the archive; give no SPEC")
 			return ExitUsage
 		}
-		u, err := unpack(*from, env.Registry)
+		u, err := unpack(ctx, *from)
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "kadanoff verify --from:", err)
+			if ctx.Err() != nil {
+				return ExitInterrupted
+			}
 			return ExitFailed
 		}
 		defer os.RemoveAll(u.dir)
-		c.specs, c.profile, c.seed, c.cacheDir, env.Registry = u.specs, u.manifest.Profile, u.manifest.Seed, u.cacheDir, u.registry
+		c.specs, c.profile, c.seed, c.cacheDir = u.specs, u.manifest.Profile, u.manifest.Seed, u.cacheDir
+		archived = u.manifest
 		if !*asJSON {
 			fmt.Fprintf(env.Stdout, "archive %s: built by %s on %s, profile %s\n", *from, u.manifest.Tool, u.manifest.Machine, u.manifest.Profile)
 		}
@@ -67,6 +73,12 @@ func verify(ctx context.Context, args []string, env Env) int {
 	plan, cc, code := c.plan(env)
 	if code != ExitOK {
 		return code
+	}
+	if archived != nil {
+		if err := checkArchived(plan, cc, archived); err != nil {
+			fmt.Fprintf(env.Stderr, "kadanoff verify --from: %s: %v\n", *from, err)
+			return ExitFailed
+		}
 	}
 	res, err := pipeline.Resolve(cc, plan.Nodes)
 	if err != nil {
@@ -157,6 +169,10 @@ func verify(ctx context.Context, args []string, env Env) int {
 		return ExitInterrupted
 	}
 	if bad > 0 {
+		return ExitFailed
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(env.Stderr, "kadanoff verify: no step was verified (nothing cached, or nothing chosen): that is not a pass")
 		return ExitFailed
 	}
 	return ExitOK

@@ -12,7 +12,9 @@ import (
 )
 
 // ToolVersion describes this build of kadanoff: module version, VCS revision
-// (marked "+dirty" when modified) and Go version.
+// (marked "+dirty" when modified) and Go version. The revision comes from the
+// binary's build info (go build and go install stamp it); only a binary built
+// without it (go run, go test) asks git. Commands call it once.
 func ToolVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {

@@ -117,9 +117,13 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		if err == nil {
 			err = fmt.Errorf("%.2f%% of pixels differ", 100*diff)
 		}
-		t.Log(err)
-		os.WriteFile(filepath.Join(t.TempDir(), name+".png"), got, 0o644)
-		t.Errorf("%s differs from %s (go test -regen rewrites it after you have looked at it)", name, path)
+		// Keep what was drawn where it can be looked at (the test's temporary
+		// directory is removed when it ends).
+		kept := filepath.Join(os.TempDir(), "kadanoff-"+name+"_got.png")
+		if werr := os.WriteFile(kept, got, 0o644); werr != nil {
+			kept = "(not kept: " + werr.Error() + ")"
+		}
+		t.Errorf("%s differs from %s: %v; drawn: %s (go test -regen rewrites it after you have looked at it)", name, path, err, kept)
 	}
 }
 

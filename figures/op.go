@@ -12,12 +12,13 @@ import (
 )
 
 // Op returns the pipeline operation that draws a spec's figure (spec.FigureOp):
-// every entry of figures: becomes a step of this op. tool names the running
-// build; it goes into the files' metadata.
-func Op(tool string) pipeline.Op {
+// every entry of figures: becomes a step of this op. A figure's key holds what
+// it draws (its layout, its inputs, the renderer's version), not the tool's
+// revision: the report writer stamps that into the files it writes.
+func Op() pipeline.Op {
 	return &pipeline.Func{
 		OpName:    spec.FigureOp,
-		OpVersion: 7,
+		OpVersion: 8,
 		OpDoc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
 		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
 		Par: []pipeline.ParamSpec{
@@ -29,14 +30,12 @@ func Op(tool string) pipeline.Op {
 				Doc: "panel: each heat map its own colour scale; shared: one for the figure", Check: pipeline.OneOf("panel", "shared")},
 			{Name: "panels", Kind: spec.Any, Doc: "the panels: kind and fields (`kadanoff ops` lists the kinds)", CheckNode: CheckPanels},
 			{Name: "profile", Kind: spec.String, Doc: "the profile being built (set by the pipeline); other than paper, the figure is watermarked"},
-			// The files name the tool that drew them, so the tool is a parameter:
-			// a figure's bytes must follow from its key alone (kadanoff verify).
-			{Name: "tool", Kind: spec.String, Default: pipeline.StringValue(tool), Doc: "the tool version and source revision written into the files' metadata (set by kadanoff)"},
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "svg", Kind: artifact.KindSVG, Doc: "the figure as SVG"},
 			{Name: "png", Kind: artifact.KindPNG, Doc: "the figure as PNG at 150 dpi"},
 		},
+		ValidateFunc: canvasCheck,
 		// The panels' data decoded, and two canvases at 150 dpi.
 		MemoryFunc: func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"svg": 1 << 24, "png": 1 << 23}, Peak: 3*pipeline.Total(in) + 1<<26}
@@ -65,7 +64,7 @@ func Op(tool string) pipeline.Op {
 				data[i].Source = sources[i]
 			}
 			paper, _, _ := strings.Cut(env.Step(), "/")
-			meta := &Provenance{Paper: paper, Figure: l.Number, Profile: profile, Key: string(env.Key()), Tool: env.String("tool")}
+			meta := &Provenance{Paper: paper, Figure: l.Number, Profile: profile, Key: string(env.Key())}
 			svg, png, err := Render(&l, data, meta)
 			if err != nil {
 				return err
@@ -78,9 +77,36 @@ func Op(tool string) pipeline.Op {
 	}
 }
 
+// maxPanelCM bounds a panel's side and maxCanvasCM the figure's (about
+// 17,700 pixels at 150 dpi): a canvas past them is a typo or an attack, and
+// would exhaust memory when drawn.
+const (
+	maxPanelCM  = 100
+	maxCanvasCM = 300
+)
+
 func sizeCheck(v spec.Value) error {
-	if len(v.Floats) != 2 || v.Floats[0] <= 0 || v.Floats[1] <= 0 {
+	if len(v.Floats) != 2 || !(v.Floats[0] > 0) || !(v.Floats[1] > 0) {
 		return fmt.Errorf("want [width, height] in centimetres")
+	}
+	if v.Floats[0] > maxPanelCM || v.Floats[1] > maxPanelCM {
+		return fmt.Errorf("a panel of %g × %g cm: at most %d cm a side", v.Floats[0], v.Floats[1], maxPanelCM)
+	}
+	return nil
+}
+
+// canvasCheck bounds the whole figure: columns of panels by rows of them.
+func canvasCheck(params map[string]spec.Value) error {
+	size, cols, panels := params["size"], params["columns"], params["panels"]
+	list, _ := panels.Object.([]any)
+	if len(size.Floats) != 2 || cols.Int < 1 || len(list) == 0 {
+		return nil // reported by the parameters' own checks
+	}
+	c := min(int(cols.Int), len(list))
+	rows := (len(list) + c - 1) / c
+	w, h := float64(c)*size.Floats[0], float64(rows)*size.Floats[1]
+	if w > maxCanvasCM || h > maxCanvasCM {
+		return fmt.Errorf("the figure would be %g × %g cm (%d columns, %d rows of panel_size): at most %d cm a side", w, h, c, rows, maxCanvasCM)
 	}
 	return nil
 }

@@ -14,20 +14,44 @@ import (
 type Provenance struct {
 	Paper, Figure, Profile string
 	Key                    string // the figure step's action key
-	Tool                   string // the tool version, with its source revision
+	// Tool is the software that wrote the file (Software); a figure step
+	// leaves it empty and the report writer stamps it (StampSoftware).
+	Tool string
 }
 
 func (p *Provenance) fields() [][2]string {
-	f := [][2]string{
-		{"Title", "Figure " + p.Figure + " of " + p.Paper},
-		{"Software", p.Tool},
+	var f [][2]string
+	if p.Figure != "" {
+		f = append(f, [2]string{"Title", "Figure " + p.Figure + " of " + p.Paper})
+	}
+	if p.Tool != "" {
+		f = append(f, [2]string{"Software", p.Tool})
+	}
+	head := len(f)
+	for _, kv := range [][2]string{
 		{"kadanoff:paper", p.Paper},
 		{"kadanoff:figure", p.Figure},
 		{"kadanoff:profile", p.Profile},
 		{"kadanoff:action-key", p.Key},
+	} {
+		if kv[1] != "" {
+			f = append(f, kv)
+		}
 	}
-	sort.SliceStable(f[2:], func(i, j int) bool { return f[2+i][0] < f[2+j][0] })
+	sort.SliceStable(f[head:], func(i, j int) bool { return f[head+i][0] < f[head+j][0] })
 	return f
+}
+
+// StampSoftware returns a copy of a figure file (PNG or SVG, told by its
+// first bytes) whose metadata also names the software that wrote it. The
+// report writer stamps its tool and revision so: they are not part of a
+// figure's key, which holds only what the figure draws.
+func StampSoftware(data []byte, tool string) []byte {
+	p := &Provenance{Tool: tool}
+	if bytes.HasPrefix(data, []byte("\x89PNG")) {
+		return p.png(data)
+	}
+	return p.svg(data)
 }
 
 // png inserts one tEXt chunk per field after the PNG's header chunk.

@@ -100,23 +100,96 @@ type Builder struct {
 // recent build under a profile, for explaining what changed since.
 func LatestName(profile string, n *Node) string { return profile + ":" + n.ID }
 
-// Summary counts the outcomes of a build.
+// Summary counts the outcomes of a build. Failed counts the steps that
+// failed or were skipped because an input failed; NotRun those an interrupt
+// stopped or kept from starting (their results are Failed, ErrInterrupted).
 type Summary struct {
-	Results             map[*Node]*Result
-	Order               []*Node
-	Ran, Cached, Failed int
+	Results                     map[*Node]*Result
+	Order                       []*Node
+	Ran, Cached, Failed, NotRun int
 }
 
-// Line is the build's last line: "steps: T total, R ran, C cached, F failed".
+// Line is the build's last line: "steps: T total, R ran, C cached, F
+// failed", and ", N not run" after an interrupt.
 func (s *Summary) Line() string {
-	return fmt.Sprintf("steps: %d total, %d ran, %d cached, %d failed", len(s.Order), s.Ran, s.Cached, s.Failed)
+	line := fmt.Sprintf("steps: %d total, %d ran, %d cached, %d failed", len(s.Order), s.Ran, s.Cached, s.Failed)
+	if s.NotRun > 0 {
+		line += fmt.Sprintf(", %d not run", s.NotRun)
+	}
+	return line
+}
+
+// count adds r's outcome to the counts.
+func (s *Summary) count(r *Result) {
+	switch {
+	case r.Status == Ran:
+		s.Ran++
+	case r.Status == Cached:
+		s.Cached++
+	case errors.Is(r.Err, ErrInterrupted):
+		s.NotRun++
+	default:
+		s.Failed++
+	}
 }
 
 // Build brings the given nodes and their dependencies up to date. A failing step
 // fails the steps that depend on it; the others still run. When ctx is
 // cancelled, running steps are abandoned (nothing partial reaches the cache) and
 // steps not yet started are reported as failed with ErrInterrupted.
+//
+// A cache hit checks that its outputs' files are there at their sizes; their
+// digests are checked when a step that runs reads them. A step that finds an
+// input lost (ErrInputLost: the damaged blob is discarded) fails, and the
+// build makes another pass, in which the producer is no longer a hit and
+// reruns (at most maxPasses passes).
 func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summary {
+	sum := b.pass(ctx, plan, targets)
+	for range maxPasses - 1 {
+		if ctx.Err() != nil || !sum.lostInputs() {
+			break
+		}
+		sum.Merge(b.pass(ctx, plan, targets))
+	}
+	return sum
+}
+
+// maxPasses bounds the passes of a build repairing lost inputs: each pass
+// reruns the producers of the blobs the previous one found damaged.
+const maxPasses = 3
+
+func (s *Summary) lostInputs() bool {
+	for _, r := range s.Results {
+		if r.Status == Failed && errors.Is(r.Err, ErrInputLost) {
+			return true
+		}
+	}
+	return false
+}
+
+// Merge takes the results of a later build of the same nodes (another pass,
+// after repairing the cache): a step that ran in either ran, with its
+// earlier time when the later build found it cached.
+func (s *Summary) Merge(next *Summary) {
+	for n, r := range next.Results {
+		if old := s.Results[n]; old != nil && old.Status == Ran && r.Status == Cached {
+			continue
+		}
+		s.Results[n] = r
+	}
+	for _, n := range next.Order {
+		if _, ok := s.Results[n]; ok && !slices.Contains(s.Order, n) {
+			s.Order = append(s.Order, n)
+		}
+	}
+	s.Ran, s.Cached, s.Failed, s.NotRun = 0, 0, 0, 0
+	for _, n := range s.Order {
+		s.count(s.Results[n])
+	}
+}
+
+// pass is one pass of Build.
+func (b *Builder) pass(ctx context.Context, plan *Plan, targets []*Node) *Summary {
 	b.profile = plan.Profile
 	nodes := plan.Closure(targets)
 	sum := &Summary{Results: map[*Node]*Result{}, Order: nodes}
@@ -183,14 +256,7 @@ func (b *Builder) Build(ctx context.Context, plan *Plan, targets []*Node) *Summa
 	entry := func(d *Node) *cache.Entry { return sum.Results[d].Entry }
 	finish := func(r *Result) {
 		sum.Results[r.Node] = r
-		switch r.Status {
-		case Ran:
-			sum.Ran++
-		case Cached:
-			sum.Cached++
-		case Failed:
-			sum.Failed++
-		}
+		sum.count(r)
 		if b.Reporter != nil {
 			b.Reporter.Finish(r)
 		}
@@ -309,17 +375,37 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, s
 	r := &Result{Node: n, Threads: int(share.Load())}
 	r.Preimage = Preimage(n, digests)
 	r.Key = cache.Sum([]byte(r.Preimage))
-	if e, err := b.Cache.GetAction(r.Key); err == nil && !b.Force[n] && entryIntact(b.Cache, e) {
+	if e, err := b.Cache.GetAction(r.Key); err == nil && !b.Force[n] && entryIntact(b.Cache, n, e) {
 		r.Status, r.Entry = Cached, e
 		b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
 		return r
+	}
+	// Of several builds sharing the cache, one computes the step; the others
+	// wait for it and are then served its entry.
+	sr, _ := b.Reporter.(StateReporter)
+	release, err := b.Cache.Claim(ctx, r.Key, func() {
+		if sr != nil {
+			sr.State(n, "waiting for another build computing it")
+		}
+	})
+	if err != nil {
+		r.Status, r.Err = Failed, ErrInterrupted
+		return r
+	}
+	defer release()
+	if !b.Force[n] {
+		if e, err := b.Cache.GetAction(r.Key); err == nil && entryIntact(b.Cache, n, e) {
+			r.Status, r.Entry = Cached, e
+			b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
+			return r
+		}
 	}
 	if b.Reporter != nil {
 		b.Reporter.Start(n)
 	}
 	task := newTask(n, r.Key, digests, int(share.Load()))
 	task.Share = share
-	if sr, ok := b.Reporter.(StateReporter); ok {
+	if sr != nil {
 		task.OnState = func(state string) { sr.State(n, state) }
 	}
 	progress := func(d, t int) {

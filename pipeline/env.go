@@ -3,6 +3,7 @@ package pipeline
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -69,8 +70,9 @@ type Env struct {
 	outputs  []Blob
 	progress func(done, total int)
 
-	mu  sync.Mutex
-	log []string
+	mu   sync.Mutex
+	log  []string
+	lost []string // inputs whose blobs were missing or damaged when read
 }
 
 // Logf records a line of the step's log (a warning, a note on what was
@@ -138,6 +140,11 @@ func (e *Env) Inputs(name string) ([][]byte, error) {
 	for i, r := range refs {
 		data, err := e.store.GetBlob(r.Digest)
 		if err != nil {
+			if errors.Is(err, cache.ErrMissing) {
+				e.mu.Lock()
+				e.lost = append(e.lost, r.Step+"."+r.Output)
+				e.mu.Unlock()
+			}
 			return nil, fmt.Errorf("input %s (%s.%s): %w", name, r.Step, r.Output, err)
 		}
 		out[i] = data

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
 // Executor runs tasks. Local runs them in this process; an executor for a
@@ -46,6 +47,12 @@ func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total 
 		}
 	}()
 	if err := op.Run(ctx, env); err != nil {
+		env.mu.Lock()
+		lost := env.lost
+		env.mu.Unlock()
+		if len(lost) > 0 {
+			return nil, fmt.Errorf("%w (%s): %w", ErrInputLost, strings.Join(lost, ", "), err)
+		}
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -68,6 +75,12 @@ func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total 
 
 // ErrNotRun marks steps not run because an input failed.
 var ErrNotRun = errors.New("not run")
+
+// ErrInputLost marks a step that failed because an input's blob, found
+// intact by size when its producer was a cache hit, was missing or damaged
+// when read (and was discarded). Builder.Build runs such steps again after
+// rerunning their producers.
+var ErrInputLost = errors.New("input lost from the cache")
 
 // ErrInterrupted marks steps not run because the build was cancelled.
 var ErrInterrupted = errors.New("interrupted")

@@ -70,16 +70,24 @@ func Resolve(c *cache.Cache, nodes []*Node) (map[*Node]*Resolution, error) {
 		if err != nil && !errors.Is(err, cache.ErrMissing) {
 			return nil, err
 		}
-		if e != nil && entryIntact(c, e) {
+		if e != nil && entryIntact(c, n, e) {
 			r.Entry = e
 		}
 	}
 	return res, nil
 }
 
-func entryIntact(c *cache.Cache, e *cache.Entry) bool {
-	for _, o := range e.Outputs {
-		if !c.HasBlob(o.Digest, o.Size) {
+// entryIntact reports whether a cache entry can serve node n: its outputs are
+// those n's op declares (names and kinds, in order: an entry from a shared
+// cache that names others is not served) and their blobs are in the local
+// cache at their sizes. Their bytes are checked when read.
+func entryIntact(c *cache.Cache, n *Node, e *cache.Entry) bool {
+	decl := n.Op.Outputs()
+	if len(e.Outputs) != len(decl) {
+		return false
+	}
+	for i, o := range e.Outputs {
+		if o.Name != decl[i].Name || o.Kind != string(decl[i].Kind) || !c.HasFile(o.Digest, o.Size) {
 			return false
 		}
 	}

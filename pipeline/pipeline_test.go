@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -24,6 +25,11 @@ func countOp() Op {
 		In:  []InputSpec{{Name: "in", Many: true}},
 		Out: []OutputSpec{{Name: "out", Kind: artifact.KindArray}, {Name: "sum", Kind: artifact.KindScalars}},
 		RunFunc: func(ctx context.Context, env *Env) error {
+			if len(env.InputSources("in")) > 0 {
+				if _, err := env.Inputs("in"); err != nil {
+					return err
+				}
+			}
 			rng := env.Rand("draws")
 			v := []float64{float64(env.Int("n")) * env.Float("scale")}
 			for i := 0; i < 3; i++ {
@@ -159,6 +165,45 @@ func TestBuildCachesAndSeeds(t *testing.T) {
 	xb, _ := artifact.DecodeNPY(db)
 	if xa.F64[0] != 0.5 || xb.F64[0] != 2 || xa.F64[1] == xb.F64[1] {
 		t.Errorf("outputs a=%v b=%v", xa.F64, xb.F64)
+	}
+}
+
+// A cache hit checks its outputs' sizes, not their bytes; a step that runs
+// checks the bytes of its inputs, and a damaged one makes the build rerun its
+// producer and then the step, in the same build.
+func TestDamagedInputFoundAtUse(t *testing.T) {
+	dir := t.TempDir()
+	p := plan(t, twoSteps, "paper")
+	s1 := build(t, p, dir, 2)
+	a, _ := p.Lookup("a")
+	c, _ := cache.Open(dir)
+	blob := c.BlobPath(s1.Results[a].Entry.Outputs[0].Digest)
+	data, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 0xff
+	if err := os.WriteFile(blob, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := build(t, p, dir, 2).Line(); got != "steps: 2 total, 0 ran, 2 cached, 0 failed" {
+		t.Fatalf("no-op over a damaged blob of the same size: %s", got)
+	}
+	// b changes, runs, reads a's damaged output: a reruns, then b.
+	q := plan(t, strings.Replace(twoSteps, "{n: 2}", "{n: 3}", 1), "paper")
+	s2 := build(t, q, dir, 2)
+	if got := s2.Line(); got != "steps: 2 total, 2 ran, 0 cached, 0 failed" {
+		for _, r := range s2.Results {
+			t.Logf("%s: %v %v", r.Node.ID, r.Status, r.Err)
+		}
+		t.Fatalf("build over a damaged input: %s", got)
+	}
+	qa, _ := q.Lookup("a")
+	if s2.Results[qa].Entry.Outputs[0].Digest != s1.Results[a].Entry.Outputs[0].Digest {
+		t.Error("a's rerun gave other bytes")
+	}
+	if got, err := c.GetBlob(s1.Results[a].Entry.Outputs[0].Digest); err != nil || len(got) != len(data) {
+		t.Errorf("a's output not repaired: %v", err)
 	}
 }
 
@@ -385,7 +430,7 @@ func TestMemoryBudgetSerializes(t *testing.T) {
 			return env.PutScalars("out", artifact.Scalars{"n": {Value: env.Float("gib")}})
 		},
 	}
-	s, err := spec.Parse("t.yaml", []byte("paper: {id: t, title: T}\nsteps:\n  a: {op: test.mem, params: {gib: 6}}\n  b: {op: test.mem, params: {gib: 6}}\n  c: {op: test.mem, params: {gib: 7}}\nprofiles: {quick: {}, paper: {}}\n"))
+	s, err := spec.Parse("t.yaml", []byte("paper: {id: t, title: T}\nsteps:\n  a: {op: test.mem, params: {gib: 6}}\n  b: {op: test.mem, params: {gib: 5.5}}\n  c: {op: test.mem, params: {gib: 7}}\nprofiles: {quick: {}, paper: {}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,5 +514,78 @@ func TestCriticalPathFirst(t *testing.T) {
 		if len(order) != 4 || !strings.HasSuffix(order[0], tc.want) {
 			t.Errorf("estimates %v: started in the order %v, want %s first", tc.estimates, order, tc.want)
 		}
+	}
+}
+
+// An entry whose outputs are not those its op declares (a tampered shared
+// cache pointing an output at another blob) is not served.
+func TestEntryMustMatchDeclaredOutputs(t *testing.T) {
+	dir := t.TempDir()
+	p := plan(t, twoSteps, "paper")
+	s1 := build(t, p, dir, 1)
+	a, _ := p.Lookup("a")
+	c, _ := cache.Open(dir)
+	for name, edit := range map[string]func(e *cache.Entry){
+		"kinds swapped":  func(e *cache.Entry) { e.Outputs[0].Kind, e.Outputs[1].Kind = e.Outputs[1].Kind, e.Outputs[0].Kind },
+		"renamed output": func(e *cache.Entry) { e.Outputs[1].Name = "total" },
+		"missing output": func(e *cache.Entry) { e.Outputs = e.Outputs[:1] },
+	} {
+		e := *s1.Results[a].Entry
+		e.Outputs = append([]cache.Output(nil), e.Outputs...)
+		edit(&e)
+		if err := c.PutAction(s1.Results[a].Key, &e); err != nil {
+			t.Fatal(err)
+		}
+		s := build(t, p, dir, 1)
+		if s.Results[a].Status != Ran {
+			t.Errorf("%s: a tampered entry was served (%v)", name, s.Results[a].Status)
+		}
+	}
+}
+
+// Builds sharing a cache compute each step once: the others wait for its
+// claim and are served its entry.
+func TestConcurrentBuildsComputeOnce(t *testing.T) {
+	var runs atomic.Int32
+	slow := &Func{
+		OpName: "test.slowcount", OpVersion: 1, OpDoc: "test",
+		Par: []ParamSpec{{Name: "n", Kind: spec.Int}},
+		Out: []OutputSpec{{Name: "out", Kind: artifact.KindScalars}},
+		RunFunc: func(ctx context.Context, env *Env) error {
+			runs.Add(1)
+			time.Sleep(100 * time.Millisecond)
+			return env.PutScalars("out", artifact.Scalars{"n": {Value: float64(env.Int("n"))}})
+		},
+	}
+	s, err := spec.Parse("t.yaml", []byte("paper: {id: t, title: T}\nsteps:\n  a: {op: test.slowcount, params: {n: 1}}\n  b: {op: test.slowcount, params: {n: 2}}\nprofiles: {quick: {}, paper: {}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := NewRegistry(slow)
+	p, err := NewPlan([]*spec.Spec{s}, reg, "paper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	sums := make([]*Summary, 4)
+	for i := range sums {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, _ := cache.Open(dir) // its own lock files, as another process
+			sums[i] = (&Builder{Cache: c, Executor: &Local{Registry: reg, Store: c}, Jobs: 2}).Build(context.Background(), p, p.Nodes)
+		}()
+	}
+	wg.Wait()
+	ran := 0
+	for _, s := range sums {
+		if s.Failed != 0 {
+			t.Fatalf("a build failed: %s", s.Line())
+		}
+		ran += s.Ran
+	}
+	if runs.Load() != 2 || ran != 2 {
+		t.Errorf("4 builds of 2 steps executed the op %d times (%d reported ran), want 2", runs.Load(), ran)
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -49,6 +50,9 @@ func finishLine(r *Result) string {
 	case Ran:
 		return fmt.Sprintf("done    %s (%s)\n", r.Node.ID, round(r.Elapsed))
 	case Failed:
+		if errors.Is(r.Err, ErrInterrupted) {
+			return fmt.Sprintf("stopped %s: %v\n", r.Node.ID, r.Err)
+		}
 		return fmt.Sprintf("FAILED  %s: %v\n", r.Node.ID, r.Err)
 	}
 	return ""

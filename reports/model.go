@@ -17,6 +17,7 @@ package reports
 
 import (
 	"fmt"
+	"github.com/kadanoff/kadanoff/pipeline/cache"
 	"math"
 	"slices"
 	"sort"
@@ -39,6 +40,10 @@ type Paper struct {
 	Steps []StepRecord
 	// Costs says, per claim, which step to rebuild and what it takes.
 	Costs map[string]ClaimCost
+	// Inputs, when set, is the digest of what the report is written from
+	// (Inputs); Write records it so that Fresh can tell a later build with
+	// the same inputs that the report is up to date.
+	Inputs cache.Digest
 }
 
 // Figure is a built (or failed) figure.

@@ -89,7 +89,7 @@ type Resolver interface {
 	Markdown(d *Directive, block bool) string
 }
 
-// blockVerbs are the directives that stand alone on their line.
+// blockVerb reports whether a directive stands alone on its line.
 func blockVerb(verb string) bool { return verb == "figure" || verb == "claims" }
 
 type directiveParser struct{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kadanoff/kadanoff/figures"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
 )
 
@@ -167,6 +169,13 @@ func header(p *Paper, m mode) string {
 
 func writePaper(out string, p *Paper) error {
 	dir := filepath.Join(out, p.Spec.Paper.ID)
+	// The report directory and its folders are this tool's: written into and
+	// pruned. Through a link they would be someone else's.
+	for _, d := range []string{dir, filepath.Join(dir, "figures"), filepath.Join(dir, "data")} {
+		if fi, err := os.Lstat(d); err == nil && !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory (a link?); refusing to write the report through it", d)
+		}
+	}
 	src, err := p.narrative()
 	if err != nil {
 		return err
@@ -203,7 +212,7 @@ func writePaper(out string, p *Paper) error {
 			continue
 		}
 		svg, png := figureFiles(name)
-		files[svg], files[png] = f.SVG, f.PNG
+		files[svg], files[png] = figures.StampSoftware(f.SVG, p.Tool), figures.StampSoftware(f.PNG, p.Tool)
 		for _, d := range f.Data {
 			files["data/"+d.Name] = d.Data
 		}
@@ -216,19 +225,30 @@ func writePaper(out string, p *Paper) error {
 	enc := json.NewEncoder(&sum)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(p.Summary()); err != nil {
+	summary := p.Summary()
+	if err := enc.Encode(summary); err != nil {
 		return err
 	}
 	files["summary.json"] = sum.Bytes()
+	// The stamp goes first and comes back last: a report half rewritten
+	// is never taken for fresh.
+	if err := os.Remove(filepath.Join(dir, StampFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	for name, data := range files {
 		if err := writeIfChanged(filepath.Join(dir, filepath.FromSlash(name)), data); err != nil {
 			return err
 		}
 	}
-	if !ours {
+	if ours {
+		if err := prune(dir, files); err != nil {
+			return err
+		}
+	}
+	if p.Inputs == "" {
 		return nil
 	}
-	return prune(dir, files)
+	return writeStamp(dir, p.Inputs, files, summary)
 }
 
 func writeAssets(out string) error {

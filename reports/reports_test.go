@@ -280,3 +280,58 @@ func TestVerdictSpread(t *testing.T) {
 		}
 	}
 }
+
+// A report written with its inputs' digest is fresh for the same digest
+// while its files are there at their sizes, and not after any change.
+func TestFresh(t *testing.T) {
+	out := t.TempDir()
+	p := goldenPaper(t)
+	p.Inputs = "1111"
+	if _, ok := Fresh(out, "demo", "1111"); ok {
+		t.Fatal("fresh before it was written")
+	}
+	if err := Write(out, []*Paper{p}); err != nil {
+		t.Fatal(err)
+	}
+	sum, ok := Fresh(out, "demo", "1111")
+	if !ok || sum.ID != "demo" || sum.Claims != p.Summary().Claims {
+		t.Fatalf("Fresh = %+v, %v after writing", sum, ok)
+	}
+	if _, ok := Fresh(out, "demo", "2222"); ok {
+		t.Error("fresh for other inputs")
+	}
+	png := filepath.Join(out, "demo", "figures", "fig1.png")
+	for name, damage := range map[string]func() error{
+		"truncated figure": func() error { return os.WriteFile(png, []byte("pn"), 0o644) },
+		"removed figure":   func() error { return os.Remove(png) },
+	} {
+		if err := Write(out, []*Paper{p}); err != nil {
+			t.Fatal(err)
+		}
+		if err := damage(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := Fresh(out, "demo", "1111"); ok {
+			t.Errorf("%s: still fresh", name)
+		}
+	}
+}
+
+// The report directory and its folders are never written through a link.
+func TestRefusesLinkedReportDirectory(t *testing.T) {
+	for _, sub := range []string{"demo", "demo/figures"} {
+		out, elsewhere := t.TempDir(), t.TempDir()
+		link := filepath.Join(out, filepath.FromSlash(sub))
+		os.MkdirAll(filepath.Dir(link), 0o777)
+		if err := os.Symlink(elsewhere, link); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+		err := Write(out, []*Paper{goldenPaper(t)})
+		if err == nil || !strings.Contains(err.Error(), "refusing to write the report through it") {
+			t.Errorf("%s a link: err = %v", sub, err)
+		}
+		if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+			t.Errorf("%s a link: %d files written through it", sub, len(entries))
+		}
+	}
+}

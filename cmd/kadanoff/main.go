@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 
 	"golang.org/x/term"
 
@@ -13,7 +12,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.NotifyContext(context.Background())
 	defer stop()
 	os.Exit(cli.Main(ctx, os.Args[1:], cli.Env{
 		Stdout:   os.Stdout,

@@ -492,9 +492,6 @@ func mlpPredict() pipeline.Op {
 	}
 }
 
-// isingSymmetry returns an augmentation that applies a random symmetry of the
-// zero-field Ising model on a periodic h×w lattice: a global spin flip (with
-// probability ½) and a random translation.
 // energyClassifier scores, on the valid rows of x (±1 configurations of an
 // h×w periodic lattice), the maximum-likelihood classifier over the energy
 // E = −Σ⟨ij⟩ s_i s_j, with P(E | class) from the train rows' histograms
@@ -551,6 +548,9 @@ func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, trai
 	return float64(hits) / n, float64(near) / n, loss / n
 }
 
+// isingSymmetry returns an augmentation that applies a random symmetry of the
+// zero-field Ising model on a periodic h×w lattice: a global spin flip (with
+// probability ½) and a random translation.
 func isingSymmetry(h, w int) func(x []float32, r *linalg.Rand) {
 	tmp := make([]float32, h*w)
 	return func(x []float32, r *linalg.Rand) {

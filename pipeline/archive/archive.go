@@ -10,6 +10,7 @@ package archive
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,8 +24,8 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/cache"
 )
 
-// Format names this layout of archives.
-const Format = "kadanoff archive 1"
+// Format names this layout of archives. Format 2 added the specs' digests.
+const Format = "kadanoff archive 2"
 
 // Manifest describes an archive.
 type Manifest struct {
@@ -35,7 +36,11 @@ type Manifest struct {
 	Go      string   `json:"go"`             // the Go version
 	Machine string   `json:"machine"`        // OS/arch, CPU, GEMM kernel
 	Specs   []string `json:"specs"`          // spec files, relative to the archive's specs/ tree
-	Steps   []Step   `json:"steps"`
+	// SpecDigests holds the SHA-256 of every file of the specs/ tree (specs
+	// and narratives), by path: an edited spec is refused on reading (Write
+	// fills it in).
+	SpecDigests map[string]cache.Digest `json:"spec_digests"`
+	Steps       []Step                  `json:"steps"`
 }
 
 // Step is one step of the archived build.
@@ -58,9 +63,16 @@ type Contents struct {
 }
 
 // Write writes c as a zstd-compressed tar: manifest.json, specs/…, actions/KEY,
-// blobs/DIGEST, report/….
+// blobs/DIGEST, report/…. It records the specs' digests in c.Manifest when
+// it has none.
 func Write(w io.Writer, c *Contents) error {
 	files := map[string][]byte{}
+	if c.Manifest.SpecDigests == nil {
+		c.Manifest.SpecDigests = map[string]cache.Digest{}
+		for p, data := range c.Specs {
+			c.Manifest.SpecDigests[p] = cache.Sum(data)
+		}
+	}
 	m, err := json.MarshalIndent(c.Manifest, "", "  ")
 	if err != nil {
 		return err
@@ -107,14 +119,24 @@ func Write(w io.Writer, c *Contents) error {
 }
 
 // maxFile bounds one file of an archive (a blob of a paper's build is at
-// most a few hundred megabytes).
-const maxFile = 4 << 30
+// most a few hundred megabytes), and maxTotal all of them together: an
+// archive is read into memory.
+const (
+	maxFile  = 4 << 30
+	maxTotal = 8 << 30
+)
 
-// Read reads an archive and checks it: every blob's bytes against its
-// digest, every entry's preimage against its key and its outputs against the
-// blobs, and the manifest's steps against the entries. An archive that fails
-// a check is refused with the file or step named.
-func Read(r io.Reader) (*Contents, error) {
+// Read reads an archive and checks that it is whole and self-consistent:
+// every blob's bytes against its digest, every entry's preimage against its
+// key and its outputs against the blobs, the manifest's steps against the
+// entries, the specs against the manifest's digests; no file twice, none that
+// nothing names, no path outside the archive. An archive that fails a check
+// is refused with the file or step named. Read stops when ctx is done.
+func Read(ctx context.Context, r io.Reader) (*Contents, error) {
+	return read(ctx, r, maxFile, maxTotal)
+}
+
+func read(ctx context.Context, r io.Reader, maxFile, maxTotal int64) (*Contents, error) {
 	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
@@ -122,7 +144,12 @@ func Read(r io.Reader) (*Contents, error) {
 	defer zr.Close()
 	c := &Contents{Specs: map[string][]byte{}, Entries: map[cache.Digest]*cache.Entry{}, Blobs: map[cache.Digest][]byte{}, Report: map[string][]byte{}}
 	tr := tar.NewReader(zr)
+	seen := map[string]bool{}
+	var total int64
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -133,14 +160,21 @@ func Read(r io.Reader) (*Contents, error) {
 		if h.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("archive: %s is not a regular file", h.Name)
 		}
-		name := path.Clean(h.Name)
-		if strings.HasPrefix(name, "../") || strings.HasPrefix(name, "/") || name == ".." {
+		name, ok := inside(h.Name)
+		if !ok {
 			return nil, fmt.Errorf("archive: %s lies outside the archive", h.Name)
 		}
-		if h.Size > maxFile {
-			return nil, fmt.Errorf("archive: %s is %d bytes, more than %d", name, h.Size, int64(maxFile))
+		if seen[name] {
+			return nil, fmt.Errorf("archive: %s appears twice", name)
 		}
-		data, err := io.ReadAll(io.LimitReader(tr, h.Size))
+		seen[name] = true
+		if h.Size > maxFile {
+			return nil, fmt.Errorf("archive: %s is %d bytes, more than %d", name, h.Size, maxFile)
+		}
+		if total += h.Size; total > maxTotal {
+			return nil, fmt.Errorf("archive: more than %d bytes in all (at %s)", maxTotal, name)
+		}
+		data, err := readAll(ctx, tr, h.Size)
 		if err != nil {
 			return nil, fmt.Errorf("archive: %s: %w", name, err)
 		}
@@ -151,10 +185,14 @@ func Read(r io.Reader) (*Contents, error) {
 			dec := json.NewDecoder(bytes.NewReader(data))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&m); err != nil {
+				var probe struct{ Format string }
+				if json.Unmarshal(data, &probe) == nil && probe.Format != "" && probe.Format != Format {
+					return nil, fmt.Errorf("archive: manifest.json: format %q, this kadanoff reads %q (pack it again with this kadanoff)", probe.Format, Format)
+				}
 				return nil, fmt.Errorf("archive: manifest.json: %w", err)
 			}
 			if m.Format != Format {
-				return nil, fmt.Errorf("archive: manifest.json: format %q, this kadanoff reads %q", m.Format, Format)
+				return nil, fmt.Errorf("archive: manifest.json: format %q, this kadanoff reads %q (pack it again with this kadanoff)", m.Format, Format)
 			}
 			c.Manifest = &m
 		case dir == "specs":
@@ -184,23 +222,101 @@ func Read(r io.Reader) (*Contents, error) {
 	if c.Manifest == nil {
 		return nil, errors.New("archive: no manifest.json")
 	}
+	return c, c.check()
+}
+
+// check checks that the parts of an archive agree with one another.
+func (c *Contents) check() error {
+	m := c.Manifest
+	for p, data := range c.Specs {
+		want, ok := m.SpecDigests[p]
+		if !ok {
+			return fmt.Errorf("archive: specs/%s is not in the manifest", p)
+		}
+		if cache.Sum(data) != want {
+			return fmt.Errorf("archive: specs/%s was changed after packing: its bytes do not match the manifest's digest", p)
+		}
+	}
+	for p := range m.SpecDigests {
+		if _, ok := c.Specs[p]; !ok {
+			return fmt.Errorf("archive: manifest names specs/%s, which the archive lacks", p)
+		}
+	}
+	if len(m.Specs) == 0 {
+		return errors.New("archive: the manifest names no spec")
+	}
+	for _, p := range m.Specs {
+		if _, ok := inside(p); !ok {
+			return fmt.Errorf("archive: manifest spec %s lies outside the archive", p)
+		}
+		if _, ok := c.Specs[p]; !ok {
+			return fmt.Errorf("archive: manifest spec %s is not in the archive", p)
+		}
+	}
+	used := map[cache.Digest]bool{}
 	for k, e := range c.Entries {
 		for _, o := range e.Outputs {
 			if b, ok := c.Blobs[o.Digest]; !ok || int64(len(b)) != o.Size {
-				return nil, fmt.Errorf("archive: entry %s (step %s): output %s is missing or has the wrong size", k.Short(), e.Step, o.Name)
+				return fmt.Errorf("archive: entry %s (step %s): output %s is missing or has the wrong size", k.Short(), e.Step, o.Name)
 			}
+			used[o.Digest] = true
 		}
 	}
-	for _, s := range c.Manifest.Steps {
+	for d := range c.Blobs {
+		if !used[d] {
+			return fmt.Errorf("archive: blob %s belongs to no entry", d.Short())
+		}
+	}
+	named := map[cache.Digest]bool{}
+	for _, s := range m.Steps {
 		e, ok := c.Entries[s.Key]
 		if !ok {
-			return nil, fmt.Errorf("archive: manifest step %s: no entry for its key %s", s.ID, s.Key.Short())
+			return fmt.Errorf("archive: manifest step %s: no entry for its key %s", s.ID, s.Key.Short())
 		}
 		if e.Preimage != s.Preimage || !sameOutputs(e.Outputs, s.Outputs) {
-			return nil, fmt.Errorf("archive: manifest step %s does not match its entry %s", s.ID, s.Key.Short())
+			return fmt.Errorf("archive: manifest step %s does not match its entry %s", s.ID, s.Key.Short())
+		}
+		named[s.Key] = true
+	}
+	for k, e := range c.Entries {
+		if !named[k] {
+			return fmt.Errorf("archive: entry %s (step %s) is not in the manifest", k.Short(), e.Step)
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// inside cleans an archive path, reporting whether it stays inside the
+// archive: relative, with no "..".
+func inside(name string) (string, bool) {
+	clean := path.Clean(name)
+	if name == "" || path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(name, "\\") {
+		return "", false
+	}
+	return clean, true
+}
+
+// readAll reads the next n bytes of r, stopping when ctx is done.
+func readAll(ctx context.Context, r io.Reader, n int64) ([]byte, error) {
+	data := make([]byte, 0, min(n, 1<<20))
+	buf := make([]byte, 1<<20)
+	for int64(len(data)) < n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k, err := r.Read(buf[:min(int64(len(buf)), n-int64(len(data)))])
+		data = append(data, buf[:k]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(data)) != n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return data, nil
 }
 
 func sameOutputs(a, b []cache.Output) bool {

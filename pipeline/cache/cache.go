@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -106,6 +107,12 @@ func (c *Cache) discard(what string, path string) {
 func Open(dir string) (*Cache, error) {
 	for _, sub := range []string{"blobs", "actions", "steps"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o777); err != nil {
+			if _, lerr := filepath.EvalSymlinks(dir); lerr != nil && !errors.Is(lerr, fs.ErrNotExist) {
+				return nil, fmt.Errorf("cache: directory %s: %w", dir, lerr)
+			}
+			if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+				return nil, fmt.Errorf("cache: %s is not a directory", dir)
+			}
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
@@ -174,14 +181,15 @@ func (c *Cache) PutBlob(data []byte) (Digest, error) {
 	return d, nil
 }
 
-// GetBlob returns the bytes of the blob with digest d. A blob whose bytes do not
-// hash to d is removed and reported as missing.
+// GetBlob returns the bytes of the blob with digest d, checked against d. A
+// blob whose bytes do not hash to d, or that is not a regular file of the
+// cache (a link, a FIFO, a device), is removed and reported as missing.
 func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 	if !d.valid() {
 		return nil, fmt.Errorf("cache: bad digest %q: %w", d, ErrMissing)
 	}
 	p := c.blobPath(d)
-	data, err := os.ReadFile(p)
+	data, err := readRegular(p, -1)
 	if errors.Is(err, fs.ErrNotExist) && c.remote != nil {
 		ctx, cancel := c.remote.ctx()
 		data, rerr := c.remoteBlob(ctx, d) // checked and stored locally
@@ -197,6 +205,10 @@ func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cache: blob %s: %w", d.Short(), ErrMissing)
 	}
+	if errors.Is(err, errNotRegular) {
+		c.discard("blob "+d.Short(), p)
+		return nil, fmt.Errorf("cache: blob %s is not a regular file, discarded: %w", d.Short(), ErrMissing)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
@@ -210,21 +222,77 @@ func (c *Cache) GetBlob(d Digest) ([]byte, error) {
 	return data, nil
 }
 
-// HasBlob reports whether a blob of digest d and the given size is present and
-// intact. It reads and hashes the blob.
+// errNotRegular is returned by readRegular for a path that is not a regular
+// file.
+var errNotRegular = errors.New("not a regular file")
+
+// readRegular reads the regular file at path, refusing (errNotRegular) a
+// symbolic link, FIFO, device or directory, and a file larger than limit
+// bytes when limit ≥ 0, without reading it.
+func readRegular(path string, limit int64) ([]byte, error) {
+	data, _, err := readRegularInfo(path, limit)
+	return data, err
+}
+
+// readRegularInfo is readRegular that also returns the file's information.
+func readRegularInfo(path string, limit int64) ([]byte, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		if fi, lerr := os.Lstat(path); lerr == nil && !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("%s: %w", path, errNotRegular)
+		}
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: %w", path, errNotRegular)
+	}
+	if limit >= 0 && fi.Size() > limit {
+		return nil, nil, fmt.Errorf("%s: %d bytes, more than %d", path, fi.Size(), limit)
+	}
+	// One byte more than the size: a file that grew since the stat is not
+	// a cache file (they are never written in place).
+	data := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(f, data)
+	if int64(n) != fi.Size() || (err != nil && !errors.Is(err, io.ErrUnexpectedEOF)) {
+		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%s: changed while read", path)
+		}
+		return nil, nil, err
+	}
+	return data[:n:n], fi, nil
+}
+
+// HasBlob reports whether a blob of digest d and the given size is present
+// and intact. It reads and hashes the blob (kadanoff verify); a build's cache
+// hits use HasFile, and reads check digests where the bytes are used.
 func (c *Cache) HasBlob(d Digest, size int64) bool {
 	data, err := c.GetBlob(d)
 	return err == nil && int64(len(data)) == size
 }
 
-// HasFile reports whether the local cache holds a file for blob d of the
-// given size, without reading it (reads check digests).
+// HasFile reports whether the local cache holds a regular file for blob d of
+// the given size, without reading it: what a cache hit checks, as Go's
+// build cache does. GetBlob checks the digest when the bytes are used. A
+// blob that is not a regular file is discarded.
 func (c *Cache) HasFile(d Digest, size int64) bool {
 	if !d.valid() {
 		return false
 	}
-	fi, err := os.Stat(c.blobPath(d))
-	return err == nil && fi.Size() == size
+	p := c.blobPath(d)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return false
+	}
+	if !fi.Mode().IsRegular() {
+		c.discard("blob "+d.Short(), p)
+		return false
+	}
+	return fi.Size() == size
 }
 
 // BlobPath returns the file holding blob d, for callers that copy it elsewhere.
@@ -252,7 +320,7 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 		return nil, fmt.Errorf("cache: bad key %q: %w", key, ErrMissing)
 	}
 	p := c.actionPath(key)
-	data, err := os.ReadFile(p)
+	data, fi, err := readRegularInfo(p, maxEntry)
 	if errors.Is(err, fs.ErrNotExist) && c.remote != nil {
 		if e := c.remoteAction(key); e != nil {
 			return e, nil
@@ -260,6 +328,10 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cache: action %s: %w", key.Short(), ErrMissing)
+	}
+	if errors.Is(err, errNotRegular) {
+		c.discard("action "+key.Short(), p)
+		return nil, fmt.Errorf("cache: action %s is not a regular file, discarded: %w", key.Short(), ErrMissing)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
@@ -272,15 +344,22 @@ func (c *Cache) GetAction(key Digest) (*Entry, error) {
 	if c.remote != nil {
 		c.publish(key, &e, data)
 	}
-	if fi, err := os.Stat(p); err == nil {
+	if fi != nil {
 		c.used(p, fi)
 	}
 	return &e, nil
 }
 
+// maxEntry bounds the size of an action entry (its preimage, outputs and
+// log): a larger file is not one this cache wrote.
+const maxEntry = 64 << 20
+
 // SetLatest records key as the most recent action of the named step, so that a
 // later key for the same step can be compared with it.
 func (c *Cache) SetLatest(step string, key Digest) error {
+	if old, err := c.Latest(step); err == nil && old == key {
+		return nil // a no-op build writes nothing
+	}
 	if err := WriteFile(c.stepPath(step), []byte(string(key)+"\n")); err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -289,7 +368,7 @@ func (c *Cache) SetLatest(step string, key Digest) error {
 
 // Latest returns the most recent action key recorded for the named step.
 func (c *Cache) Latest(step string) (Digest, error) {
-	data, err := os.ReadFile(c.stepPath(step))
+	data, err := readRegular(c.stepPath(step), 1<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("cache: step %s: %w", step, ErrMissing)
 	}
@@ -387,6 +466,13 @@ func (c *Cache) Trim(o TrimOptions) (TrimResult, error) {
 
 // lockName is the file whose lock builds share and gc takes exclusively.
 const lockName = "lock"
+
+// claimsDir holds one lock file per action key being computed (Claim); gc
+// removes those not used for its age, as it does entries.
+const claimsDir = "claims"
+
+// claimPoll is how often a build waiting on another's claim looks again.
+const claimPoll = 50 * time.Millisecond
 
 // LockShared takes the cache's lock shared, as every build does for its
 // whole run, waiting while a gc holds it; unlock releases it.

@@ -131,6 +131,18 @@ func (c *Cache) remoteBlob(ctx context.Context, d Digest) ([]byte, error) {
 	rs := c.remote
 	for try := 0; try < 2; try++ {
 		data, err := rs.r.Get(ctx, "cas/"+string(d))
+		if err != nil && !errors.Is(err, ErrMissing) && ctx.Err() == nil && try == 0 {
+			rs.count(func(s *RemoteStats) { s.Refetched++ })
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrMissing) && ctx.Err() == nil {
+			// Twice unreadable (a transport checksum that fails, say): as a
+			// damaged copy, the recomputed blob replaces it.
+			rs.mu.Lock()
+			rs.bad[d] = true
+			rs.stats.BadRemote++
+			rs.mu.Unlock()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("blob %s: %w", d.Short(), err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ type memRemote struct {
 	objects map[string][]byte
 	puts    []string
 	failPut string
+	failGet string // Gets of names with this prefix fail as a transport checksum would
 }
 
 func newMemRemote() *memRemote { return &memRemote{objects: map[string][]byte{}} }
@@ -26,6 +28,9 @@ func (m *memRemote) Get(_ context.Context, name string) ([]byte, error) {
 	data, ok := m.objects[name]
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", name, ErrMissing)
+	}
+	if m.failGet != "" && strings.HasPrefix(name, m.failGet) {
+		return nil, errors.New("response checksum mismatch")
 	}
 	return append([]byte(nil), data...), nil
 }
@@ -147,6 +152,28 @@ func TestRemoteDamagedBlobIsNeverServed(t *testing.T) {
 	c := openWithRemote(t, r, true)
 	if _, err := c.GetAction(key); err != nil {
 		t.Fatalf("after repair: %v", err)
+	}
+}
+
+// A remote blob that cannot be read intact (the transport's checksum fails)
+// is treated as damaged: the recomputed blob replaces it.
+func TestRemoteUnreadableBlobIsReplaced(t *testing.T) {
+	r := newMemRemote()
+	a := openWithRemote(t, r, false)
+	key, e := putStep(t, a, "p/s", "right")
+	d := e.Outputs[0].Digest
+	r.failGet = "cas/"
+	b := openWithRemote(t, r, false)
+	if _, err := b.GetAction(key); !errors.Is(err, ErrMissing) {
+		t.Fatalf("entry with an unreadable blob: err = %v, want a miss", err)
+	}
+	if s := b.RemoteStats(); s.BadRemote != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	r.puts = nil
+	putStep(t, b, "p/s", "right")
+	if !slices.Contains(r.puts, "cas/"+string(d)) {
+		t.Fatalf("the unreadable blob was not uploaded again: puts %v", r.puts)
 	}
 }
 

@@ -77,6 +77,11 @@ func RunTask(ctx context.Context, file string, reg *pipeline.Registry, machine s
 		}
 		res.Log = outcome.Log
 	}
+	if ctx.Err() != nil {
+		// Stopped (Ctrl-C in a terminal): no record, so the build reports
+		// what Slurm knows of the job's end.
+		return fmt.Errorf("exec-task: stopped: %w", ctx.Err())
+	}
 	res.Seconds = time.Since(start).Seconds()
 	res.OK = runErr == nil
 	if runErr != nil {

@@ -14,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -483,8 +485,11 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		s.Narrative = filepath.Join(filepath.Dir(p.file), s.Narrative)
 		root := repositoryRoot(filepath.Dir(p.file))
 		abs, _ := filepath.Abs(s.Narrative)
-		if rel, err := filepath.Rel(root, abs); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if !within(root, abs) {
 			p.errorf(narrativePos, "narrative", "the narrative %q lies outside the spec's repository (%s)", s.Narrative, root)
+		} else if real, realRoot, err := resolved(abs, root); err == nil && !within(realRoot, real) {
+			// A link inside the repository to a file outside it.
+			p.errorf(narrativePos, "narrative", "the narrative %q is a link to %s, outside the spec's repository (%s)", s.Narrative, real, root)
 		}
 	}
 	p.link(s)
@@ -576,6 +581,9 @@ func (p *parser) paper(s *Spec, f field) {
 			s.Paper.Citation = v
 		case "link":
 			s.Paper.Link = v
+			if err := checkLink(v); err != nil {
+				p.errorf(pf.val, pf.path, "%v", err)
+			}
 		}
 	}
 	if s.Paper.ID == "" {
@@ -1197,6 +1205,41 @@ func (s *Spec) Number(name string) (*Number, error) {
 		return nil, fmt.Errorf("%q names %d steps, want one", ref, len(refs))
 	}
 	return &Number{Name: refs[0].String() + ":" + key, From: refs[0], Key: key}, nil
+}
+
+// within reports whether path lies in the directory root (both absolute).
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// resolved returns path and root with every symbolic link resolved; an error
+// when path does not exist (reading it reports that).
+func resolved(path, root string) (realPath, realRoot string, err error) {
+	if realPath, err = filepath.EvalSymlinks(path); err != nil {
+		return "", "", err
+	}
+	if realRoot, err = filepath.EvalSymlinks(root); err != nil {
+		return "", "", err
+	}
+	return realPath, realRoot, nil
+}
+
+// checkLink accepts the paper's link when the report may make it live: an
+// http or https address, or a relative one.
+func checkLink(v string) error {
+	if strings.TrimSpace(v) != v || strings.ContainsFunc(v, unicode.IsControl) {
+		return fmt.Errorf("link %q has spaces around it or control characters", v)
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("link %q is not a URL: %v", v, err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "", "http", "https":
+		return nil
+	}
+	return fmt.Errorf("link %q: want an http or https address (or a relative one), not %s:", v, u.Scheme)
 }
 
 // repositoryRoot is the nearest directory at or above dir holding .git or

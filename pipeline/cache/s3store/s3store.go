@@ -78,6 +78,22 @@ func (s *Store) Check(ctx context.Context) error {
 	}
 	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) {
+		if re.HTTPStatusCode() == 404 || re.HTTPStatusCode() == 403 {
+			// HEAD has no body to say why; a listing's error code does
+			// (some servers answer a wrong key id with 404).
+			_, lerr := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &s.bucket, MaxKeys: aws.Int32(1)})
+			var code interface{ ErrorCode() string }
+			if errors.As(lerr, &code) {
+				switch code.ErrorCode() {
+				case "InvalidAccessKeyId", "XAdminUserNotFound": // S3; versitygw
+					return fmt.Errorf("bucket %q: the server does not know the access key id (check AWS_ACCESS_KEY_ID / AWS_PROFILE)", s.bucket)
+				case "SignatureDoesNotMatch":
+					return fmt.Errorf("bucket %q: the secret key does not match the access key id (check AWS_SECRET_ACCESS_KEY / AWS_PROFILE)", s.bucket)
+				case "NoSuchBucket":
+					return fmt.Errorf("bucket %q does not exist there", s.bucket)
+				}
+			}
+		}
 		switch re.HTTPStatusCode() {
 		case 404:
 			return fmt.Errorf("bucket %q does not exist there", s.bucket)

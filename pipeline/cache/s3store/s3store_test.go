@@ -81,6 +81,20 @@ func TestAgainstVersitygw(t *testing.T) {
 	if _, err := nob.Get(ctx, "cas/x"); err == nil || errors.Is(err, cache.ErrMissing) {
 		t.Fatalf("Get from a missing bucket: %v", err)
 	}
+	// Wrong credentials are named as such, not as a missing bucket.
+	for env, want := range map[string]string{"AWS_ACCESS_KEY_ID": "access key id", "AWS_SECRET_ACCESS_KEY": "secret key does not match"} {
+		t.Run(env, func(t *testing.T) {
+			srv.Env(t, srv.URL())
+			t.Setenv(env, "wrong"+env)
+			bad, err := Open(ctx, "s3://cache/team/a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bad.Check(ctx); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Check with a wrong %s: %v, want one saying %q", env, err, want)
+			}
+		})
+	}
 }
 
 // killProxy forwards connections to the server and kills the server process
