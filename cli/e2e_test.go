@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -32,6 +34,63 @@ func buildQuick(t *testing.T, flags ...string) (cacheDir, outDir, stdout string)
 		t.Fatalf("build %v: exit %d\n%s%s", flags, code, out.String(), stderr.String())
 	}
 	return cacheDir, outDir, out.String()
+}
+
+// shared holds the quick builds of configs/ that end-to-end tests share:
+// each spec built once per test process (with --jobs 4) and only read, the
+// baseline the other builds are compared with.
+var shared struct {
+	mu     sync.Mutex
+	dir    string
+	builds map[string]*sharedBuild
+}
+
+type sharedBuild struct {
+	once       sync.Once
+	cache, out string
+	err        error
+}
+
+// sharedQuick returns the cache and output directories of the shared quick
+// build of dmk2020.
+func sharedQuick(t *testing.T) (cacheDir, outDir string) {
+	t.Helper()
+	return sharedQuickSpec(t, filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
+}
+
+// sharedQuickSpec returns the shared quick build of the spec file.
+func sharedQuickSpec(t *testing.T, file string) (cacheDir, outDir string) {
+	t.Helper()
+	id := strings.TrimSuffix(filepath.Base(file), ".yaml")
+	shared.mu.Lock()
+	if shared.builds == nil {
+		shared.builds = map[string]*sharedBuild{}
+	}
+	if shared.dir == "" {
+		var err error
+		if shared.dir, err = os.MkdirTemp("", "kadanoff-e2e-"); err != nil {
+			shared.mu.Unlock()
+			t.Fatal(err)
+		}
+	}
+	b := shared.builds[id]
+	if b == nil {
+		b = &sharedBuild{cache: filepath.Join(shared.dir, id, "cache"), out: filepath.Join(shared.dir, id, "out")}
+		shared.builds[id] = b
+	}
+	shared.mu.Unlock()
+	b.once.Do(func() {
+		var out, stderr bytes.Buffer
+		code := Main(context.Background(), []string{"build", "--profile", "quick", "--jobs", "4", "--cache", b.cache, "--out", b.out,
+			file}, Env{Stdout: &out, Stderr: &stderr, Getenv: os.Getenv})
+		if code != 0 || !strings.Contains(out.String(), " 0 failed") {
+			b.err = fmt.Errorf("shared quick build of %s: exit %d\n%s%s", id, code, out.String(), stderr.String())
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.cache, b.out
 }
 
 // stepOutputs maps "step key" to the outputs cached for every step of the
@@ -114,7 +173,7 @@ func sameBuilds(t *testing.T, what string, c1, o1, c2, o2 string) {
 // and the same output bytes, and the reports are identical.
 func TestJobsByteIdentical(t *testing.T) {
 	c1, o1, _ := buildQuick(t, "--jobs", "1")
-	c4, o4, _ := buildQuick(t, "--jobs", "4")
+	c4, o4 := sharedQuick(t)
 	sameBuilds(t, "--jobs 1 vs 4", c1, o1, c4, o4)
 }
 
@@ -135,7 +194,7 @@ func TestReportRendersInChromium(t *testing.T) {
 		}
 		t.Skip("chromium not installed")
 	}
-	_, out, _ := buildQuick(t, "--jobs", "2")
+	_, out := sharedQuick(t)
 	for _, page := range []string{"index.html", "dmk2020/index.html"} {
 		cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir="+t.TempDir(),
@@ -194,9 +253,9 @@ func TestTerminalDisplay(t *testing.T) {
 	}
 }
 
-// TestEverySpecBuildsQuick builds each spec of configs/ but dmk2020 (which
-// the other tests build) with the quick profile: every step runs, every
-// narrative directive resolves, every report is written.
+// TestEverySpecBuildsQuick builds each spec of configs/ with the quick
+// profile: every step runs, every narrative directive resolves, every report
+// is written.
 func TestEverySpecBuildsQuick(t *testing.T) {
 	specs, err := filepath.Glob(filepath.Join(repoRoot(t), "configs", "*.yaml"))
 	if err != nil || len(specs) < 3 {
@@ -204,16 +263,8 @@ func TestEverySpecBuildsQuick(t *testing.T) {
 	}
 	for _, s := range specs {
 		id := strings.TrimSuffix(filepath.Base(s), ".yaml")
-		if id == "dmk2020" {
-			continue
-		}
 		t.Run(id, func(t *testing.T) {
-			out := t.TempDir()
-			var stdout, stderr bytes.Buffer
-			code := Main(context.Background(), []string{"build", "--profile", "quick", "--cache", t.TempDir(), "--out", out, s}, Env{Stdout: &stdout, Stderr: &stderr})
-			if code != 0 || !strings.Contains(stdout.String(), " 0 failed") {
-				t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-			}
+			_, out := sharedQuickSpec(t, s)
 			for _, f := range []string{"index.html", "README.md", "summary.json"} {
 				if _, err := os.Stat(filepath.Join(out, id, f)); err != nil {
 					t.Errorf("report file: %v", err)

@@ -21,7 +21,7 @@ func TestRemoteCacheThroughS3(t *testing.T) {
 	srv := s3test.Start(t, "kadanoff")
 	srv.Env(t, srv.URL())
 	remote := "s3://kadanoff/ci/quick"
-	c0, o0, _ := buildQuick(t)
+	c0, o0 := sharedQuick(t)
 
 	root := repoRoot(t)
 	type machine struct {

@@ -18,13 +18,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(m, map[string]func() int{
+	code := testscript.RunMain(m, map[string]func() int{
 		"kadanoff": func() int {
 			ctx, stop := NotifyContext(context.Background())
 			defer stop()
 			return Main(ctx, os.Args[1:], Env{Stdout: os.Stdout, Stderr: os.Stderr, Registry: testRegistry()})
 		},
-	}))
+	})
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
 }
 
 // testRegistry is the default registry plus ops that only tests use.

@@ -36,7 +36,7 @@ func slurmBinary(t *testing.T) string {
 func TestSlurmBuild(t *testing.T) {
 	c := slurmtest.Start(t)
 	t.Setenv("KADANOFF_EXEC_TASK_BIN", slurmBinary(t))
-	c0, o0, _ := buildQuick(t)
+	c0, o0 := sharedQuick(t)
 	c1, o1, out := buildQuick(t, "--executor", "slurm", "--slurm-poll", "200ms", "--max-cpus-per-task", "1", "--default-job-memory", "256MiB")
 	sameBuilds(t, "slurm vs local", c0, o0, c1, o1)
 	if !regexp.MustCompile(`steps: (\d+) total, (\d+) ran, 0 cached, 0 failed`).MatchString(out) || !regexp.MustCompile(`queued  \S+ \(slurm job \d+_1\)`).MatchString(out) {
