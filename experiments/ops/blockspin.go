@@ -7,24 +7,29 @@ import (
 	"github.com/kadanoff/kadanoff/experiments/blockspin"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
+type rgBlockParams struct {
+	Steps int    `param:"steps" doc:"block-spin steps" default:"1" check:"min=1"`
+	Rule  string `param:"rule" doc:"average or majority" default:"average" check:"oneof=average,majority"`
+}
+
 func rgBlock() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "rg.block",
-		Seeded:    true,
-		OpVersion: 1,
-		OpDoc: "Block-spin renormalization group: non-overlapping 2×2 blocks of each L×L lattice become one site, `steps` times " +
+	return pipeline.Define(pipeline.Def[rgBlockParams]{
+		Name:    "rg.block",
+		Seeded:  true,
+		Version: 1,
+		Doc: "Block-spin renormalization group: non-overlapping 2×2 blocks of each L×L lattice become one site, `steps` times " +
 			"(L → L/2^steps). The average rule s' = (s1+s2+s3+s4)/4 keeps the block mean (float32, values in {−1, −½, 0, ½, 1} " +
 			"after one step from ±1 spins); the majority rule keeps ±1 spins (int8), breaking 2–2 ties at random.",
-		In: []pipeline.InputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "lattices [...][L][L] (int8 or float), L divisible by 2^steps"}},
-		Par: []pipeline.ParamSpec{
-			{Name: "steps", Kind: spec.Int, Doc: "block-spin steps", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
-			{Name: "rule", Kind: spec.String, Doc: "average or majority", Default: pipeline.StringValue("average"), Check: pipeline.OneOf("average", "majority")},
-		},
+		In:  []pipeline.InputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "lattices [...][L][L] (int8 or float), L divisible by 2^steps"}},
 		Out: []pipeline.OutputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "[...][L/2^steps][L/2^steps]: float32 block averages, or int8 ±1 by majority"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		// int8 or float32 in; a float32 copy and the quarter-size output.
+		Memory: func(_ *rgBlockParams, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins")
+			return pipeline.Sizes{Out: map[string]float64{"spins": s}, Peak: 6 * s}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *rgBlockParams) error {
 			a, err := env.Array("spins")
 			if err != nil {
 				return err
@@ -34,8 +39,8 @@ func rgBlock() pipeline.Op {
 			}
 			L := a.Shape[len(a.Shape)-1]
 			lead := a.Shape[:len(a.Shape)-2]
-			rule := blockspin.Rule(env.String("rule"))
-			out, l, err := blockspin.Coarsen(float32s(a), a.Len()/(L*L), L, env.Int("steps"), rule, env.Rand("ties"))
+			rule := blockspin.Rule(p.Rule)
+			out, l, err := blockspin.Coarsen(float32s(a), a.Len()/(L*L), L, p.Steps, rule, env.Rand("ties"))
 			if err != nil {
 				return err
 			}
@@ -49,7 +54,7 @@ func rgBlock() pipeline.Op {
 			}
 			return env.PutArray("spins", artifact.NewFloat32(out, shape...))
 		},
-	}
+	})
 }
 
 // float32s returns an array's elements as float32 (the array's own slice when
@@ -73,19 +78,23 @@ func float32s(a *artifact.Array) []float32 {
 	return out
 }
 
+type arrayTakeParams struct {
+	Start int `param:"start" doc:"first lattice" default:"0" check:"min=0"`
+	Count int `param:"count" doc:"lattices taken" default:"1" check:"min=1"`
+}
+
 func arrayTake() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "array.take",
-		OpVersion: 1,
-		OpDoc: "A few lattices of an array: `count` lattices from index `start`, counting over the leading axes of [...][L][L] " +
+	return pipeline.Define(pipeline.Def[arrayTakeParams]{
+		Name:    "array.take",
+		Version: 1,
+		Doc: "A few lattices of an array: `count` lattices from index `start`, counting over the leading axes of [...][L][L] " +
 			"(so a figure that draws one configuration does not carry, or publish, the whole data set).",
-		In: []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [...][L][L]"}},
-		Par: []pipeline.ParamSpec{
-			{Name: "start", Kind: spec.Int, Doc: "first lattice", Default: pipeline.IntValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "count", Kind: spec.Int, Doc: "lattices taken", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
-		},
+		In:  []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [...][L][L]"}},
 		Out: []pipeline.OutputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "[count][L][L], of the input's type"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *arrayTakeParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array")}, Peak: 9 * pipeline.One(in, "array")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *arrayTakeParams) error {
 			a, err := env.Array("array")
 			if err != nil {
 				return err
@@ -96,7 +105,7 @@ func arrayTake() pipeline.Op {
 			}
 			L := a.Shape[d-1]
 			n := a.Len() / (L * L)
-			start, count := env.Int("start"), env.Int("count")
+			start, count := p.Start, p.Count
 			if start+count > n {
 				return fmt.Errorf("lattices %d to %d of %d", start, start+count-1, n)
 			}
@@ -109,5 +118,5 @@ func arrayTake() pipeline.Op {
 			}
 			return env.PutArray("array", artifact.NewFloat64(append([]float64(nil), a.Float64s()[lo:hi]...), count, L, L))
 		},
-	}
+	})
 }

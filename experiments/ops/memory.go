@@ -20,15 +20,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		return pipeline.Sizes{Out: map[string]float64{}, Peak: peak}
 	}
 	return map[string]func(map[string]spec.Value, map[string][]float64) pipeline.Sizes{
-		"pattern.white_noise": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
-			L := float64(p["size"].Int)
-			out := 8 * float64(p["panels"].Int) * L * L
-			return pipeline.Sizes{Out: map[string]float64{"panels": out}, Peak: 2 * out}
-		},
-		"pattern.checkerboard": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
-			L := float64(p["size"].Int)
-			return pipeline.Sizes{Out: map[string]float64{"panels": 8 * L * L}, Peak: 16 * L * L}
-		},
 		"ising.sample": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
 			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
 			spins := T * n * L * L // int8
@@ -86,19 +77,12 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"rbm.receptive_fields": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
 		},
-		"rg.block": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			s := pipeline.One(in, "spins") // int8 or float32 in; a float32 copy and the quarter-size output
-			return pipeline.Sizes{Out: map[string]float64{"spins": s}, Peak: 6 * s}
-		},
 		"correlator.hidden_visible": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			// Float32 copies and centred chunks of both inputs; the panels are units × sites, unknown until run.
 			return pipeline.Sizes{Out: map[string]float64{"panels": math.NaN()}, Peak: 10 * pipeline.Total(in)}
 		},
 		"correlator.locality": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"panels": table, "summary": table}, Peak: 4 * pipeline.One(in, "panels")}
-		},
-		"array.take": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array")}, Peak: 9 * pipeline.One(in, "array")}
 		},
 		"mlp.temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 9 * pipeline.One(in, "data")}
