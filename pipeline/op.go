@@ -245,6 +245,9 @@ func (f *Func) Time(params map[string]spec.Value, in map[string][]float64) time.
 // AllThreads is a ThreadsFunc for ops that use as many threads as they get.
 func AllThreads(map[string]spec.Value) int { return math.MaxInt32 }
 
+// AllThreadsOf is AllThreads for an op declared with Define.
+func AllThreadsOf[P any](*P) int { return math.MaxInt32 }
+
 // Validate implements Validator.
 func (f *Func) Validate(params map[string]spec.Value) error {
 	if f.ValidateFunc == nil {

@@ -29,23 +29,24 @@ func panelStack(a *artifact.Array) (data []float64, L int, err error) {
 	return nil, 0, fmt.Errorf("want panels shaped [L][L] or [n][L][L], got %v", a.Shape)
 }
 
+type panelGParams struct {
+	Distance string  `param:"distance" doc:"distance between sites" default:"periodic-euclidean" check:"oneof=periodic-euclidean"`
+	Range    string  `param:"range" doc:"half keeps r <= L/2, where every direction is sampled; all keeps every distance up to L/√2" default:"half" check:"oneof=half,all"`
+	BinWidth float64 `param:"bin_width" doc:"width of distance bins centred on multiples of it; 0 keeps every distinct distance" default:"0" check:"min=0"`
+}
+
 func panelG() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "correlator.panel_g",
-		OpVersion: 1,
-		OpDoc: "Two-point function G(r) of correlator panels: the mean of C(i)·C(j) over ordered site pairs at " +
+	return pipeline.Define(pipeline.Def[panelGParams]{
+		Name:    "correlator.panel_g",
+		Version: 1,
+		Doc: "Two-point function G(r) of correlator panels: the mean of C(i)·C(j) over ordered site pairs at " +
 			"periodic Euclidean distance r (optionally binned), summed over the panels of the stack. r = 0 holds the mean of C².",
-		In: []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
-		Par: []pipeline.ParamSpec{
-			{Name: "distance", Kind: spec.String, Doc: "distance between sites", Default: pipeline.StringValue("periodic-euclidean"),
-				Check: pipeline.OneOf("periodic-euclidean")},
-			{Name: "range", Kind: spec.String, Doc: "half keeps r <= L/2, where every direction is sampled; all keeps every distance up to L/√2",
-				Default: pipeline.StringValue("half"), Check: pipeline.OneOf("half", "all")},
-			{Name: "bin_width", Kind: spec.Float, Doc: "width of distance bins centred on multiples of it; 0 keeps every distinct distance",
-				Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
-		},
+		In:  []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
 		Out: []pipeline.OutputSpec{{Name: "g", Kind: artifact.KindTable, Doc: "columns r, g, pairs (ordered pairs per panel)", Columns: []string{"r", "g", "pairs"}}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(p *panelGParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"g": tableBytes}, Peak: 4 * pipeline.One(in, "panels")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *panelGParams) error {
 			a, err := env.Array("panels")
 			if err != nil {
 				return err
@@ -54,13 +55,13 @@ func panelG() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			c, err := correlator.PanelG(data, L, env.Float("bin_width"))
+			c, err := correlator.PanelG(data, L, p.BinWidth)
 			if err != nil {
 				return err
 			}
 			var r, g, pairs []float64
 			for i := range c.R {
-				if env.String("range") == "half" && c.R[i] > float64(L)/2+1e-9 {
+				if p.Range == "half" && c.R[i] > float64(L)/2+1e-9 {
 					continue
 				}
 				r, g, pairs = append(r, c.R[i]), append(g, c.G[i]), append(pairs, float64(c.Pairs[i]))
@@ -69,34 +70,37 @@ func panelG() pipeline.Op {
 				{Name: "r", Values: r}, {Name: "g", Values: g}, {Name: "pairs", Values: pairs},
 			}})
 		},
-	}
+	})
+}
+
+type trendParams struct {
+	X          string  `param:"x" doc:"column of x" default:"r"`
+	Y          string  `param:"y" doc:"column of y" default:"g"`
+	MinX       float64 `param:"min_x" doc:"smallest x included" default:"0.5"`
+	Prominence float64 `param:"prominence" doc:"minimum peak prominence, as a fraction of max(y) - min(y)" default:"0.25" check:"min=0"`
 }
 
 func trend() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "series.trend",
-		OpVersion: 1,
-		OpDoc: "Summarises a curve y(x) over x >= min_x: Spearman's rank correlation of y with x and its p-value, a " +
+	return pipeline.Define(pipeline.Def[trendParams]{
+		Name:    "series.trend",
+		Version: 1,
+		Doc: "Summarises a curve y(x) over x >= min_x: Spearman's rank correlation of y with x and its p-value, a " +
 			"least-squares slope with its standard error, and the number of peaks whose prominence is at least " +
 			"the given fraction of the range of y.",
 		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "x", Kind: spec.String, Doc: "column of x", Default: pipeline.StringValue("r")},
-			{Name: "y", Kind: spec.String, Doc: "column of y", Default: pipeline.StringValue("g")},
-			{Name: "min_x", Kind: spec.Float, Doc: "smallest x included", Default: pipeline.FloatValue(0.5)},
-			{Name: "prominence", Kind: spec.Float, Doc: "minimum peak prominence, as a fraction of max(y) - min(y)",
-				Default: pipeline.FloatValue(0.25), Check: pipeline.AtLeast(0)},
-		},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "spearman_rho, spearman_p, slope (± error), peaks, points"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *trendParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *trendParams) error {
 			_, xs, ys, err := seriesXY(env)
 			if err != nil {
 				return err
 			}
 			var x, y []float64
 			for i := range xs {
-				if xs[i] >= env.Float("min_x") {
+				if xs[i] >= par.MinX {
 					x, y = append(x, xs[i]), append(y, ys[i])
 				}
 			}
@@ -112,7 +116,7 @@ func trend() pipeline.Op {
 			for _, v := range y {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
-			peaks := series.Peaks(y, env.Float("prominence")*(hi-lo))
+			peaks := series.Peaks(y, par.Prominence*(hi-lo))
 			return env.PutScalars("summary", artifact.Scalars{
 				"spearman_rho": {Value: rho, Note: "Spearman rank correlation of y with x"},
 				"spearman_p":   {Value: p, Note: "two-sided p-value of rho under no trend"},
@@ -121,37 +125,41 @@ func trend() pipeline.Op {
 				"points":       {Value: float64(len(x)), Note: "points included"},
 			})
 		},
-	}
+	})
+}
+
+type levelParams struct {
+	X     string  `param:"x" doc:"column of x"`
+	Y     string  `param:"y" doc:"column of y"`
+	Err   string  `param:"err" doc:"column of y's error, or empty" default:""`
+	Level float64 `param:"level" doc:"the level whose first crossing is sought"`
+	At    float64 `param:"at" doc:"the x at which y is interpolated"`
 }
 
 func level() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "series.level",
-		OpVersion: 1,
-		OpDoc: "Where a curve y(x) (rows in increasing x) first and last crosses a level, by linear interpolation, and the value of y " +
+	return pipeline.Define(pipeline.Def[levelParams]{
+		Name:    "series.level",
+		Version: 1,
+		Doc: "Where a curve y(x) (rows in increasing x) first and last crosses a level, by linear interpolation, and the value of y " +
 			"(and of its error column, if named) interpolated at a given x.",
 		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y", "err")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "x", Kind: spec.String, Doc: "column of x"},
-			{Name: "y", Kind: spec.String, Doc: "column of y"},
-			{Name: "err", Kind: spec.String, Doc: "column of y's error, or empty", Default: pipeline.StringValue("")},
-			{Name: "level", Kind: spec.Float, Doc: "the level whose first crossing is sought"},
-			{Name: "at", Kind: spec.Float, Doc: "the x at which y is interpolated"},
-		},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "first_crossing and last_crossing (absent when y never crosses the level), crossings (count), y_at (± error)"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *levelParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *levelParams) error {
 			t, x, y, err := seriesXY(env)
 			if err != nil {
 				return err
 			}
 			var e []float64
-			if name := env.String("err"); name != "" {
+			if name := p.Err; name != "" {
 				if e, err = t.Col(name); err != nil {
 					return err
 				}
 			}
-			lvl, at := env.Float("level"), env.Float("at")
+			lvl, at := p.Level, p.At
 			out := artifact.Scalars{}
 			crossings := 0
 			for i := 1; i < len(x); i++ {
@@ -162,9 +170,9 @@ func level() pipeline.Op {
 						xc = x[i-1] + (x[i]-x[i-1])*a/(a-b)
 					}
 					if crossings == 0 {
-						out["first_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("first x where %s crosses %v", env.String("y"), lvl)}
+						out["first_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("first x where %s crosses %v", p.Y, lvl)}
 					}
-					out["last_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("last x where %s crosses %v", env.String("y"), lvl)}
+					out["last_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("last x where %s crosses %v", p.Y, lvl)}
 					crossings++
 				}
 			}
@@ -172,7 +180,7 @@ func level() pipeline.Op {
 			for i := 1; i < len(x); i++ {
 				if at >= x[i-1] && at <= x[i] {
 					w := (at - x[i-1]) / (x[i] - x[i-1])
-					s := artifact.Scalar{Value: (1-w)*y[i-1] + w*y[i], Note: fmt.Sprintf("%s interpolated at %s = %v", env.String("y"), env.String("x"), at)}
+					s := artifact.Scalar{Value: (1-w)*y[i-1] + w*y[i], Note: fmt.Sprintf("%s interpolated at %s = %v", p.Y, p.X, at)}
 					if e != nil {
 						s.Err = math.Hypot((1-w)*e[i-1], w*e[i])
 					}
@@ -184,7 +192,7 @@ func level() pipeline.Op {
 			}
 			return env.PutScalars("summary", out)
 		},
-	}
+	})
 }
 
 // seriesXY reads the "series" input and its columns named by the x and y parameters.
@@ -199,12 +207,15 @@ func seriesXY(env *pipeline.Env) (t *artifact.Table, x, y []float64, err error) 
 	return t, x, y, err
 }
 
+type hiddenVisibleParams struct {
+}
+
 func hiddenVisible() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "correlator.hidden_visible",
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Hidden–visible correlator panels: for each hidden unit a, C_a(i) = ⟨v_i h_a⟩ − ⟨v_i⟩⟨h_a⟩ over the samples, one " +
+	return pipeline.Define(pipeline.Def[hiddenVisibleParams]{
+		Name:    "correlator.hidden_visible",
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[hiddenVisibleParams],
+		Doc: "Hidden–visible correlator panels: for each hidden unit a, C_a(i) = ⟨v_i h_a⟩ − ⟨v_i⟩⟨h_a⟩ over the samples, one " +
 			"L×L panel per hidden unit. The hidden units are anything computed per sample: block spins of rg.block (one per " +
 			"site of the coarse lattice) or a network layer's activations (rbm.activations). float64 means, float32 products " +
 			"summed in float64 per chunk of 2048 samples.",
@@ -213,7 +224,11 @@ func hiddenVisible() pipeline.Op {
 			{Name: "hidden", Kind: artifact.KindArray, Doc: "hidden units of the same samples [...][units...] (the same leading axes)"},
 		},
 		Out: []pipeline.OutputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "float32 [hidden unit][L][L]"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *hiddenVisibleParams, in map[string][]float64) pipeline.Sizes {
+			// Float32 copies and centred chunks of both inputs; the panels are units × sites, unknown until run.
+			return pipeline.Sizes{Out: map[string]float64{"panels": math.NaN()}, Peak: 10 * pipeline.Total(in)}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *hiddenVisibleParams) error {
 			v, err := env.Array("visible")
 			if err != nil {
 				return err
@@ -242,27 +257,28 @@ func hiddenVisible() pipeline.Op {
 			}
 			return env.PutArray("panels", artifact.NewFloat32(out, H, L, L))
 		},
-	}
+	})
+}
+
+type panelLocalityParams struct {
+	Radius     float64 `param:"radius" doc:"radius of the neighbourhood of the peak, in lattice spacings" default:"2" check:"min=0"`
+	Threshold  float64 `param:"threshold" doc:"patch threshold as a fraction of the panel's largest |C|, in (0, 1]" default:"0.5"`
+	Surrogates int     `param:"surrogates" doc:"phase-randomized surrogates averaged for the baseline" default:"20" check:"min=1"`
 }
 
 func panelLocality() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "correlator.locality",
-		Seeded:      true,
-		OpVersion:   3,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Locality of correlator panels, as numbers. Brightness is measured above the panel's median |C| (near Tc the " +
+	return pipeline.Define(pipeline.Def[panelLocalityParams]{
+		Name:    "correlator.locality",
+		Seeded:  true,
+		Version: 3,
+		Threads: pipeline.AllThreadsOf[panelLocalityParams],
+		Doc: "Locality of correlator panels, as numbers. Brightness is measured above the panel's median |C| (near Tc the " +
 			"background is far from zero): the excess max(|C| − median, 0). Per panel: the share of the summed excess within " +
 			"periodic distance `radius` of its peak; the same share for phase-randomized surrogates of the panel (the same power " +
 			"spectrum, so the same smoothness and G(r), random phases; the mean over `surrogates`), whose ratio is about 1 for a " +
 			"smooth random field and large for one patch; and the number of separate patches (nearest-neighbour connected sets " +
 			"of sites whose excess is at least `threshold` times the peak's).",
 		In: []pipeline.InputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "panels [n][L][L] or [L][L]"}},
-		Par: []pipeline.ParamSpec{
-			{Name: "radius", Kind: spec.Float, Doc: "radius of the neighbourhood of the peak, in lattice spacings", Default: pipeline.FloatValue(2), Check: pipeline.AtLeast(0)},
-			{Name: "threshold", Kind: spec.Float, Doc: "patch threshold as a fraction of the panel's largest |C|, in (0, 1]", Default: pipeline.FloatValue(0.5), Check: fractionOpen},
-			{Name: "surrogates", Kind: spec.Int, Doc: "phase-randomized surrogates averaged for the baseline", Default: pipeline.IntValue(20), Check: pipeline.AtLeast(1)},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "panels", Kind: artifact.KindTable, Doc: "per panel: unit, share, surrogate, ratio, patches, patch_sites, peak_x, peak_y",
 				Columns: []string{"unit", "share", "surrogate", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}},
@@ -270,7 +286,13 @@ func panelLocality() pipeline.Op {
 				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, patch_sites (median " +
 				"sites per patch), panels"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Checks: map[string]func(spec.Value) error{
+			"threshold": fractionOpen,
+		},
+		Memory: func(_ *panelLocalityParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"panels": tableBytes, "summary": tableBytes}, Peak: 4 * pipeline.One(in, "panels")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *panelLocalityParams) error {
 			a, err := env.Array("panels")
 			if err != nil {
 				return err
@@ -280,7 +302,7 @@ func panelLocality() pipeline.Op {
 				return err
 			}
 			n := len(data) / (L * L)
-			phases, err := correlator.NewPhases(L, env.Int("surrogates"), env.Rand("surrogate"))
+			phases, err := correlator.NewPhases(L, p.Surrogates, env.Rand("surrogate"))
 			if err != nil {
 				return err
 			}
@@ -290,7 +312,7 @@ func panelLocality() pipeline.Op {
 			locs := make([]correlator.Locality, n)
 			err = parallel(ctx, env.Threads(), n, func(k int) error {
 				var err error
-				if locs[k], err = correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, env.Float("radius"), env.Float("threshold"), phases); err != nil {
+				if locs[k], err = correlator.PanelLocality(data[k*L*L:(k+1)*L*L], L, p.Radius, p.Threshold, phases); err != nil {
 					return fmt.Errorf("panel %d: %w", k, err)
 				}
 				return nil
@@ -330,7 +352,7 @@ func panelLocality() pipeline.Op {
 				"patch_sites":      {Value: median(sizes), Note: "median over panels of the mean sites per patch"},
 			})
 		},
-	}
+	})
 }
 
 // median returns the median of x (x is reordered).
@@ -351,22 +373,26 @@ func fractionOpen(v spec.Value) error {
 	return nil
 }
 
+type scalarRatioParams struct {
+	KeyNum string `param:"key_num" doc:"the numerator's key"`
+	KeyDen string `param:"key_den" doc:"the denominator's key (default key_num)" default:""`
+}
+
 func scalarRatio() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "scalars.ratio",
-		OpVersion: 1,
-		OpDoc: "The ratio of two measured numbers, num[key_num] / den[key_den], with its error propagated from theirs " +
+	return pipeline.Define(pipeline.Def[scalarRatioParams]{
+		Name:    "scalars.ratio",
+		Version: 1,
+		Doc: "The ratio of two measured numbers, num[key_num] / den[key_den], with its error propagated from theirs " +
 			"(independent errors), so a claim can compare two steps' results.",
 		In: []pipeline.InputSpec{
 			{Name: "num", Kind: artifact.KindScalars, Doc: "scalars holding the numerator"},
 			{Name: "den", Kind: artifact.KindScalars, Doc: "scalars holding the denominator"},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "key_num", Kind: spec.String, Doc: "the numerator's key"},
-			{Name: "key_den", Kind: spec.String, Doc: "the denominator's key (default key_num)", Default: pipeline.StringValue("")},
-		},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio (± error), num, den"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *scalarRatioParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *scalarRatioParams) error {
 			read := func(input, key string) (artifact.Scalar, error) {
 				data, err := env.Input(input)
 				if err != nil {
@@ -382,11 +408,11 @@ func scalarRatio() pipeline.Op {
 				}
 				return v, nil
 			}
-			kd := env.String("key_den")
+			kd := p.KeyDen
 			if kd == "" {
-				kd = env.String("key_num")
+				kd = p.KeyNum
 			}
-			a, err := read("num", env.String("key_num"))
+			a, err := read("num", p.KeyNum)
 			if err != nil {
 				return err
 			}
@@ -403,10 +429,10 @@ func scalarRatio() pipeline.Op {
 				rerr = a.Err / math.Abs(b.Value)
 			}
 			return env.PutScalars("summary", artifact.Scalars{
-				"ratio": {Value: r, Err: rerr, Note: env.String("key_num") + " / " + kd},
+				"ratio": {Value: r, Err: rerr, Note: p.KeyNum + " / " + kd},
 				"num":   {Value: a.Value, Err: a.Err, Note: a.Note},
 				"den":   {Value: b.Value, Err: b.Err, Note: b.Note},
 			})
 		},
-	}
+	})
 }

@@ -14,11 +14,17 @@ import (
 // upper bounds of the order of magnitude, not accounting: a configuration
 // array of int8 spins becomes a float32 or float64 matrix inside most ops,
 // hence the factors.
+// tableBytes is the estimate of a small table or scalars output: a generous
+// megabyte.
+const tableBytes = 1 << 20
+
+// small is the estimate of an op with small outputs and the given peak.
+func small(peak float64) pipeline.Sizes {
+	return pipeline.Sizes{Out: map[string]float64{}, Peak: peak}
+}
+
 func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-	const table = 1 << 20 // a small table or scalars output: a generous megabyte
-	small := func(peak float64) pipeline.Sizes {
-		return pipeline.Sizes{Out: map[string]float64{}, Peak: peak}
-	}
+	const table = tableBytes
 	return map[string]func(map[string]spec.Value, map[string][]float64) pipeline.Sizes{
 		"ising.sample": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
 			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
@@ -40,15 +46,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		},
 		"ising.flow_scaling_dimension": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"delta": table}, Peak: 10 * pipeline.One(in, "flow")}
-		},
-		"correlator.panel_g": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"g": table}, Peak: 4 * pipeline.One(in, "panels")}
-		},
-		"series.trend": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		"series.level": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
 		},
 		"series.tail": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
@@ -77,13 +74,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"rbm.receptive_fields": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
 		},
-		"correlator.hidden_visible": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			// Float32 copies and centred chunks of both inputs; the panels are units × sites, unknown until run.
-			return pipeline.Sizes{Out: map[string]float64{"panels": math.NaN()}, Peak: 10 * pipeline.Total(in)}
-		},
-		"correlator.locality": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"panels": table, "summary": table}, Peak: 4 * pipeline.One(in, "panels")}
-		},
 		"mlp.temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 9 * pipeline.One(in, "data")}
 		},
@@ -108,9 +98,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 			return small(4 * pipeline.Total(in))
 		},
 		"table.pick": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		"scalars.ratio": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
 		"rbm.activations": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
