@@ -74,12 +74,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		"rbm.receptive_fields": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
 		},
-		"mlp.temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 9 * pipeline.One(in, "data")}
-		},
-		"ising.energy_temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"temperature": table}, Peak: 5 * pipeline.One(in, "data")}
-		},
 		"rbm.reconstruct": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			d := pipeline.One(in, "data")
 			return pipeline.Sizes{Out: map[string]float64{"reconstruction": 4 * d}, Peak: 16 * d}
@@ -89,16 +83,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		},
 		"array.norms": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"norms": table, "summary": table}, Peak: 9 * pipeline.One(in, "array")}
-		},
-		"table.stack": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			t := pipeline.Total(in)
-			return pipeline.Sizes{Out: map[string]float64{"table": t}, Peak: 4 * t}
-		},
-		"series.growth": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		"table.pick": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
 		},
 		"rbm.activations": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			// Every layer's activations, each at most the data's float32 size.

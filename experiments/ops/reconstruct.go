@@ -12,26 +12,33 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
+type rbmReconstructParams struct {
+	Layers int `param:"layers" doc:"layers gone through (default all: 0)" default:"0" check:"min=0"`
+}
+
 func rbmReconstruct() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "rbm.reconstruct",
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Reconstructions of configurations through the first `layers` layers of a stack: up with mean activations, " +
+	return pipeline.Define(pipeline.Def[rbmReconstructParams]{
+		Name:    "rbm.reconstruct",
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[rbmReconstructParams],
+		Doc: "Reconstructions of configurations through the first `layers` layers of a stack: up with mean activations, " +
 			"then back down with visible means, in the ±1 convention (binary means p mapped to 2p − 1).",
 		In: []pipeline.InputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"},
 			{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L]"},
 		},
-		Par: []pipeline.ParamSpec{{Name: "layers", Kind: spec.Int, Doc: "layers gone through (default all: 0)", Default: pipeline.IntValue(0), Check: pipeline.AtLeast(0)}},
 		Out: []pipeline.OutputSpec{{Name: "reconstruction", Kind: artifact.KindArray, Doc: "float32, the data's shape"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *rbmReconstructParams, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data")
+			return pipeline.Sizes{Out: map[string]float64{"reconstruction": 4 * d}, Peak: 16 * d}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *rbmReconstructParams) error {
 			s, v, lead, unitShape, err := modelAndData(env)
 			if err != nil {
 				return err
 			}
 			u := s.Layers[0].Units
-			k := env.Int("layers")
+			k := par.Layers
 			if k == 0 {
 				k = len(s.Layers)
 			}
@@ -47,21 +54,27 @@ func rbmReconstruct() pipeline.Op {
 			}
 			return env.PutArray("reconstruction", artifact.NewFloat32(out, append(append([]int{}, lead...), unitShape...)...))
 		},
-	}
+	})
+}
+
+type arrayCompareParams struct {
 }
 
 func arrayCompare() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "array.compare",
-		OpVersion: 1,
-		OpDoc: "How alike two arrays of the same shape [...][sample][L][L] are: Pearson's r over all elements and the median " +
+	return pipeline.Define(pipeline.Def[arrayCompareParams]{
+		Name:    "array.compare",
+		Version: 1,
+		Doc: "How alike two arrays of the same shape [...][sample][L][L] are: Pearson's r over all elements and the median " +
 			"over samples of each sample's r, the root-mean-square difference, and the mean |magnetization| of each with their ratio.",
 		In: []pipeline.InputSpec{
 			{Name: "a", Kind: artifact.KindArray, Doc: "lattices [...][L][L]"},
 			{Name: "b", Kind: artifact.KindArray, Doc: "lattices of the same shape"},
 		},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "r, r_sample_median, rmse, abs_m_a, abs_m_b, abs_m_ratio (b over a)"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *arrayCompareParams, in map[string][]float64) pipeline.Sizes {
+			return small(9 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *arrayCompareParams) error {
 			a, err := env.Array("a")
 			if err != nil {
 				return err
@@ -120,23 +133,32 @@ func arrayCompare() pipeline.Op {
 			}
 			return env.PutScalars("summary", sc)
 		},
-	}
+	})
+}
+
+type arrayNormsParams struct {
+	Dead float64 `param:"dead" doc:"the fraction of the largest norm below which a lattice counts as dead" default:"0.05"`
 }
 
 func arrayNorms() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "array.norms",
-		OpVersion: 2,
-		OpDoc: "The Euclidean norm of each lattice of [n][L][L] (a hidden unit's receptive field, say), how many are dead " +
+	return pipeline.Define(pipeline.Def[arrayNormsParams]{
+		Name:    "array.norms",
+		Version: 2,
+		Doc: "The Euclidean norm of each lattice of [n][L][L] (a hidden unit's receptive field, say), how many are dead " +
 			"(below `dead` times the largest), and each one's coverage, the participation ratio (Σ|x|)² / (N Σx²): the share of " +
 			"the lattice a field effectively spans (one site: 1/N; uniform: 1).",
-		In:  []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [n][L][L] or vectors [n][k]"}},
-		Par: []pipeline.ParamSpec{{Name: "dead", Kind: spec.Float, Doc: "the fraction of the largest norm below which a lattice counts as dead", Default: pipeline.FloatValue(0.05), Check: fractionOpen}},
+		In: []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [n][L][L] or vectors [n][k]"}},
 		Out: []pipeline.OutputSpec{
 			{Name: "norms", Kind: artifact.KindTable, Doc: "unit, norm, coverage", Columns: []string{"unit", "norm", "coverage"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "dead (count), dead_fraction, norm_median, norm_max, coverage_median (of the live units), units"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Checks: map[string]func(spec.Value) error{
+			"dead": fractionOpen,
+		},
+		Memory: func(_ *arrayNormsParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"norms": tableBytes, "summary": tableBytes}, Peak: 9 * pipeline.One(in, "array")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *arrayNormsParams) error {
 			a, err := env.Array("array")
 			if err != nil {
 				return err
@@ -162,7 +184,7 @@ func arrayNorms() pipeline.Op {
 			dead := 0
 			var live []float64
 			for i, v := range norms {
-				if v < env.Float("dead")*top {
+				if v < p.Dead*top {
 					dead++
 				} else {
 					live = append(live, cover[i])
@@ -180,5 +202,5 @@ func arrayNorms() pipeline.Op {
 				"units":           {Value: float64(n)},
 			})
 		},
-	}
+	})
 }

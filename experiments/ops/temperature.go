@@ -11,7 +11,6 @@ import (
 	"github.com/kadanoff/kadanoff/experiments/series"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
 // readThermometer loads an mlp.train model and its classes' temperatures.
@@ -75,12 +74,15 @@ func configSets(env *pipeline.Env) (a *artifact.Array, L, n, sets int, setT []fl
 	return a, L, n, sets, setT, nil
 }
 
+type mlpTemperatureParams struct {
+}
+
 func mlpTemperature() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "mlp.temperature",
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "The temperature a thermometer reads: each configuration of [set...][sample][L][L] gets the temperature of its " +
+	return pipeline.Define(pipeline.Def[mlpTemperatureParams]{
+		Name:    "mlp.temperature",
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[mlpTemperatureParams],
+		Doc: "The temperature a thermometer reads: each configuration of [set...][sample][L][L] gets the temperature of its " +
 			"most probable class; per set, the mean, spread and standard error over samples, and the fractions read at the " +
 			"coldest and the hottest class (a reading pinned there is a bound, not a measurement). Configurations may be " +
 			"±1 spins or values (block averages, mean activations), fed as they are.",
@@ -94,7 +96,10 @@ func mlpTemperature() pipeline.Op {
 		Out: []pipeline.OutputSpec{{Name: "temperature", Kind: artifact.KindTable,
 			Doc:     "set, T (the set's own temperature from meta, NaN without), t_mean, t_sd (spread over samples), t_se (standard error of the mean), at_min, at_max (fractions at the grid's ends)",
 			Columns: []string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"}}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *mlpTemperatureParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *mlpTemperatureParams) error {
 			net, ct, err := readThermometer(env)
 			if err != nil {
 				return err
@@ -145,31 +150,36 @@ func mlpTemperature() pipeline.Op {
 			t := artifact.NewTable([]string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"}, cols[:])
 			return env.PutTable("temperature", t)
 		},
-	}
+	})
+}
+
+type tableStackParams struct {
+	Column string    `param:"column" doc:"name of the added column"`
+	Values []float64 `param:"values" doc:"its value for each table, in order"`
 }
 
 func tableStack() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "table.stack",
-		OpVersion: 1,
-		OpDoc: "Stacks tables with the same columns into one long table, adding a column `column` whose value is `values[i]` " +
+	return pipeline.Define(pipeline.Def[tableStackParams]{
+		Name:    "table.stack",
+		Version: 1,
+		Doc: "Stacks tables with the same columns into one long table, adding a column `column` whose value is `values[i]` " +
 			"on the rows of table i (a flow step, a layer, a lattice size).",
-		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "tables with the same columns", Many: true}},
-		Par: []pipeline.ParamSpec{
-			{Name: "column", Kind: spec.String, Doc: "name of the added column"},
-			{Name: "values", Kind: spec.Floats, Doc: "its value for each table, in order"},
-		},
+		In:  []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "tables with the same columns", Many: true}},
 		Out: []pipeline.OutputSpec{{Name: "table", Kind: artifact.KindTable, Doc: "the rows of every table, with the added column first"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *tableStackParams, in map[string][]float64) pipeline.Sizes {
+			t := pipeline.Total(in)
+			return pipeline.Sizes{Out: map[string]float64{"table": t}, Peak: 4 * t}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *tableStackParams) error {
 			blobs, err := env.Inputs("tables")
 			if err != nil {
 				return err
 			}
-			vals := env.Floats("values")
+			vals := p.Values
 			if len(vals) != len(blobs) {
 				return fmt.Errorf("values: %d values for %d tables", len(vals), len(blobs))
 			}
-			out := &artifact.Table{Columns: []artifact.Column{{Name: env.String("column")}}}
+			out := &artifact.Table{Columns: []artifact.Column{{Name: p.Column}}}
 			var names []string
 			for i, b := range blobs {
 				t, err := artifact.DecodeCSV(b)
@@ -178,7 +188,7 @@ func tableStack() pipeline.Op {
 				}
 				if i == 0 {
 					for _, c := range t.Columns {
-						if c.Name == env.String("column") {
+						if c.Name == p.Column {
 							return fmt.Errorf("table 1 already has a column %q", c.Name)
 						}
 						names = append(names, c.Name)
@@ -202,22 +212,26 @@ func tableStack() pipeline.Op {
 			}
 			return env.PutTable("table", out)
 		},
-	}
+	})
+}
+
+type seriesGrowthParams struct {
+	X string `param:"x" doc:"column of x"`
+	Y string `param:"y" doc:"column of y (positive)"`
 }
 
 func seriesGrowth() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "series.growth",
-		OpVersion: 1,
-		OpDoc: "Geometric growth of y with x: a least-squares fit of ln y = a + b·x (y > 0), reported as the factor e^b by which " +
+	return pipeline.Define(pipeline.Def[seriesGrowthParams]{
+		Name:    "series.growth",
+		Version: 1,
+		Doc: "Geometric growth of y with x: a least-squares fit of ln y = a + b·x (y > 0), reported as the factor e^b by which " +
 			"y grows per unit of x, with its error from the slope's standard error.",
-		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "x", Kind: spec.String, Doc: "column of x"},
-			{Name: "y", Kind: spec.String, Doc: "column of y (positive)"},
-		},
+		In:  []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "factor (± error), first and last y, points"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *seriesGrowthParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *seriesGrowthParams) error {
 			_, xs, ys, err := seriesXY(env)
 			if err != nil {
 				return err
@@ -244,25 +258,29 @@ func seriesGrowth() pipeline.Op {
 				"points": {Value: float64(len(xs)), Note: "points fitted"},
 			})
 		},
-	}
+	})
+}
+
+type tablePickParams struct {
+	X       string  "param:\"x\" doc:\"column located at `at`\""
+	At      float64 `param:"at" doc:"the value of x"`
+	Y       string  `param:"y" doc:"column of the number"`
+	Err     string  `param:"err" doc:"column of its error, or empty" default:""`
+	By      string  `param:"by" doc:"a second column to match, or empty" default:""`
+	ByValue float64 `param:"by_value" doc:"its value" default:"0"`
 }
 
 func tablePick() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "table.pick",
-		OpVersion: 1,
-		OpDoc:     "One number of a long table: y on the row where x equals `at` and, if `by` is named, column `by` equals `by_value`.",
-		In:        []pipeline.InputSpec{{Name: "table", Kind: artifact.KindTable, Doc: "a table with the x, y (and by) columns", Check: pipeline.ColumnsCheck("x", "y", "by")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "x", Kind: spec.String, Doc: "column located at `at`"},
-			{Name: "at", Kind: spec.Float, Doc: "the value of x"},
-			{Name: "y", Kind: spec.String, Doc: "column of the number"},
-			{Name: "err", Kind: spec.String, Doc: "column of its error, or empty", Default: pipeline.StringValue("")},
-			{Name: "by", Kind: spec.String, Doc: "a second column to match, or empty", Default: pipeline.StringValue("")},
-			{Name: "by_value", Kind: spec.Float, Doc: "its value", Default: pipeline.FloatValue(0)},
+	return pipeline.Define(pipeline.Def[tablePickParams]{
+		Name:    "table.pick",
+		Version: 1,
+		Doc:     "One number of a long table: y on the row where x equals `at` and, if `by` is named, column `by` equals `by_value`.",
+		In:      []pipeline.InputSpec{{Name: "table", Kind: artifact.KindTable, Doc: "a table with the x, y (and by) columns", Check: pipeline.ColumnsCheck("x", "y", "by")}},
+		Out:     []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "value (± error)"}},
+		Memory: func(_ *tablePickParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
 		},
-		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "value (± error)"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Run: func(ctx context.Context, env *pipeline.Env, p *tablePickParams) error {
 			t, err := env.Table("table")
 			if err != nil {
 				return err
@@ -274,8 +292,8 @@ func tablePick() pipeline.Op {
 			xs, ys, es, bs := cols[0], cols[1], cols[2], cols[3]
 			near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 			for i := range xs {
-				if near(xs[i], env.Float("at")) && (bs == nil || near(bs[i], env.Float("by_value"))) {
-					v := artifact.Scalar{Value: ys[i], Note: fmt.Sprintf("%s at %s = %v", env.String("y"), env.String("x"), xs[i])}
+				if near(xs[i], p.At) && (bs == nil || near(bs[i], p.ByValue)) {
+					v := artifact.Scalar{Value: ys[i], Note: fmt.Sprintf("%s at %s = %v", p.Y, p.X, xs[i])}
 					if es != nil && !math.IsNaN(es[i]) && !math.IsInf(es[i], 0) {
 						v.Err = es[i] // a reading at a bound has no error
 					}
@@ -283,18 +301,23 @@ func tablePick() pipeline.Op {
 				}
 			}
 			if bs != nil {
-				return fmt.Errorf("no row with %s = %v and %s = %v", env.String("x"), env.Float("at"), env.String("by"), env.Float("by_value"))
+				return fmt.Errorf("no row with %s = %v and %s = %v", p.X, p.At, p.By, p.ByValue)
 			}
-			return fmt.Errorf("no row with %s = %v", env.String("x"), env.Float("at"))
+			return fmt.Errorf("no row with %s = %v", p.X, p.At)
 		},
-	}
+	})
+}
+
+type energyTemperatureParams struct {
+	TMin float64 `param:"t_min" doc:"lowest temperature read" default:"0.5" check:"min=0.05"`
+	TMax float64 `param:"t_max" doc:"highest temperature read" default:"50" check:"min=0.1"`
 }
 
 func energyTemperature() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "ising.energy_temperature",
-		OpVersion: 1,
-		OpDoc: "The exact thermometer: per set of configurations [set...][sample][L][L], the temperature at which the periodic " +
+	return pipeline.Define(pipeline.Def[energyTemperatureParams]{
+		Name:    "ising.energy_temperature",
+		Version: 1,
+		Doc: "The exact thermometer: per set of configurations [set...][sample][L][L], the temperature at which the periodic " +
 			"L×L lattice's exact mean energy per site (Kaufman) equals the set's mean energy per site, e = −(1/N) Σ⟨ij⟩ s_i s_j. " +
 			"For ±1 samples of one temperature this is the maximum-likelihood estimate of it; values that are not ±1 (block " +
 			"averages, mean activations) enter the same formula. Found by bisection on [t_min, t_max]; a reading at an end is " +
@@ -304,19 +327,18 @@ func energyTemperature() pipeline.Op {
 			{Name: "meta", Kind: artifact.KindTable, Many: true, Doc: "optional: the sets' temperatures (column T), copied into the output",
 				Check: pipeline.RequireColumns("T")},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "t_min", Kind: spec.Float, Doc: "lowest temperature read", Default: pipeline.FloatValue(0.5), Check: pipeline.AtLeast(0.05)},
-			{Name: "t_max", Kind: spec.Float, Doc: "highest temperature read", Default: pipeline.FloatValue(50), Check: pipeline.AtLeast(0.1)},
-		},
 		Out: []pipeline.OutputSpec{{Name: "temperature", Kind: artifact.KindTable,
 			Doc:     "set, T (from meta, NaN without), t_mean (the reading), t_se, e_mean, e_se, at_bound (1 when the reading is t_min or t_max)",
 			Columns: []string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *energyTemperatureParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: 5 * pipeline.One(in, "data")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *energyTemperatureParams) error {
 			a, L, n, sets, setT, err := configSets(env)
 			if err != nil {
 				return err
 			}
-			lo, hi := env.Float("t_min"), env.Float("t_max")
+			lo, hi := p.TMin, p.TMax
 			if hi <= lo {
 				return fmt.Errorf("t_max %v must exceed t_min %v", hi, lo)
 			}
@@ -366,7 +388,7 @@ func energyTemperature() pipeline.Op {
 			t := artifact.NewTable([]string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}, cols[:])
 			return env.PutTable("temperature", t)
 		},
-	}
+	})
 }
 
 // paramColumns returns the columns of t named by the given string parameters,
