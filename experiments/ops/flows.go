@@ -14,13 +14,16 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
+type flowMagnetizationParams struct {
+}
+
 // flowMagnetization measures ⟨|m|⟩ of every step of a flow at every
 // temperature.
 func flowMagnetization() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "ising.flow_magnetization",
-		OpVersion: 1,
-		OpDoc: "Mean absolute magnetization per site ⟨|m|⟩, with its standard error over samples, of every step of a flow " +
+	return pipeline.Define(pipeline.Def[flowMagnetizationParams]{
+		Name:    "ising.flow_magnetization",
+		Version: 1,
+		Doc: "Mean absolute magnetization per site ⟨|m|⟩, with its standard error over samples, of every step of a flow " +
 			"[step][T][sample][L][L] (int8 spins or float32 means) at every temperature.",
 		In: []pipeline.InputSpec{
 			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
@@ -28,7 +31,10 @@ func flowMagnetization() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{{Name: "m", Kind: artifact.KindTable, Doc: "step, T, abs_m, abs_m_err (standard error of the mean over samples)",
 			Columns: []string{"step", "T", "abs_m", "abs_m_err"}}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(p *flowMagnetizationParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"m": tableBytes}, Peak: 9 * pipeline.One(in, "flow")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *flowMagnetizationParams) error {
 			a, err := env.Array("flow")
 			if err != nil {
 				return err
@@ -72,33 +78,34 @@ func flowMagnetization() pipeline.Op {
 			t := artifact.NewTable([]string{"step", "T", "abs_m", "abs_m_err"}, cols[:])
 			return env.PutTable("m", t)
 		},
-	}
+	})
+}
+
+type criticalFitParams struct {
+	X            string    `param:"x" doc:"column of the temperature" default:"T"`
+	Y            string    `param:"y" doc:"column of the order parameter" default:"abs_m"`
+	Err          string    `param:"err" doc:"column of y's standard error; when set, points are weighted by 1/err²" default:""`
+	By           string    `param:"by" doc:"column whose values are fitted separately" default:"step"`
+	Temperatures []float64 `param:"temperatures" doc:"the temperatures fitted (below Tc; at least 4 for an error)"`
+	Level        float64   `param:"level" doc:"confidence level of the intervals" default:"0.9"`
+	At           float64   "param:\"at\" doc:\"the `by` value whose points and curve are output and summarised\""
+	Exact        float64   `param:"exact" doc:"the exact Tc, for the convergence summary"`
+	ExactBeta    float64   `param:"exact_beta" doc:"the exact β, for the summary's beta_covers" default:"0.125"`
 }
 
 // criticalFit fits M(T) = A(Tc − T)^β for every step of a flow.
 func criticalFit() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "fit.critical",
-		OpVersion: 2,
-		OpDoc: "Fits y = A (Tc − T)^β to the rows of a table at the given temperatures, separately for each value of a `by` column " +
+	return pipeline.Define(pipeline.Def[criticalFitParams]{
+		Name:    "fit.critical",
+		Version: 2,
+		Doc: "Fits y = A (Tc − T)^β to the rows of a table at the given temperatures, separately for each value of a `by` column " +
 			"(a flow's step): least squares with Tc above the data, standard errors from the covariance scaled by the residual variance, " +
 			"and intervals from the Student t distribution with n − 3 degrees of freedom (Mathematica's NonlinearModelFit).",
 		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a long table with the by, x, y (and err) columns",
 			Check: pipeline.ColumnsCheck("by", "x", "y", "err")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "x", Kind: spec.String, Doc: "column of the temperature", Default: pipeline.StringValue("T")},
-			{Name: "y", Kind: spec.String, Doc: "column of the order parameter", Default: pipeline.StringValue("abs_m")},
-			{Name: "err", Kind: spec.String, Doc: "column of y's standard error; when set, points are weighted by 1/err²", Default: pipeline.StringValue("")},
-			{Name: "by", Kind: spec.String, Doc: "column whose values are fitted separately", Default: pipeline.StringValue("step")},
-			{Name: "temperatures", Kind: spec.Floats, Doc: "the temperatures fitted (below Tc; at least 4 for an error)"},
-			{Name: "level", Kind: spec.Float, Doc: "confidence level of the intervals", Default: pipeline.FloatValue(0.9), Check: fraction},
-			{Name: "at", Kind: spec.Float, Doc: "the `by` value whose points and curve are output and summarised"},
-			{Name: "exact", Kind: spec.Float, Doc: "the exact Tc, for the convergence summary"},
-			{Name: "exact_beta", Kind: spec.Float, Doc: "the exact β, for the summary's beta_covers", Default: pipeline.FloatValue(0.125)},
-		},
-		ValidateFunc: func(p map[string]spec.Value) error {
-			if len(p["temperatures"].Floats) < 4 {
-				return fmt.Errorf("temperatures: at least 4 are needed to fit three parameters with an error, got %d", len(p["temperatures"].Floats))
+		Validate: func(p *criticalFitParams) error {
+			if len(p.Temperatures) < 4 {
+				return fmt.Errorf("temperatures: at least 4 are needed to fit three parameters with an error, got %d", len(p.Temperatures))
 			}
 			return nil
 		},
@@ -111,7 +118,14 @@ func criticalFit() pipeline.Op {
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "tc, beta (with errors), their interval ends and A at `at`; tc_edge (1: the fit at `at` is on the constraint); tc_covers, beta_covers: 1 when the interval at `at` contains exact (exact_beta), else 0; " +
 				"converged_from: the first by value from which every interval contains `exact` (−1 if none); half_first, half_last, half_ratio: Tc's interval half-widths at the first and last by values and their ratio"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Checks: map[string]func(spec.Value) error{
+			"level": fraction,
+		},
+		Memory: func(_ *criticalFitParams, in map[string][]float64) pipeline.Sizes {
+			t := pipeline.Total(in)
+			return pipeline.Sizes{Out: map[string]float64{"fits": t, "points": tableBytes, "curve": tableBytes}, Peak: 6 * t}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *criticalFitParams) error {
 			t, err := env.Table("series")
 			if err != nil {
 				return err
@@ -121,7 +135,7 @@ func criticalFit() pipeline.Op {
 				return err
 			}
 			by, xs, ys, es := cols[0], cols[1], cols[2], cols[3]
-			want := env.Floats("temperatures")
+			want := par.Temperatures
 			inFit := func(x float64) bool {
 				for _, w := range want {
 					if math.Abs(x-w) < 1e-9 {
@@ -139,7 +153,7 @@ func criticalFit() pipeline.Op {
 			keys := make([]float64, 0, len(groups))
 			for b, rows := range groups {
 				if len(rows) != len(want) {
-					return fmt.Errorf("%s %v has %d of the %d temperatures", env.String("by"), b, len(rows), len(want))
+					return fmt.Errorf("%s %v has %d of the %d temperatures", par.By, b, len(rows), len(want))
 				}
 				keys = append(keys, b)
 			}
@@ -147,7 +161,7 @@ func criticalFit() pipeline.Op {
 				return fmt.Errorf("no rows at the temperatures %v", want)
 			}
 			sort.Float64s(keys)
-			level, at, exact := env.Float("level"), env.Float("at"), env.Float("exact")
+			level, at, exact := par.Level, par.At, par.Exact
 			var out [15][]float64
 			var atFit *fit.Critical
 			var atRows []int
@@ -164,7 +178,7 @@ func criticalFit() pipeline.Op {
 				}
 				c, err := fit.FitCritical(x, y, sigma, level)
 				if err != nil {
-					return fmt.Errorf("%s %v: %w", env.String("by"), b, err)
+					return fmt.Errorf("%s %v: %w", par.By, b, err)
 				}
 				for j, v := range []float64{b, c.Tc, c.TcErr, c.TcLo, c.TcHi, (c.TcHi - c.TcLo) / 2, c.Beta, c.BetaErr, c.BetaLo, c.BetaHi,
 					(c.BetaHi - c.BetaLo) / 2, c.A, c.Chi2, float64(c.Dof), indicator(c.Edge)} {
@@ -182,7 +196,7 @@ func criticalFit() pipeline.Op {
 				}
 			}
 			if atFit == nil {
-				return fmt.Errorf("at = %v is not a %s value of the table", at, env.String("by"))
+				return fmt.Errorf("at = %v is not a %s value of the table", at, par.By)
 			}
 			fits := &artifact.Table{}
 			for j, name := range []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof", "edge"} {
@@ -255,11 +269,11 @@ func criticalFit() pipeline.Op {
 				put("tc_covers", indicator(atFit.TcLo <= exact && exact <= atFit.TcHi), 0, "")
 			}
 			if !math.IsNaN(atFit.BetaErr) {
-				put("beta_covers", indicator(atFit.BetaLo <= env.Float("exact_beta") && env.Float("exact_beta") <= atFit.BetaHi), 0, "")
+				put("beta_covers", indicator(atFit.BetaLo <= par.ExactBeta && par.ExactBeta <= atFit.BetaHi), 0, "")
 			}
 			return env.PutScalars("summary", sc)
 		},
-	}
+	})
 }
 
 func indicator(b bool) float64 {
@@ -269,22 +283,29 @@ func indicator(b bool) float64 {
 	return 0
 }
 
+type selectTemperaturesParams struct {
+	Temperatures []float64 `param:"temperatures" doc:"the temperatures kept (each must be a row of meta)"`
+}
+
 // selectTemperatures keeps the configurations of some temperatures.
 func selectTemperatures() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "ising.select",
-		OpVersion: 1,
-		OpDoc:     "Keeps the configurations [T][sample][L][L] and meta rows of the given temperatures, in the order given.",
+	return pipeline.Define(pipeline.Def[selectTemperaturesParams]{
+		Name:    "ising.select",
+		Version: 1,
+		Doc:     "Keeps the configurations [T][sample][L][L] and meta rows of the given temperatures, in the order given.",
 		In: []pipeline.InputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
 		},
-		Par: []pipeline.ParamSpec{{Name: "temperatures", Kind: spec.Floats, Doc: "the temperatures kept (each must be a row of meta)"}},
 		Out: []pipeline.OutputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "the configurations of those temperatures"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "their rows of meta"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(p *selectTemperaturesParams, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins") // at most all of it
+			return pipeline.Sizes{Out: map[string]float64{"spins": s, "meta": tableBytes}, Peak: 2 * s}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *selectTemperaturesParams) error {
 			a, temps, err := spinsByTemperature(env, false)
 			if err != nil {
 				return err
@@ -292,7 +313,7 @@ func selectTemperatures() pipeline.Op {
 			meta, _ := env.Table("meta")
 			per := a.Len() / a.Shape[0]
 			var rows []int
-			for _, want := range env.Floats("temperatures") {
+			for _, want := range p.Temperatures {
 				found := -1
 				for i, T := range temps {
 					if math.Abs(T-want) < 1e-9 {
@@ -334,34 +355,38 @@ func selectTemperatures() pipeline.Op {
 			}
 			return env.PutTable("meta", out)
 		},
-	}
+	})
+}
+
+type flowScalingDimensionParams struct {
+	Field        string    `param:"field" doc:"spin or energy" check:"oneof=spin,energy"`
+	Temperatures []float64 `param:"temperatures" doc:"the starting temperatures analysed (each a row of meta)"`
+	RMin         float64   `param:"r_min" doc:"smallest distance fitted" default:"1"`
+	RMax         float64   `param:"r_max" doc:"largest distance fitted; 0 means L/2" default:"0"`
+	Bootstrap    int       `param:"bootstrap" doc:"bootstrap resamples" default:"200" check:"min=2"`
 }
 
 // flowScalingDimension fits Δ of the spin or energy field at every step of a
 // flow, for some of its temperatures.
 func flowScalingDimension() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "ising.flow_scaling_dimension",
-		Seeded:      true,
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Scaling dimension Δ of the spin or energy field at every step of a flow [step][T][sample][L][L] (int8 spins or " +
+	return pipeline.Define(pipeline.Def[flowScalingDimensionParams]{
+		Name:    "ising.flow_scaling_dimension",
+		Seeded:  true,
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[flowScalingDimensionParams],
+		Doc: "Scaling dimension Δ of the spin or energy field at every step of a flow [step][T][sample][L][L] (int8 spins or " +
 			"float32 means), from power-law fits of the connected correlator as ising.scaling_dimension, at the given temperatures.",
 		In: []pipeline.InputSpec{
 			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature of the flow", Check: pipeline.RequireColumns("T")},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "field", Kind: spec.String, Doc: "spin or energy", Check: pipeline.OneOf("spin", "energy")},
-			{Name: "temperatures", Kind: spec.Floats, Doc: "the starting temperatures analysed (each a row of meta)"},
-			{Name: "r_min", Kind: spec.Float, Doc: "smallest distance fitted", Default: pipeline.FloatValue(1)},
-			{Name: "r_max", Kind: spec.Float, Doc: "largest distance fitted; 0 means L/2", Default: pipeline.FloatValue(0)},
-			{Name: "bootstrap", Kind: spec.Int, Doc: "bootstrap resamples", Default: pipeline.IntValue(200), Check: pipeline.AtLeast(2)},
-		},
 		Out: []pipeline.OutputSpec{{Name: "delta", Kind: artifact.KindTable,
 			Doc:     "step, T, delta, delta_err (bootstrap), delta_fit_err, amplitude, chi2_dof, points; rows where the field does not fluctuate are left out",
 			Columns: []string{"step", "T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"}}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(p *flowScalingDimensionParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"delta": tableBytes}, Peak: 10 * pipeline.One(in, "flow")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *flowScalingDimensionParams) error {
 			a, err := env.Array("flow")
 			if err != nil {
 				return err
@@ -379,7 +404,7 @@ func flowScalingDimension() pipeline.Op {
 			}
 			steps, nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
 			var rows []int // temperature indices analysed
-			for _, want := range env.Floats("temperatures") {
+			for _, want := range p.Temperatures {
 				found := -1
 				for i, T := range temps {
 					if math.Abs(T-want) < 1e-9 {
@@ -397,7 +422,7 @@ func flowScalingDimension() pipeline.Op {
 			field := func(i int) []float64 {
 				st, ti := unit(i)
 				v := values[(st*nT+ti)*n*N : (st*nT+ti+1)*n*N]
-				if env.String("field") == "spin" {
+				if p.Field == "spin" {
 					return append([]float64(nil), v...)
 				}
 				return energyField(v, L)
@@ -424,7 +449,7 @@ func flowScalingDimension() pipeline.Op {
 			}
 			return env.PutTable("delta", t)
 		},
-	}
+	})
 }
 
 // energyField is ising.EnergyField for real-valued configurations (mean-field
@@ -444,46 +469,50 @@ func energyField(v []float64, L int) []float64 {
 	return out
 }
 
+type seriesTailParams struct {
+	By        string  `param:"by" doc:"column naming the curve" default:"T"`
+	X         string  `param:"x" doc:"column along the curve" default:"step"`
+	Y         string  `param:"y" doc:"column of the value" default:"delta"`
+	From      float64 `param:"from" doc:"the tail starts at this x"`
+	Level     float64 `param:"level" doc:"the level compared with the tails"`
+	Tolerance float64 `param:"tolerance" doc:"a tail within this of the level counts as reaching it" default:"0.05" check:"min=0"`
+}
+
 // seriesTail summarises where each curve of a long table ends up.
 func seriesTail() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "series.tail",
-		OpVersion: 1,
-		OpDoc: "Where the curves of a long table end up: for each value of the by column, the mean of y over the rows with x ≥ from " +
+	return pipeline.Define(pipeline.Def[seriesTailParams]{
+		Name:    "series.tail",
+		Version: 1,
+		Doc: "Where the curves of a long table end up: for each value of the by column, the mean of y over the rows with x ≥ from " +
 			"(the tail of a flow) and how much it drifts; then whether a level lies between the lowest and highest tail means, and how " +
 			"many curves have settled at it.",
 		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a long table with the by, x and y columns",
 			Check: pipeline.ColumnsCheck("by", "x", "y")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "by", Kind: spec.String, Doc: "column naming the curve", Default: pipeline.StringValue("T")},
-			{Name: "x", Kind: spec.String, Doc: "column along the curve", Default: pipeline.StringValue("step")},
-			{Name: "y", Kind: spec.String, Doc: "column of the value", Default: pipeline.StringValue("delta")},
-			{Name: "from", Kind: spec.Float, Doc: "the tail starts at this x"},
-			{Name: "level", Kind: spec.Float, Doc: "the level compared with the tails"},
-			{Name: "tolerance", Kind: spec.Float, Doc: "a tail within this of the level counts as reaching it", Default: pipeline.FloatValue(0.05), Check: pipeline.AtLeast(0)},
-		},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "tail[BY=v] (mean of y over the tail, with its standard error over the tail's rows) and drift[BY=v] (the change of the " +
 				"tail's least-squares line from its first to its last x) for each curve; tail_min, tail_max; brackets: 1 when " +
 				"tail_min < level < tail_max; settled: how many curves have settled at the level (tail within the tolerance of it, drift within the tolerance); curves"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *seriesTailParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *seriesTailParams) error {
 			t, err := env.Table("series")
 			if err != nil {
 				return err
 			}
-			by, err := t.Col(env.String("by"))
+			by, err := t.Col(p.By)
 			if err != nil {
 				return err
 			}
-			xs, err := t.Col(env.String("x"))
+			xs, err := t.Col(p.X)
 			if err != nil {
 				return err
 			}
-			ys, err := t.Col(env.String("y"))
+			ys, err := t.Col(p.Y)
 			if err != nil {
 				return err
 			}
-			from, level, tol := env.Float("from"), env.Float("level"), env.Float("tolerance")
+			from, level, tol := p.From, p.Level, p.Tolerance
 			var order []float64
 			vals, at := map[float64][]float64{}, map[float64][]float64{}
 			for i, b := range by {
@@ -497,7 +526,7 @@ func seriesTail() pipeline.Op {
 				at[b] = append(at[b], xs[i])
 			}
 			if len(order) == 0 {
-				return fmt.Errorf("no rows with %s ≥ %v", env.String("x"), from)
+				return fmt.Errorf("no rows with %s ≥ %v", p.X, from)
 			}
 			sc := artifact.Scalars{}
 			lo, hi, near := math.Inf(1), math.Inf(-1), 0
@@ -513,9 +542,9 @@ func seriesTail() pipeline.Op {
 				if k > 1 {
 					se = math.Sqrt(math.Max(0, s2/k-mean*mean) / (k - 1))
 				}
-				name := env.String("by") + "=" + strconv.FormatFloat(b, 'g', -1, 64)
+				name := p.By + "=" + strconv.FormatFloat(b, 'g', -1, 64)
 				sc["tail["+name+"]"] = artifact.Scalar{Value: mean, Err: se,
-					Note: fmt.Sprintf("mean over %d rows with %s ≥ %v", len(v), env.String("x"), from)}
+					Note: fmt.Sprintf("mean over %d rows with %s ≥ %v", len(v), p.X, from)}
 				drift := driftOf(at[b], v)
 				sc["drift["+name+"]"] = artifact.Scalar{Value: drift, Note: "change of the least-squares line of y over the tail"}
 				lo, hi = math.Min(lo, mean), math.Max(hi, mean)
@@ -530,7 +559,7 @@ func seriesTail() pipeline.Op {
 			sc["curves"] = artifact.Scalar{Value: float64(len(order))}
 			return env.PutScalars("summary", sc)
 		},
-	}
+	})
 }
 
 // driftOf is the change, from the first to the last x, of the least-squares
@@ -556,13 +585,17 @@ func driftOf(x, y []float64) float64 {
 	return slope * (hi - lo)
 }
 
+type flowTemperatureParams struct {
+	Exact float64 `param:"exact" doc:"the exact Tc, for the summary"`
+}
+
 // flowTemperature reads a flow with a thermometer.
 func flowTemperature() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "mlp.flow_temperature",
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "The temperature of a flow as a thermometer reads it: every configuration of [step][T][sample][L][L] is given the " +
+	return pipeline.Define(pipeline.Def[flowTemperatureParams]{
+		Name:    "mlp.flow_temperature",
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[flowTemperatureParams],
+		Doc: "The temperature of a flow as a thermometer reads it: every configuration of [step][T][sample][L][L] is given the " +
 			"temperature of its most probable class; per step and starting temperature, the mean and spread over samples.",
 		In: []pipeline.InputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train thermometer"},
@@ -570,13 +603,15 @@ func flowTemperature() pipeline.Op {
 			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "the flow's starting temperatures: a table with column T", Check: pipeline.RequireColumns("T")},
 		},
-		Par: []pipeline.ParamSpec{{Name: "exact", Kind: spec.Float, Doc: "the exact Tc, for the summary"}},
 		Out: []pipeline.OutputSpec{
 			{Name: "temperature", Kind: artifact.KindTable, Doc: "step, T (starting), t_mean, t_sd (spread over samples), t_se (standard error of the mean)",
 				Columns: []string{"step", "T", "t_mean", "t_sd", "t_se"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "dist_first, dist_last: the mean over starting temperatures of |t_mean − exact| at the first and last step; ratio: last over first"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *flowTemperatureParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes, "summary": tableBytes}, Peak: 9 * pipeline.One(in, "flow")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *flowTemperatureParams) error {
 			net, ct, err := readThermometer(env)
 			if err != nil {
 				return err
@@ -606,7 +641,7 @@ func flowTemperature() pipeline.Op {
 			}
 			steps, nT, n := a.Shape[0], a.Shape[1], a.Shape[2]
 			var cols [5][]float64
-			exact := env.Float("exact")
+			exact := par.Exact
 			var first, last float64
 			for st := 0; st < steps; st++ {
 				for ti := 0; ti < nT; ti++ {
@@ -647,24 +682,28 @@ func flowTemperature() pipeline.Op {
 			}
 			return env.PutScalars("summary", sc)
 		},
-	}
+	})
+}
+
+type tableSpreadParams struct {
+	X  string  "param:\"x\" doc:\"column located at `at`\""
+	Y  string  `param:"y" doc:"column of the value"`
+	At float64 `param:"at" doc:"the x of the row read from each table"`
 }
 
 // tableSpread measures how a value varies across tables (repetitions).
 func tableSpread() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "series.spread",
-		OpVersion: 1,
-		OpDoc: "How a value varies across repetitions: from each table, the y of the row whose x is `at`; their mean, standard " +
+	return pipeline.Define(pipeline.Def[tableSpreadParams]{
+		Name:    "series.spread",
+		Version: 1,
+		Doc: "How a value varies across repetitions: from each table, the y of the row whose x is `at`; their mean, standard " +
 			"deviation, minimum, maximum and range.",
-		In: []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "the repetitions' tables (every replicate of a replicated step)", Many: true, Collect: true, Check: pipeline.ColumnsCheck("x", "y")}},
-		Par: []pipeline.ParamSpec{
-			{Name: "x", Kind: spec.String, Doc: "column located at `at`"},
-			{Name: "y", Kind: spec.String, Doc: "column of the value"},
-			{Name: "at", Kind: spec.Float, Doc: "the x of the row read from each table"},
-		},
+		In:  []pipeline.InputSpec{{Name: "tables", Kind: artifact.KindTable, Doc: "the repetitions' tables (every replicate of a replicated step)", Many: true, Collect: true, Check: pipeline.ColumnsCheck("x", "y")}},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "mean, sd, min, max, range, count (non-finite values are left out)"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *tableSpreadParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *tableSpreadParams) error {
 			blobs, err := env.Inputs("tables")
 			if err != nil {
 				return err
@@ -675,17 +714,17 @@ func tableSpread() pipeline.Op {
 				if err != nil {
 					return fmt.Errorf("table %d: %w", i+1, err)
 				}
-				xs, err := t.Col(env.String("x"))
+				xs, err := t.Col(p.X)
 				if err != nil {
 					return fmt.Errorf("table %d: %w", i+1, err)
 				}
-				ys, err := t.Col(env.String("y"))
+				ys, err := t.Col(p.Y)
 				if err != nil {
 					return fmt.Errorf("table %d: %w", i+1, err)
 				}
 				found := false
 				for k, x := range xs {
-					if math.Abs(x-env.Float("at")) < 1e-9 {
+					if math.Abs(x-p.At) < 1e-9 {
 						found = true
 						if !math.IsNaN(ys[k]) && !math.IsInf(ys[k], 0) {
 							vals = append(vals, ys[k])
@@ -693,11 +732,11 @@ func tableSpread() pipeline.Op {
 					}
 				}
 				if !found {
-					return fmt.Errorf("table %d has no row with %s = %v", i+1, env.String("x"), env.Float("at"))
+					return fmt.Errorf("table %d has no row with %s = %v", i+1, p.X, p.At)
 				}
 			}
 			if len(vals) == 0 {
-				return fmt.Errorf("no finite %s at %s = %v", env.String("y"), env.String("x"), env.Float("at"))
+				return fmt.Errorf("no finite %s at %s = %v", p.Y, p.X, p.At)
 			}
 			var s1, s2 float64
 			lo, hi := math.Inf(1), math.Inf(-1)
@@ -715,5 +754,5 @@ func tableSpread() pipeline.Op {
 				"mean": {Value: mean}, "sd": {Value: sd}, "min": {Value: lo}, "max": {Value: hi}, "range": {Value: hi - lo}, "count": {Value: k},
 			})
 		},
-	}
+	})
 }

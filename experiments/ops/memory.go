@@ -33,29 +33,9 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 			return pipeline.Sizes{Out: map[string]float64{"spins": spins, "meta": table, "observables": table},
 				Peak: 3*spins + float64(runtime.NumCPU())*(64*L*L+T*16*L)}
 		},
-		"ising.select": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			s := pipeline.One(in, "spins") // at most all of it
-			return pipeline.Sizes{Out: map[string]float64{"spins": s, "meta": table}, Peak: 2 * s}
-		},
 		"ising.scaling_dimension": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			s := pipeline.One(in, "spins")
 			return pipeline.Sizes{Out: map[string]float64{"delta": table, "correlators": table}, Peak: 10 * s}
-		},
-		"ising.flow_magnetization": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"m": table}, Peak: 9 * pipeline.One(in, "flow")}
-		},
-		"ising.flow_scaling_dimension": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"delta": table}, Peak: 10 * pipeline.One(in, "flow")}
-		},
-		"series.tail": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		"series.spread": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		"fit.critical": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			t := pipeline.Total(in)
-			return pipeline.Sizes{Out: map[string]float64{"fits": t, "points": table, "curve": table}, Peak: 6 * t}
 		},
 		"rbm.train": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			d := pipeline.One(in, "data") // int8 spins: one byte per unit, four as float32
@@ -94,9 +74,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		},
 		"mlp.predict": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"prediction": table}, Peak: 9 * pipeline.One(in, "data")}
-		},
-		"mlp.flow_temperature": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"temperature": table, "summary": table}, Peak: 9 * pipeline.One(in, "flow")}
 		},
 	}
 }
