@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/correlator"
 	"github.com/kadanoff/kadanoff/experiments/exact"
@@ -13,7 +15,6 @@ import (
 	"github.com/kadanoff/kadanoff/experiments/ising"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
 // parallel runs f(i) for i in [0, n) on the step's threads, returning the
@@ -60,28 +61,26 @@ func parallel(ctx context.Context, threads, n int, f func(i int) error) error {
 // each has at least four replicas and groups spread over the cores.
 const multiSpinGroup = 16
 
+type isingSampleParams struct {
+	Size         int       `param:"size" doc:"lattice side L (odd allowed)" check:"min=2"`
+	Temperatures []float64 `param:"temperatures" doc:"temperatures (list or grid)" check:"min=1e-6"`
+	Samples      int       `param:"samples" doc:"samples per temperature" check:"min=2"`
+	Field        float64   `param:"field" doc:"magnetic field h" default:"0"`
+	Algorithm    string    `param:"algorithm" doc:"wolff, metropolis, or multispin (multi-spin-coded Metropolis, zero field, L ≥ 4: temperatures packed 16 to a 64-replica word, each with 4 or more independent replicas)" default:"wolff" check:"oneof=wolff,metropolis,multispin"`
+	Equilibrate  int       `param:"equilibrate" doc:"sweeps discarded first" default:"1000" check:"min=0"`
+	Pilot        int       `param:"pilot" doc:"sweeps of the pilot run measuring τ_int (doubled until it spans 50τ)" default:"1000" check:"min=100"`
+	MinSpacing   int       `param:"min_spacing" doc:"least sweeps between stored samples" default:"1" check:"min=1"`
+	Start        string    `param:"start" doc:"random, ordered, or auto (ordered below Tc)" default:"auto" check:"oneof=auto,random,ordered"`
+}
+
 func isingSample() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "ising.sample",
-		Seeded:    true,
-		OpVersion: 2,
-		OpDoc: "Monte Carlo samples of the 2-D Ising model (J = 1) on a periodic L×L lattice at each temperature of a grid: " +
+	return pipeline.Define(pipeline.Def[isingSampleParams]{
+		Name:    "ising.sample",
+		Seeded:  true,
+		Version: 2,
+		Doc: "Monte Carlo samples of the 2-D Ising model (J = 1) on a periodic L×L lattice at each temperature of a grid: " +
 			"equilibrate, measure τ_int of e and |m| in a pilot run (Madras–Sokal), store samples max(min_spacing, ⌈2τ⌉) sweeps apart. " +
 			"Temperatures run in parallel, each from its own random stream.",
-		Par: []pipeline.ParamSpec{
-			{Name: "size", Kind: spec.Int, Doc: "lattice side L (odd allowed)", Check: pipeline.AtLeast(2)},
-			{Name: "temperatures", Kind: spec.Floats, Doc: "temperatures (list or grid)", Check: pipeline.AtLeast(1e-6)},
-			{Name: "samples", Kind: spec.Int, Doc: "samples per temperature", Check: pipeline.AtLeast(2)},
-			{Name: "field", Kind: spec.Float, Doc: "magnetic field h", Default: pipeline.FloatValue(0)},
-			{Name: "algorithm", Kind: spec.String, Doc: "wolff, metropolis, or multispin (multi-spin-coded Metropolis, zero field, L ≥ 4: " +
-				"temperatures packed 16 to a 64-replica word, each with 4 or more independent replicas)", Default: pipeline.StringValue(ising.AlgWolff),
-				Check: pipeline.OneOf(ising.AlgWolff, ising.AlgMetropolis, ising.AlgMultiSpin)},
-			{Name: "equilibrate", Kind: spec.Int, Doc: "sweeps discarded first", Default: pipeline.IntValue(1000), Check: pipeline.AtLeast(0)},
-			{Name: "pilot", Kind: spec.Int, Doc: "sweeps of the pilot run measuring τ_int (doubled until it spans 50τ)", Default: pipeline.IntValue(1000), Check: pipeline.AtLeast(100)},
-			{Name: "min_spacing", Kind: spec.Int, Doc: "least sweeps between stored samples", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
-			{Name: "start", Kind: spec.String, Doc: "random, ordered, or auto (ordered below Tc)", Default: pipeline.StringValue("auto"),
-				Check: pipeline.OneOf("auto", "random", "ordered")},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "per temperature: T, tau_e, tau_e_err, tau_m, tau_m_err, pilot_tau, spacing, sweeps, acceptance, clusters_per_sweep",
@@ -89,9 +88,25 @@ func isingSample() pipeline.Op {
 			{Name: "observables", Kind: artifact.KindTable, Doc: "per temperature: e, |m|, m², U4, C, χ with jackknife errors, and the exact e and C of the finite lattice",
 				Columns: []string{"T", "e", "e_err", "e_exact", "abs_m", "abs_m_err", "m2", "m2_err", "u4", "u4_err", "c", "c_err", "c_exact", "chi", "chi_err"}},
 		},
-		ThreadsFunc: func(p map[string]spec.Value) int { return len(p["temperatures"].Floats) },
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			L, temps, n := env.Int("size"), env.Floats("temperatures"), env.Int("samples")
+		Threads: func(p *isingSampleParams) int { return len(p.Temperatures) },
+		Memory: func(p *isingSampleParams, _ map[string][]float64) pipeline.Sizes {
+			L, T, n := float64(p.Size), float64(len(p.Temperatures)), float64(p.Samples)
+			spins := T * n * L * L // int8
+			// Samples gathered, then encoded; per worker a lattice and the exact partition function's work.
+			return pipeline.Sizes{Out: map[string]float64{"spins": spins, "meta": tableBytes, "observables": tableBytes},
+				Peak: 3*spins + float64(runtime.NumCPU())*(64*L*L+T*16*L)}
+		},
+		Time: func(p *isingSampleParams, _ map[string][]float64) time.Duration {
+			L := float64(p.Size)
+			tau := 2 * math.Pow(L, 0.25)
+			if p.Algorithm != "wolff" {
+				tau = 2 * math.Pow(L, 2.17)
+			}
+			sweeps := float64(p.Equilibrate) + 16*float64(p.Pilot) + float64(p.Samples)*math.Max(float64(p.MinSpacing), tau)
+			return seconds(float64(len(p.Temperatures)) * sweeps * L * L / boundUpdates)
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *isingSampleParams) error {
+			L, temps, n := par.Size, par.Temperatures, par.Samples
 			runs := make([]*ising.Run, len(temps))
 			var mu sync.Mutex
 			doneBy := map[int]int{}
@@ -105,8 +120,8 @@ func isingSample() pipeline.Op {
 				}
 				env.Progress(total, n*len(temps))
 			}
-			cfg := ising.Config{L: L, H: env.Float("field"), Algorithm: env.String("algorithm"), Samples: n,
-				Equilibrate: env.Int("equilibrate"), Pilot: env.Int("pilot"), MinSpacing: env.Int("min_spacing"), Start: env.String("start")}
+			cfg := ising.Config{L: L, H: par.Field, Algorithm: par.Algorithm, Samples: n,
+				Equilibrate: par.Equilibrate, Pilot: par.Pilot, MinSpacing: par.MinSpacing, Start: par.Start}
 			var err error
 			if cfg.Algorithm == ising.AlgMultiSpin {
 				// Groups of at most multiSpinGroup temperatures, fixed by the
@@ -154,7 +169,7 @@ func isingSample() pipeline.Op {
 				}
 				o := ising.Measure(r.E, r.M, N, T, min(n, 100))
 				eExact, cExact := math.NaN(), math.NaN()
-				if env.Float("field") == 0 {
+				if par.Field == 0 {
 					eExact, cExact = exact.Energy(L, T), exact.SpecificHeat(L, T)
 				}
 				for k, v := range []float64{T, o.E.Value, o.E.Err, eExact, o.AbsM.Value, o.AbsM.Err, o.M2.Value, o.M2.Err, o.U4.Value, o.U4.Err, o.C.Value, o.C.Err, cExact, o.Chi.Value, o.Chi.Err} {
@@ -174,15 +189,22 @@ func isingSample() pipeline.Op {
 			}
 			return env.PutTable("observables", obs)
 		},
-	}
+	})
+}
+
+type scalingDimensionParams struct {
+	Field     string  `param:"field" doc:"spin or energy" check:"oneof=spin,energy"`
+	RMin      float64 `param:"r_min" doc:"smallest distance fitted" default:"1"`
+	RMax      float64 `param:"r_max" doc:"largest distance fitted; 0 means L/2" default:"0"`
+	Bootstrap int     `param:"bootstrap" doc:"bootstrap resamples" default:"200" check:"min=2"`
 }
 
 func scalingDimension() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    "ising.scaling_dimension",
-		Seeded:    true,
-		OpVersion: 1,
-		OpDoc: "Scaling dimension Δ at each temperature from a power-law fit A·r^(−2Δ) of the connected two-point function of the spin " +
+	return pipeline.Define(pipeline.Def[scalingDimensionParams]{
+		Name:    "ising.scaling_dimension",
+		Seeded:  true,
+		Version: 1,
+		Doc: "Scaling dimension Δ at each temperature from a power-law fit A·r^(−2Δ) of the connected two-point function of the spin " +
 			"(σ) or bond-energy (ε(x) = Σ_μ σ(x)σ(x+μ)) field over r_min ≤ r ≤ r_max, periodic Euclidean distance. G(r) errors and the error " +
 			"of Δ come from a bootstrap over samples; the fit is weighted by the G(r) errors. Temperatures where the field does not " +
 			"fluctuate at all (every sample perfectly ordered) have no Δ and are left out of the delta table.",
@@ -190,19 +212,17 @@ func scalingDimension() pipeline.Op {
 			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "field", Kind: spec.String, Doc: "spin or energy", Check: pipeline.OneOf("spin", "energy")},
-			{Name: "r_min", Kind: spec.Float, Doc: "smallest distance fitted", Default: pipeline.FloatValue(1)},
-			{Name: "r_max", Kind: spec.Float, Doc: "largest distance fitted; 0 means L/2", Default: pipeline.FloatValue(0)},
-			{Name: "bootstrap", Kind: spec.Int, Doc: "bootstrap resamples", Default: pipeline.IntValue(200), Check: pipeline.AtLeast(2)},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "delta", Kind: artifact.KindTable, Doc: "T, delta, delta_err (bootstrap), delta_fit_err (covariance; nan if singular), amplitude, chi2_dof, points",
 				Columns: []string{"T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"}},
 			{Name: "correlators", Kind: artifact.KindTable, Doc: "long format: T, r, g, g_err", Columns: []string{"T", "r", "g", "g_err"}},
 		},
-		ThreadsFunc: pipeline.AllThreads,
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Threads: pipeline.AllThreadsOf[scalingDimensionParams],
+		Memory: func(p *scalingDimensionParams, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins")
+			return pipeline.Sizes{Out: map[string]float64{"delta": tableBytes, "correlators": tableBytes}, Peak: 10 * s}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *scalingDimensionParams) error {
 			a, temps, err := spinsByTemperature(env, true)
 			if err != nil {
 				return err
@@ -210,7 +230,7 @@ func scalingDimension() pipeline.Op {
 			nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2]
 			field := func(i int) []float64 {
 				spins := a.I8[i*n*L*L : (i+1)*n*L*L]
-				if env.String("field") == "spin" {
+				if p.Field == "spin" {
 					return ising.SpinField(spins)
 				}
 				return ising.EnergyField(spins, L)
@@ -248,7 +268,7 @@ func scalingDimension() pipeline.Op {
 			}
 			return env.PutTable("correlators", ct)
 		},
-	}
+	})
 }
 
 // spinsByTemperature reads the inputs spins, configurations [T][sample][L][L]

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"math"
-	"runtime"
 
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
@@ -26,17 +25,6 @@ func small(peak float64) pipeline.Sizes {
 func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 	const table = tableBytes
 	return map[string]func(map[string]spec.Value, map[string][]float64) pipeline.Sizes{
-		"ising.sample": func(p map[string]spec.Value, _ map[string][]float64) pipeline.Sizes {
-			L, T, n := float64(p["size"].Int), float64(len(p["temperatures"].Floats)), float64(p["samples"].Int)
-			spins := T * n * L * L // int8
-			// Samples gathered, then encoded; per worker a lattice and the exact partition function's work.
-			return pipeline.Sizes{Out: map[string]float64{"spins": spins, "meta": table, "observables": table},
-				Peak: 3*spins + float64(runtime.NumCPU())*(64*L*L+T*16*L)}
-		},
-		"ising.scaling_dimension": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			s := pipeline.One(in, "spins")
-			return pipeline.Sizes{Out: map[string]float64{"delta": table, "correlators": table}, Peak: 10 * s}
-		},
 		"rbm.train": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			d := pipeline.One(in, "data") // int8 spins: one byte per unit, four as float32
 			return pipeline.Sizes{Out: map[string]float64{"model": math.NaN(), "curve": table}, Peak: 6 * 4 * d}

@@ -34,17 +34,6 @@ func seconds(s float64) time.Duration {
 // default.
 func timeBounds() map[string]func(p map[string]spec.Value, in map[string][]float64) time.Duration {
 	return map[string]func(map[string]spec.Value, map[string][]float64) time.Duration{
-		// Equilibration, the pilot (doubled at most ~4 times) and samples at
-		// the spacing ⌈2τ⌉, with τ of Metropolis near Tc ~ L^2.17 and of Wolff ~ L^0.25.
-		"ising.sample": func(p map[string]spec.Value, _ map[string][]float64) time.Duration {
-			L := float64(p["size"].Int)
-			tau := 2 * math.Pow(L, 0.25)
-			if p["algorithm"].Str != "wolff" {
-				tau = 2 * math.Pow(L, 2.17)
-			}
-			sweeps := float64(p["equilibrate"].Int) + 16*float64(p["pilot"].Int) + float64(p["samples"].Int)*math.Max(float64(p["min_spacing"].Int), tau)
-			return seconds(float64(len(p["temperatures"].Floats)) * sweeps * L * L / boundUpdates)
-		},
 		// CD-k: per sample and epoch about 4(k+1) multiply-adds per weight
 		// of the first layer (the deeper ones are smaller); the data are
 		// int8 spins, one byte per visible unit.
