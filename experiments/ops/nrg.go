@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/nrg"
@@ -44,30 +45,31 @@ func loadFlow(env *pipeline.Env) (*nrg.Flow, *nrgModel, error) {
 	return f, &m, nil
 }
 
+type nrgTrainParams struct {
+	Size        int     `param:"size" doc:"lattice side L, a power of two" check:"min=2"`
+	T           float64 `param:"T" doc:"temperature (J = 1)" check:"min=1e-6"`
+	Levels      int     `param:"levels" doc:"MERA levels, 1 … log₂L (depth 2·levels layers); fewer leave the coarsest variables untransformed" check:"min=1"`
+	Couplings   int     `param:"couplings" doc:"coupling layers per block bijector" default:"4" check:"min=1"`
+	Hidden      int     `param:"hidden" doc:"width of the two hidden layers of the s and t network (at most 16: two AVX-512 registers)" default:"10"`
+	Epochs      int     `param:"epochs" doc:"optimisation steps, each on a fresh batch" check:"min=1"`
+	Batch       int     `param:"batch" doc:"samples per step" default:"256" check:"min=2"`
+	Lr          float64 `param:"lr" doc:"Adam learning rate" default:"1e-3" check:"min=1e-12"`
+	WeightDecay float64 `param:"weight_decay" doc:"L2 weight decay added to the gradient" default:"0" check:"min=0"`
+	EvalBatch   int     `param:"eval_batch" doc:"samples of the final estimate of the loss" default:"8192" check:"min=2"`
+}
+
 func nrgTrain() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "nrg.train",
-		Seeded:      true,
-		OpVersion:   3,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
+	return pipeline.Define(pipeline.Def[nrgTrainParams]{
+		Name:    "nrg.train",
+		Seeded:  true,
+		Version: 3,
+		Threads: pipeline.AllThreadsOf[nrgTrainParams],
+		Doc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
 			"networks 2 → hidden → hidden → 4, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
 			"disentangler and a decimator per level — on the continuous dual of the L×L Ising model at T by the reverse KL " +
 			"divergence (samples of the flow from a standard normal prior; Adam with L2 weight decay). The loss is a variational " +
 			"upper bound of −ln Z, which the op computes exactly (Kaufman's ln Z of the Ising lattice plus the dual's Gaussian " +
 			"shift) and, after training, estimates on a large fresh batch.",
-		Par: []pipeline.ParamSpec{
-			{Name: "size", Kind: spec.Int, Doc: "lattice side L, a power of two", Check: pipeline.AtLeast(2)},
-			{Name: "T", Kind: spec.Float, Doc: "temperature (J = 1)", Check: pipeline.AtLeast(1e-6)},
-			{Name: "levels", Kind: spec.Int, Doc: "MERA levels, 1 … log₂L (depth 2·levels layers); fewer leave the coarsest variables untransformed", Check: pipeline.AtLeast(1)},
-			{Name: "couplings", Kind: spec.Int, Doc: "coupling layers per block bijector", Default: pipeline.IntValue(4), Check: pipeline.AtLeast(1)},
-			{Name: "hidden", Kind: spec.Int, Doc: "width of the two hidden layers of the s and t network (at most 16: two AVX-512 registers)", Default: pipeline.IntValue(10), Check: pipeline.Between(1, linalg.MaxDense64)},
-			{Name: "epochs", Kind: spec.Int, Doc: "optimisation steps, each on a fresh batch", Check: pipeline.AtLeast(1)},
-			{Name: "batch", Kind: spec.Int, Doc: "samples per step", Default: pipeline.IntValue(256), Check: pipeline.AtLeast(2)},
-			{Name: "lr", Kind: spec.Float, Doc: "Adam learning rate", Default: pipeline.FloatValue(1e-3), Check: pipeline.AtLeast(1e-12)},
-			{Name: "weight_decay", Kind: spec.Float, Doc: "L2 weight decay added to the gradient", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "eval_batch", Kind: spec.Int, Doc: "samples of the final estimate of the loss", Default: pipeline.IntValue(8192), Check: pipeline.AtLeast(2)},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the flow (JSON: shape, T, parameters)"},
 			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, loss (batch mean), loss_err (its standard error), exact (−ln Z), rel_err ((loss − exact)/|exact|)",
@@ -76,9 +78,23 @@ func nrgTrain() pipeline.Op {
 				Columns: []string{"T", "size", "levels", "depth", "loss", "loss_err", "exact", "rel_err", "rel_err_err", "gap_sigma", "below"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "loss (final estimate, with error), exact, rel_err, gap (loss − exact, with error), gap_sigma, below, ln2_share (gap / ln 2: a flow that covers one of the two Z₂-related modes of the dual misses ln 2)"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			L, T := env.Int("size"), env.Float("T")
-			cfg := nrg.Config{L: L, Levels: env.Int("levels"), Couplings: env.Int("couplings"), Hidden: env.Int("hidden")}
+		Checks: map[string]func(spec.Value) error{
+			"hidden": pipeline.Between(1, linalg.MaxDense64),
+		},
+		Time: func(p *nrgTrainParams, _ map[string][]float64) time.Duration {
+			L, h := float64(p.Size), float64(p.Hidden)
+			var blocks float64
+			for l := 0; l < int(p.Levels); l++ {
+				side := L / float64(int(2)<<l)
+				blocks += 2 * math.Max(side*side, 1)
+			}
+			perSample := blocks * float64(p.Couplings) * 5e-6 * math.Max(1, h*h/100)
+			samples := float64(p.Epochs)*float64(p.Batch) + float64(p.EvalBatch)
+			return seconds(samples * perSample)
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *nrgTrainParams) error {
+			L, T := p.Size, p.T
+			cfg := nrg.Config{L: L, Levels: p.Levels, Couplings: p.Couplings, Hidden: p.Hidden}
 			tg, err := nrg.NewTarget(L, T)
 			if err != nil {
 				return err
@@ -87,14 +103,14 @@ func nrgTrain() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			epochs := env.Int("epochs")
-			tc := nrg.TrainConfig{Epochs: epochs, Batch: env.Int("batch"), LR: env.Float("lr"), WeightDecay: env.Float("weight_decay"), Threads: env.Threads}
+			epochs := p.Epochs
+			tc := nrg.TrainConfig{Epochs: epochs, Batch: p.Batch, LR: p.Lr, WeightDecay: p.WeightDecay, Threads: env.Threads}
 			hist, err := nrg.Train(ctx, f, tg, tc, env.Rand("train"), func(ep int) { env.Progress(ep, epochs) })
 			if err != nil {
 				return err
 			}
 			exact := -tg.LogZ()
-			loss, lossErr := f.Loss(tg, nrg.Prior(env.Rand("eval"), env.Int("eval_batch"), f.N), nil, env.Threads())
+			loss, lossErr := f.Loss(tg, nrg.Prior(env.Rand("eval"), p.EvalBatch, f.N), nil, env.Threads())
 			names := []string{"epoch", "loss", "loss_err", "exact", "rel_err"}
 			cols := make([][]float64, len(names))
 			below := 0
@@ -129,7 +145,7 @@ func nrgTrain() pipeline.Op {
 				return err
 			}
 			return env.PutScalars("summary", artifact.Scalars{
-				"loss":      {Value: loss, Err: lossErr, Note: fmt.Sprintf("mean over %d fresh samples of the flow", env.Int("eval_batch"))},
+				"loss":      {Value: loss, Err: lossErr, Note: fmt.Sprintf("mean over %d fresh samples of the flow", p.EvalBatch)},
 				"exact":     {Value: exact, Note: "−ln Z of the dual: Kaufman's ln Z of the Ising lattice plus the Gaussian shift"},
 				"rel_err":   {Value: rel, Err: lossErr / math.Abs(exact)},
 				"gap":       {Value: loss - exact, Err: lossErr},
@@ -138,36 +154,37 @@ func nrgTrain() pipeline.Op {
 				"ln2_share": {Value: (loss - exact) / math.Ln2},
 			})
 		},
-	}
+	})
+}
+
+type nrgReceptiveFieldsParams struct {
+	Samples int `param:"samples" doc:"configurations drawn from the flow" default:"64" check:"min=1"`
 }
 
 func nrgReceptiveFields() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "nrg.receptive_fields",
-		Seeded:      true,
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Receptive fields of a trained flow's latent variables: |∂z_j/∂x_i| of the inverse flow (central differences) at " +
+	return pipeline.Define(pipeline.Def[nrgReceptiveFieldsParams]{
+		Name:    "nrg.receptive_fields",
+		Seeded:  true,
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[nrgReceptiveFieldsParams],
+		Doc: "Receptive fields of a trained flow's latent variables: |∂z_j/∂x_i| of the inverse flow (central differences) at " +
 			"configurations the flow generates, averaged over them and over the latents each MERA level leaves behind, each field " +
 			"translated (periodically) so that its latent's site is at the lattice centre (L/2, L/2). The spread of a field is its " +
 			"rms distance from the latent's site weighted by |∂z/∂x|.",
 		In: []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an nrg.train model"}},
-		Par: []pipeline.ParamSpec{
-			{Name: "samples", Kind: spec.Int, Doc: "configurations drawn from the flow", Default: pipeline.IntValue(64), Check: pipeline.AtLeast(1)},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [level][L][L], level 0 the finest"},
 			{Name: "spread", Kind: artifact.KindTable, Doc: "level, radius (rms distance, lattice units), sites90 (fewest sites holding 90 % of the field)",
 				Columns: []string{"level", "radius", "sites90"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "radius[level=k] for each level, and growth (the top level's radius over level 0's)"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Run: func(ctx context.Context, env *pipeline.Env, p *nrgReceptiveFieldsParams) error {
 			f, _, err := loadFlow(env)
 			if err != nil {
 				return err
 			}
 			L, N := f.L, f.N
-			n := env.Int("samples")
+			n := p.Samples
 			xs := nrg.Prior(env.Rand("samples"), n, N)
 			jac := make([][]float64, n)
 			err = parallel(ctx, env.Threads(), n, func(i int) error {
@@ -227,5 +244,5 @@ func nrgReceptiveFields() pipeline.Op {
 			}
 			return env.PutScalars("summary", sc)
 		},
-	}
+	})
 }

@@ -45,19 +45,6 @@ func timeBounds() map[string]func(p map[string]spec.Value, in map[string][]float
 			flops := 8 * float64(p["k"].Int+1) * pipeline.One(in, "data") * h * float64(p["epochs"].Int)
 			return seconds(flops / boundFlops)
 		},
-		// Measured ~1.3 µs per plaquette and coupling per sample on one core
-		// (forward and backward, hidden width 10): bound at 5 µs.
-		"nrg.train": func(p map[string]spec.Value, _ map[string][]float64) time.Duration {
-			L, h := float64(p["size"].Int), float64(p["hidden"].Int)
-			var blocks float64
-			for l := 0; l < int(p["levels"].Int); l++ {
-				side := L / float64(int(2)<<l)
-				blocks += 2 * math.Max(side*side, 1)
-			}
-			perSample := blocks * float64(p["couplings"].Int) * 5e-6 * math.Max(1, h*h/100)
-			samples := float64(p["epochs"].Int)*float64(p["batch"].Int) + float64(p["eval_batch"].Int)
-			return seconds(samples * perSample)
-		},
 		// Forward and backward: about 6 FLOP per weight per sample and epoch,
 		// the first layer's weights dominating.
 		"mlp.train": func(p map[string]spec.Value, in map[string][]float64) time.Duration {
