@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/mlp"
@@ -84,44 +85,57 @@ func spins(x float32, u rbm.Units) float32 {
 	return x
 }
 
+type rbmTrainParams struct {
+	Hidden      []int64 `param:"hidden" doc:"hidden units of each layer (one entry: a single RBM)" check:"min=1"`
+	Units       string  `param:"units" doc:"spin (±1) or binary ({0,1})" default:"spin" check:"oneof=spin,binary"`
+	Feed        string  `param:"feed" doc:"what the next layer trains on: mean or sample of the hidden units" default:"mean" check:"oneof=mean,sample"`
+	Epochs      int     `param:"epochs" doc:"epochs per layer" check:"min=1"`
+	Batch       int     `param:"batch" doc:"minibatch size" default:"100" check:"min=1"`
+	Lr          float64 `param:"lr" doc:"learning rate" default:"0.01" check:"min=1e-12"`
+	LrFinal     float64 `param:"lr_final" doc:"final learning rate of a linear decay; 0 keeps lr constant" default:"0" check:"min=0"`
+	Momentum    float64 `param:"momentum" doc:"momentum in [0, 1)" default:"0.5" check:"min=0"`
+	WeightDecay float64 `param:"weight_decay" doc:"L2 penalty on the weights" default:"0" check:"min=0"`
+	L1          float64 `param:"l1" doc:"L1 penalty on the weights" default:"0" check:"min=0"`
+	K           int     `param:"k" doc:"Gibbs steps of CD-k" default:"1" check:"min=1"`
+	Persistent  bool    `param:"persistent" doc:"persistent CD" default:"false"`
+	InitStd     float64 `param:"init_std" doc:"standard deviation of the initial weights" default:"0.01" check:"min=0"`
+	Monitor     int     `param:"monitor" doc:"samples on which the per-epoch curve is measured" default:"500" check:"min=1"`
+	HeldOut     int     `param:"held_out" doc:"every held_out-th sample is held out (0: none)" default:"10" check:"min=0"`
+	Seed        int     `param:"seed" doc:"names an independent training (initial weights and batches); trainings differing only in seed are repetitions" default:"0"`
+	Precision   string  `param:"precision" doc:"float32, or bf16: the training products in bfloat16 with float32 sums" default:"float32" check:"oneof=float32,bf16"`
+}
+
 func rbmTrain() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "rbm.train",
-		Seeded:      true,
-		OpVersion:   3,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
+	return pipeline.Define(pipeline.Def[rbmTrainParams]{
+		Name:    "rbm.train",
+		Seeded:  true,
+		Version: 3,
+		Threads: pipeline.AllThreadsOf[rbmTrainParams],
+		Doc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
 			"divergence (CD-k or persistent CD), minibatch SGD with momentum, weight decay and L1. Units are ±1 spins (mean tanh) or " +
 			"{0,1} (mean sigmoid; data mapped by (s+1)/2). Every held_out-th sample is kept out of training for the free-energy gap. " +
 			"float32 on the linalg GEMM; with precision bf16 the products of training (the Gibbs step's fields and the weight gradient) " +
 			"round their operands to bfloat16 and sum in float32 (±1 and {0,1} units are exact; weights, updates and the curve stay " +
 			"float32), about 1.7× faster with AVX-512 BF16. Deterministic given the step's seed identity and inputs.",
 		In: []pipeline.InputSpec{{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L] (int8 or float)"}},
-		Par: []pipeline.ParamSpec{
-			{Name: "hidden", Kind: spec.Ints, Doc: "hidden units of each layer (one entry: a single RBM)", Check: pipeline.AtLeast(1)},
-			{Name: "units", Kind: spec.String, Doc: "spin (±1) or binary ({0,1})", Default: pipeline.StringValue("spin"), Check: pipeline.OneOf("spin", "binary")},
-			{Name: "feed", Kind: spec.String, Doc: "what the next layer trains on: mean or sample of the hidden units", Default: pipeline.StringValue("mean"), Check: pipeline.OneOf("mean", "sample")},
-			{Name: "epochs", Kind: spec.Int, Doc: "epochs per layer", Check: pipeline.AtLeast(1)},
-			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(100), Check: pipeline.AtLeast(1)},
-			{Name: "lr", Kind: spec.Float, Doc: "learning rate", Default: pipeline.FloatValue(0.01), Check: pipeline.AtLeast(1e-12)},
-			{Name: "lr_final", Kind: spec.Float, Doc: "final learning rate of a linear decay; 0 keeps lr constant", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "momentum", Kind: spec.Float, Doc: "momentum in [0, 1)", Default: pipeline.FloatValue(0.5), Check: pipeline.AtLeast(0)},
-			{Name: "weight_decay", Kind: spec.Float, Doc: "L2 penalty on the weights", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "l1", Kind: spec.Float, Doc: "L1 penalty on the weights", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "k", Kind: spec.Int, Doc: "Gibbs steps of CD-k", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
-			{Name: "persistent", Kind: spec.Bool, Doc: "persistent CD", Default: pipeline.BoolValue(false)},
-			{Name: "init_std", Kind: spec.Float, Doc: "standard deviation of the initial weights", Default: pipeline.FloatValue(0.01), Check: pipeline.AtLeast(0)},
-			{Name: "monitor", Kind: spec.Int, Doc: "samples on which the per-epoch curve is measured", Default: pipeline.IntValue(500), Check: pipeline.AtLeast(1)},
-			{Name: "held_out", Kind: spec.Int, Doc: "every held_out-th sample is held out (0: none)", Default: pipeline.IntValue(10), Check: pipeline.AtLeast(0)},
-			{Name: "seed", Kind: spec.Int, Doc: "names an independent training (initial weights and batches); trainings differing only in seed are repetitions", Default: pipeline.IntValue(0)},
-			{Name: "precision", Kind: spec.String, Doc: "float32, or bf16: the training products in bfloat16 with float32 sums", Default: pipeline.StringValue("float32"), Check: pipeline.OneOf("float32", "bf16")},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the stack: shapes, units, hyperparameters, float32 weights"},
 			{Name: "curve", Kind: artifact.KindTable, Doc: "layer, epoch, lr, recon (mean squared error per unit), pseudo_ll (per unit), free_energy_gap (held-out − training)",
 				Columns: []string{"layer", "epoch", "lr", "recon", "pseudo_ll", "free_energy_gap"}},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(p *rbmTrainParams, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data") // int8 spins: one byte per unit, four as float32
+			return pipeline.Sizes{Out: map[string]float64{"model": math.NaN(), "curve": tableBytes}, Peak: 6 * 4 * d}
+		},
+		Time: func(p *rbmTrainParams, in map[string][]float64) time.Duration {
+			var h float64
+			for _, x := range p.Hidden {
+				h += float64(x)
+			}
+			flops := 8 * float64(p.K+1) * pipeline.One(in, "data") * h * float64(p.Epochs)
+			return seconds(flops / boundFlops)
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *rbmTrainParams) error {
 			a, err := env.Array("data")
 			if err != nil {
 				return err
@@ -130,11 +144,11 @@ func rbmTrain() pipeline.Op {
 			if err != nil {
 				return fmt.Errorf("data: %w", err)
 			}
-			units := rbm.Units(env.String("units"))
+			units := rbm.Units(p.Units)
 			if err := toUnits(all, units); err != nil {
 				return fmt.Errorf("data: %w", err)
 			}
-			every := env.Int("held_out")
+			every := p.HeldOut
 			var trainRows, heldRows []int
 			for i := 0; i < all.Rows; i++ {
 				if every > 0 && i%every == every-1 {
@@ -151,20 +165,20 @@ func rbmTrain() pipeline.Op {
 				return m
 			}
 			var hidden []int
-			for _, h := range env.Ints("hidden") {
+			for _, h := range p.Hidden {
 				hidden = append(hidden, int(h))
 			}
-			cfg := rbm.Config{Units: units, Epochs: env.Int("epochs"), Batch: env.Int("batch"), LR: env.Float("lr"), LRFinal: env.Float("lr_final"),
-				Momentum: env.Float("momentum"), WeightDecay: env.Float("weight_decay"), L1: env.Float("l1"), K: env.Int("k"),
-				Persistent: env.Bool("persistent"), InitStd: env.Float("init_std"), Monitor: env.Int("monitor"), Hidden: 1}
+			cfg := rbm.Config{Units: units, Epochs: p.Epochs, Batch: p.Batch, LR: p.Lr, LRFinal: p.LrFinal,
+				Momentum: p.Momentum, WeightDecay: p.WeightDecay, L1: p.L1, K: p.K,
+				Persistent: p.Persistent, InitStd: p.InitStd, Monitor: p.Monitor, Hidden: 1}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
 			// The seed parameter enters the step's seed identity, and so the streams.
-			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Limit: env.Threads, BF16: env.String("precision") == "bf16"},
+			tr := &rbm.Trainer{Config: cfg, Gemm: &linalg.Gemm{Limit: env.Threads, BF16: p.Precision == "bf16"},
 				Rand: linalg.NewRand(seedOf(env, "train"))}
 			total := len(hidden) * cfg.Epochs
-			stack, curves, err := rbm.TrainStack(ctx, tr, pick(trainRows), pick(heldRows), hidden, rbm.Feed(env.String("feed")),
+			stack, curves, err := rbm.TrainStack(ctx, tr, pick(trainRows), pick(heldRows), hidden, rbm.Feed(p.Feed),
 				func(layer, epoch int) { env.Progress(layer*cfg.Epochs+epoch, total) })
 			if err != nil {
 				return err
@@ -179,7 +193,7 @@ func rbmTrain() pipeline.Op {
 			for _, name := range []string{"lr", "lr_final", "momentum", "weight_decay", "l1", "init_std"} {
 				hyper[name] = strconv.FormatFloat(env.Float(name), 'g', -1, 64)
 			}
-			hyper["persistent"] = strconv.FormatBool(env.Bool("persistent"))
+			hyper["persistent"] = strconv.FormatBool(p.Persistent)
 			model, err := stack.Marshal(hyper)
 			if err != nil {
 				return err
@@ -198,7 +212,7 @@ func rbmTrain() pipeline.Op {
 			}
 			return env.PutTable("curve", table(names, cols))
 		},
-	}
+	})
 }
 
 // table builds a table from named columns.
@@ -223,36 +237,47 @@ func loadStack(env *pipeline.Env, name string) (*rbm.Stack, error) {
 	return s, nil
 }
 
+type rbmFlowParams struct {
+	Steps int    `param:"steps" doc:"flow steps" check:"min=1"`
+	Feed  string `param:"feed" doc:"mean (mean-field) or sample" default:"sample" check:"oneof=mean,sample"`
+}
+
 func rbmFlow() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "rbm.flow",
-		Seeded:      true,
-		OpVersion:   2,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "RBM flow: v → h → v′ through the first layer of a model, repeated `steps` times from each configuration of the data, " +
+	return pipeline.Define(pipeline.Def[rbmFlowParams]{
+		Name:    "rbm.flow",
+		Seeded:  true,
+		Version: 2,
+		Threads: pipeline.AllThreadsOf[rbmFlowParams],
+		Doc: "RBM flow: v → h → v′ through the first layer of a model, repeated `steps` times from each configuration of the data, " +
 			"feeding means or samples; every step is stored, and the lattice keeps its size. Values are in the ±1 convention " +
 			"(binary machines' {0,1} means are mapped back by 2v − 1).",
 		In: []pipeline.InputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"},
 			{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L]"},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "steps", Kind: spec.Int, Doc: "flow steps", Check: pipeline.AtLeast(1)},
-			{Name: "feed", Kind: spec.String, Doc: "mean (mean-field) or sample", Default: pipeline.StringValue("sample"), Check: pipeline.OneOf("mean", "sample")},
-		},
 		Out: []pipeline.OutputSpec{{Name: "flow", Kind: artifact.KindArray, Doc: "[steps+1][...][L][L], int8 ±1 when sampled, float32 means when mean-field; step 0 is the data"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(p *rbmFlowParams, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data")
+			steps := float64(p.Steps) + 1
+			out := steps * d // int8 when sampled
+			if p.Feed == "mean" {
+				out *= 4
+			}
+			// Every step is kept as a float32 matrix until the end.
+			return pipeline.Sizes{Out: map[string]float64{"flow": out}, Peak: 4*steps*d + out}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *rbmFlowParams) error {
 			s, v, lead, unitShape, err := modelAndData(env)
 			if err != nil {
 				return err
 			}
 			u := s.Layers[0].Units
-			steps, err := s.Flow(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "flow")), v, env.Int("steps"), rbm.Feed(env.String("feed")))
+			steps, err := s.Flow(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "flow")), v, p.Steps, rbm.Feed(p.Feed))
 			if err != nil {
 				return err
 			}
 			shape := append(append([]int{len(steps)}, lead...), unitShape...)
-			if env.String("feed") == "sample" {
+			if p.Feed == "sample" {
 				// Sampled flows are ±1 spins: int8, a quarter of the bytes.
 				out := make([]int8, 0, len(steps)*len(v.Data))
 				for _, m := range steps {
@@ -270,24 +295,30 @@ func rbmFlow() pipeline.Op {
 			}
 			return env.PutArray("flow", artifact.NewFloat32(out, shape...))
 		},
-	}
+	})
+}
+
+type rbmReceptiveFieldsParams struct {
+	Layer int `param:"layer" doc:"layer k (1 = first)" default:"1" check:"min=1"`
 }
 
 func rbmReceptiveFields() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "rbm.receptive_fields",
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc:       "Receptive fields of layer `layer` of a model: the columns of W₁W₂⋯W_k, one per hidden unit, reshaped to the L×L lattice when the visible layer is square.",
-		In:          []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"}},
-		Par:         []pipeline.ParamSpec{{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)}},
-		Out:         []pipeline.OutputSpec{{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [hidden][L][L] (or [hidden][visible])"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+	return pipeline.Define(pipeline.Def[rbmReceptiveFieldsParams]{
+		Name:    "rbm.receptive_fields",
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[rbmReceptiveFieldsParams],
+		Doc:     "Receptive fields of layer `layer` of a model: the columns of W₁W₂⋯W_k, one per hidden unit, reshaped to the L×L lattice when the visible layer is square.",
+		In:      []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"}},
+		Out:     []pipeline.OutputSpec{{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [hidden][L][L] (or [hidden][visible])"}},
+		Memory: func(_ *rbmReceptiveFieldsParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *rbmReceptiveFieldsParams) error {
 			s, err := loadStack(env, "model")
 			if err != nil {
 				return err
 			}
-			p, err := s.ReceptiveFields(&linalg.Gemm{Limit: env.Threads}, env.Int("layer"))
+			p, err := s.ReceptiveFields(&linalg.Gemm{Limit: env.Threads}, par.Layer)
 			if err != nil {
 				return err
 			}
@@ -302,16 +333,30 @@ func rbmReceptiveFields() pipeline.Op {
 			}
 			return env.PutArray("fields", artifact.NewFloat32(out, p.Cols, p.Rows))
 		},
-	}
+	})
+}
+
+type mlpTrainParams struct {
+	Hidden     []int64 `param:"hidden" doc:"sizes of the hidden layers" check:"min=1"`
+	Activation string  `param:"activation" doc:"tanh or relu" default:"tanh" check:"oneof=tanh,relu"`
+	Optimizer  string  `param:"optimizer" doc:"sgd (with momentum) or adam" default:"adam" check:"oneof=sgd,adam"`
+	Lr         float64 `param:"lr" doc:"learning rate" default:"0.001" check:"min=1e-12"`
+	LrFinal    float64 `param:"lr_final" doc:"if positive, the last epoch's learning rate: the rate falls linearly from lr to it" default:"0" check:"min=0"`
+	Momentum   float64 `param:"momentum" doc:"SGD momentum" default:"0.9" check:"min=0"`
+	Epochs     int     `param:"epochs" doc:"epochs" check:"min=1"`
+	Batch      int     `param:"batch" doc:"minibatch size" default:"50" check:"min=1"`
+	Validation float64 `param:"validation" doc:"fraction of samples held out for validation, in [0, 1)" default:"0.2"`
+	Monitor    int     `param:"monitor" doc:"if positive, the number of validation samples (stratified by class) the curve scores after every epoch but the last, which scores the whole validation set; 0 scores it all every epoch" default:"0" check:"min=0"`
+	Augment    bool    `param:"augment" doc:"apply a random symmetry of the periodic Ising lattice (global spin flip, translation) to each training sample as it enters a batch" default:"true"`
 }
 
 func mlpTrain() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "mlp.train",
-		Seeded:      true,
-		OpVersion:   5,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
+	return pipeline.Define(pipeline.Def[mlpTrainParams]{
+		Name:    "mlp.train",
+		Seeded:  true,
+		Version: 5,
+		Threads: pipeline.AllThreadsOf[mlpTrainParams],
+		Doc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
 			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. A fraction of " +
 			"each temperature's samples, interleaved, validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +
 			"For reference the summary also scores, on the same split, the classifier that reads only the configuration's energy (a " +
@@ -321,21 +366,6 @@ func mlpTrain() pipeline.Op {
 			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "hidden", Kind: spec.Ints, Doc: "sizes of the hidden layers", Check: pipeline.AtLeast(1)},
-			{Name: "activation", Kind: spec.String, Doc: "tanh or relu", Default: pipeline.StringValue("tanh"), Check: pipeline.OneOf("tanh", "relu")},
-			{Name: "optimizer", Kind: spec.String, Doc: "sgd (with momentum) or adam", Default: pipeline.StringValue("adam"), Check: pipeline.OneOf("sgd", "adam")},
-			{Name: "lr", Kind: spec.Float, Doc: "learning rate", Default: pipeline.FloatValue(0.001), Check: pipeline.AtLeast(1e-12)},
-			{Name: "lr_final", Kind: spec.Float, Doc: "if positive, the last epoch's learning rate: the rate falls linearly from lr to it", Default: pipeline.FloatValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "momentum", Kind: spec.Float, Doc: "SGD momentum", Default: pipeline.FloatValue(0.9), Check: pipeline.AtLeast(0)},
-			{Name: "epochs", Kind: spec.Int, Doc: "epochs", Check: pipeline.AtLeast(1)},
-			{Name: "batch", Kind: spec.Int, Doc: "minibatch size", Default: pipeline.IntValue(50), Check: pipeline.AtLeast(1)},
-			{Name: "validation", Kind: spec.Float, Doc: "fraction of samples held out for validation, in [0, 1)", Default: pipeline.FloatValue(0.2), Check: fraction},
-			{Name: "monitor", Kind: spec.Int, Doc: "if positive, the number of validation samples (stratified by class) the curve scores after every epoch but the last, which scores the whole validation set; 0 scores it all every epoch",
-				Default: pipeline.IntValue(0), Check: pipeline.AtLeast(0)},
-			{Name: "augment", Kind: spec.Bool, Doc: "apply a random symmetry of the periodic Ising lattice (global spin flip, translation) to each training sample as it enters a batch",
-				Default: pipeline.BoolValue(true)},
-		},
 		Out: []pipeline.OutputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
 			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, valid_samples (how many validation samples that row scored), and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)",
@@ -343,7 +373,19 @@ func mlpTrain() pipeline.Op {
 			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)", Columns: []string{"true", "predicted", "count"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "train_loss, train_accuracy, valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one, energy_loss of the energy classifier on the same validation set"},
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Checks: map[string]func(spec.Value) error{
+			"validation": fraction,
+		},
+		Memory: func(_ *mlpTrainParams, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "spins")
+			return pipeline.Sizes{Out: map[string]float64{"model": tableBytes, "curve": tableBytes, "confusion": tableBytes, "summary": tableBytes}, Peak: 3 * 4 * d}
+		},
+		Time: func(p *mlpTrainParams, in map[string][]float64) time.Duration {
+			h := float64(p.Hidden[0])
+			flops := 6 * pipeline.One(in, "spins") * h * float64(p.Epochs)
+			return seconds(3 * flops / boundFlops)
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *mlpTrainParams) error {
 			a, temps, err := spinsByTemperature(env, false)
 			if err != nil {
 				return err
@@ -364,13 +406,13 @@ func mlpTrain() pipeline.Op {
 				}
 			}
 			var hidden []int
-			for _, h := range env.Ints("hidden") {
+			for _, h := range par.Hidden {
 				hidden = append(hidden, int(h))
 			}
-			cfg := mlp.Config{Hidden: hidden, Activation: env.String("activation"), Optimizer: env.String("optimizer"), LR: env.Float("lr"),
-				LRFinal: env.Float("lr_final"), Momentum: env.Float("momentum"), Epochs: env.Int("epochs"), Batch: env.Int("batch"), Validation: env.Float("validation"),
-				Monitor: env.Int("monitor")}
-			if env.Bool("augment") {
+			cfg := mlp.Config{Hidden: hidden, Activation: par.Activation, Optimizer: par.Optimizer, LR: par.Lr,
+				LRFinal: par.LrFinal, Momentum: par.Momentum, Epochs: par.Epochs, Batch: par.Batch, Validation: par.Validation,
+				Monitor: par.Monitor}
+			if par.Augment {
 				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
 			}
 			res, err := mlp.Train(ctx, &linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
@@ -425,22 +467,28 @@ func mlpTrain() pipeline.Op {
 				"energy_loss":       {Value: eLoss},
 			})
 		},
-	}
+	})
+}
+
+type mlpPredictParams struct {
 }
 
 func mlpPredict() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "mlp.predict",
-		OpVersion:   2,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "Applies a thermometer to sets of configurations (the leading axis: temperatures, flow steps, layers): per set, the " +
+	return pipeline.Define(pipeline.Def[mlpPredictParams]{
+		Name:    "mlp.predict",
+		Version: 2,
+		Threads: pipeline.AllThreadsOf[mlpPredictParams],
+		Doc: "Applies a thermometer to sets of configurations (the leading axis: temperatures, flow steps, layers): per set, the " +
 			"mean softmax vector and the fraction of configurations whose argmax is each class.",
 		In: []pipeline.InputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train model"},
 			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L] (int8 or float); several leading axes (flow step, temperature) are flattened row-major into the set index"},
 		},
 		Out: []pipeline.OutputSpec{{Name: "prediction", Kind: artifact.KindTable, Doc: "set, class, mean_prob, argmax_fraction", Columns: []string{"set", "class", "mean_prob", "argmax_fraction"}}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *mlpPredictParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"prediction": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *mlpPredictParams) error {
 			data, err := env.Input("model")
 			if err != nil {
 				return err
@@ -489,7 +537,7 @@ func mlpPredict() pipeline.Op {
 			}
 			return env.PutTable("prediction", table([]string{"set", "class", "mean_prob", "argmax_fraction"}, cols))
 		},
-	}
+	})
 }
 
 // energyClassifier scores, on the valid rows of x (±1 configurations of an
@@ -574,35 +622,40 @@ func fraction(v spec.Value) error {
 	return nil
 }
 
+type rbmActivationsParams struct {
+	Layer  int    `param:"layer" doc:"layer k (1 = first)" default:"1" check:"min=1"`
+	Feed   string `param:"feed" doc:"mean activations or samples" default:"mean" check:"oneof=mean,sample"`
+	Square bool   `param:"square" doc:"store the units as an l×l lattice (their count must be a square), so they can be the visible layer of a correlator" default:"false"`
+}
+
 func rbmActivations() pipeline.Op {
-	return &pipeline.Func{
-		OpName:      "rbm.activations",
-		Seeded:      true,
-		OpVersion:   1,
-		ThreadsFunc: pipeline.AllThreads,
-		OpDoc: "The hidden units of layer `layer` of a model for each configuration of the data, up through the stack: mean " +
+	return pipeline.Define(pipeline.Def[rbmActivationsParams]{
+		Name:    "rbm.activations",
+		Seeded:  true,
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[rbmActivationsParams],
+		Doc: "The hidden units of layer `layer` of a model for each configuration of the data, up through the stack: mean " +
 			"activations (tanh(Wᵀv + b) for ±1 units, mapped from sigmoid by 2p − 1 for {0,1} units) or samples, each layer fed " +
 			"the previous one's.",
 		In: []pipeline.InputSpec{
 			{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"},
 			{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L]"},
 		},
-		Par: []pipeline.ParamSpec{
-			{Name: "layer", Kind: spec.Int, Doc: "layer k (1 = first)", Default: pipeline.IntValue(1), Check: pipeline.AtLeast(1)},
-			{Name: "feed", Kind: spec.String, Doc: "mean activations or samples", Default: pipeline.StringValue("mean"), Check: pipeline.OneOf("mean", "sample")},
-			{Name: "square", Kind: spec.Bool, Doc: "store the units as an l×l lattice (their count must be a square), so they can be the visible layer of a correlator", Default: pipeline.BoolValue(false)},
-		},
 		Out: []pipeline.OutputSpec{{Name: "hidden", Kind: artifact.KindArray, Doc: "float32 [...][hidden units of layer k] (or [...][l][l] when square), in the ±1 convention"}},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
+		Memory: func(_ *rbmActivationsParams, in map[string][]float64) pipeline.Sizes {
+			// Every layer's activations, each at most the data's float32 size.
+			return pipeline.Sizes{Out: map[string]float64{"hidden": math.NaN()}, Peak: math.NaN()}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *rbmActivationsParams) error {
 			s, v, lead, _, err := modelAndData(env)
 			if err != nil {
 				return err
 			}
-			k := env.Int("layer")
+			k := p.Layer
 			if k > len(s.Layers) {
 				return fmt.Errorf("layer %d of a stack of %d", k, len(s.Layers))
 			}
-			acts, err := s.Activations(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "activations")), v, rbm.Feed(env.String("feed")))
+			acts, err := s.Activations(&linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "activations")), v, rbm.Feed(p.Feed))
 			if err != nil {
 				return err
 			}
@@ -614,7 +667,7 @@ func rbmActivations() pipeline.Op {
 				}
 			}
 			shape := append(append([]int{}, lead...), h.Cols)
-			if env.Bool("square") {
+			if p.Square {
 				l := int(math.Round(math.Sqrt(float64(h.Cols))))
 				if l*l != h.Cols {
 					return fmt.Errorf("square: layer %d has %d units, not a square number", k, h.Cols)
@@ -623,5 +676,5 @@ func rbmActivations() pipeline.Op {
 			}
 			return env.PutArray("hidden", artifact.NewFloat32(out, shape...))
 		},
-	}
+	})
 }

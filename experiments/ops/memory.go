@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"math"
-
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
@@ -25,23 +23,6 @@ func small(peak float64) pipeline.Sizes {
 func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 	const table = tableBytes
 	return map[string]func(map[string]spec.Value, map[string][]float64) pipeline.Sizes{
-		"rbm.train": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			d := pipeline.One(in, "data") // int8 spins: one byte per unit, four as float32
-			return pipeline.Sizes{Out: map[string]float64{"model": math.NaN(), "curve": table}, Peak: 6 * 4 * d}
-		},
-		"rbm.flow": func(p map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			d := pipeline.One(in, "data")
-			steps := float64(p["steps"].Int) + 1
-			out := steps * d // int8 when sampled
-			if p["feed"].Str == "mean" {
-				out *= 4
-			}
-			// Every step is kept as a float32 matrix until the end.
-			return pipeline.Sizes{Out: map[string]float64{"flow": out}, Peak: 4*steps*d + out}
-		},
-		"rbm.receptive_fields": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
-		},
 		"rbm.reconstruct": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			d := pipeline.One(in, "data")
 			return pipeline.Sizes{Out: map[string]float64{"reconstruction": 4 * d}, Peak: 16 * d}
@@ -51,17 +32,6 @@ func memory() map[string]func(p map[string]spec.Value, in map[string][]float64) 
 		},
 		"array.norms": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"norms": table, "summary": table}, Peak: 9 * pipeline.One(in, "array")}
-		},
-		"rbm.activations": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			// Every layer's activations, each at most the data's float32 size.
-			return pipeline.Sizes{Out: map[string]float64{"hidden": math.NaN()}, Peak: math.NaN()}
-		},
-		"mlp.train": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			d := pipeline.One(in, "spins")
-			return pipeline.Sizes{Out: map[string]float64{"model": table, "curve": table, "confusion": table, "summary": table}, Peak: 3 * 4 * d}
-		},
-		"mlp.predict": func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"prediction": table}, Peak: 9 * pipeline.One(in, "data")}
 		},
 	}
 }

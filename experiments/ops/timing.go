@@ -4,7 +4,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
@@ -33,24 +32,5 @@ func seconds(s float64) time.Duration {
 // not listed finish in seconds at any spec's scale and get the executor's
 // default.
 func timeBounds() map[string]func(p map[string]spec.Value, in map[string][]float64) time.Duration {
-	return map[string]func(map[string]spec.Value, map[string][]float64) time.Duration{
-		// CD-k: per sample and epoch about 4(k+1) multiply-adds per weight
-		// of the first layer (the deeper ones are smaller); the data are
-		// int8 spins, one byte per visible unit.
-		"rbm.train": func(p map[string]spec.Value, in map[string][]float64) time.Duration {
-			var h float64
-			for _, x := range p["hidden"].Ints {
-				h += float64(x)
-			}
-			flops := 8 * float64(p["k"].Int+1) * pipeline.One(in, "data") * h * float64(p["epochs"].Int)
-			return seconds(flops / boundFlops)
-		},
-		// Forward and backward: about 6 FLOP per weight per sample and epoch,
-		// the first layer's weights dominating.
-		"mlp.train": func(p map[string]spec.Value, in map[string][]float64) time.Duration {
-			h := float64(p["hidden"].Ints[0])
-			flops := 6 * pipeline.One(in, "spins") * h * float64(p["epochs"].Int)
-			return seconds(3 * flops / boundFlops)
-		},
-	}
+	return map[string]func(map[string]spec.Value, map[string][]float64) time.Duration{}
 }
