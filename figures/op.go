@@ -6,48 +6,56 @@ import (
 	"fmt"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
+
+// opParams are the figure op's parameters: a figure entry of the spec.
+type opParams struct {
+	Number     string    `param:"number" doc:"the figure's number in the paper"`
+	Columns    int       `param:"columns" doc:"panels per row" default:"1" check:"min=1"`
+	Size       []float64 `param:"size" doc:"[width, height] of each panel in cm" default:"[9, 7]"`
+	ColorScale string    `param:"colorscale" doc:"panel: each heat map its own colour scale; shared: one for the figure" default:"panel" check:"oneof=panel,shared"`
+	Panels     any       "param:\"panels\" doc:\"the panels: kind and fields (`kadanoff ops` lists the kinds)\""
+	Profile    string    `param:"profile" doc:"the profile being built (set by the pipeline); other than paper, the figure is watermarked"`
+}
 
 // Op returns the pipeline operation that draws a spec's figure (spec.FigureOp):
 // every entry of figures: becomes a step of this op. A figure's key holds what
 // it draws (its layout, its inputs, the renderer's version), not the tool's
 // revision: the report writer stamps that into the files it writes.
 func Op() pipeline.Op {
-	return &pipeline.Func{
-		OpName:    spec.FigureOp,
-		OpVersion: 8,
-		OpDoc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
-		In:        []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
-		Par: []pipeline.ParamSpec{
-			{Name: "number", Kind: spec.String, Doc: "the figure's number in the paper"},
-			{Name: "columns", Kind: spec.Int, Default: pipeline.IntValue(1), Doc: "panels per row", Check: pipeline.AtLeast(1)},
-			{Name: "size", Kind: spec.Floats, Default: &spec.Value{Kind: spec.Floats, Floats: []float64{9, 7}},
-				Doc: "[width, height] of each panel in cm", Check: sizeCheck},
-			{Name: "colorscale", Kind: spec.String, Default: pipeline.StringValue("panel"),
-				Doc: "panel: each heat map its own colour scale; shared: one for the figure", Check: pipeline.OneOf("panel", "shared")},
-			{Name: "panels", Kind: spec.Any, Doc: "the panels: kind and fields (`kadanoff ops` lists the kinds)", CheckNode: CheckPanels},
-			{Name: "profile", Kind: spec.String, Doc: "the profile being built (set by the pipeline); other than paper, the figure is watermarked"},
+	return pipeline.Define(pipeline.Def[opParams]{
+		Name:    spec.FigureOp,
+		Version: 8,
+		Doc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
+		In:      []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
+		Checks: map[string]func(spec.Value) error{
+			"size": sizeCheck,
+		},
+		CheckNodes: map[string]func(*yaml.Node) error{
+			"panels": CheckPanels,
 		},
 		Out: []pipeline.OutputSpec{
 			{Name: "svg", Kind: artifact.KindSVG, Doc: "the figure as SVG"},
 			{Name: "png", Kind: artifact.KindPNG, Doc: "the figure as PNG at 150 dpi"},
 		},
-		ValidateFunc: canvasCheck,
+		Validate: canvasCheck,
 		// The panels' data decoded, and two canvases at 150 dpi.
-		MemoryFunc: func(_ map[string]spec.Value, in map[string][]float64) pipeline.Sizes {
+		Memory: func(_ *opParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"svg": 1 << 24, "png": 1 << 23}, Peak: 3*pipeline.Total(in) + 1<<26}
 		},
-		RunFunc: func(ctx context.Context, env *pipeline.Env) error {
-			l := Layout{Number: env.String("number"), Columns: env.Int("columns"), Size: env.Floats("size"), ColorScale: env.String("colorscale")}
+		Run: func(ctx context.Context, env *pipeline.Env, p *opParams) error {
+			l := Layout{Number: p.Number, Columns: p.Columns, Size: p.Size, ColorScale: p.ColorScale}
 			var panels []json.RawMessage
 			if err := env.Object("panels", &panels); err != nil {
 				return fmt.Errorf("panels: %w", err)
 			}
 			l.Panels = panels
-			profile := env.String("profile")
+			profile := p.Profile
 			if profile != "paper" {
 				l.Watermark = profile + " profile — not the paper's scale"
 			}
@@ -74,7 +82,7 @@ func Op() pipeline.Op {
 			}
 			return env.Put("png", artifact.KindPNG, png)
 		},
-	}
+	})
 }
 
 // maxPanelCM bounds a panel's side and maxCanvasCM the figure's (about
@@ -96,15 +104,14 @@ func sizeCheck(v spec.Value) error {
 }
 
 // canvasCheck bounds the whole figure: columns of panels by rows of them.
-func canvasCheck(params map[string]spec.Value) error {
-	size, cols, panels := params["size"], params["columns"], params["panels"]
-	list, _ := panels.Object.([]any)
-	if len(size.Floats) != 2 || cols.Int < 1 || len(list) == 0 {
+func canvasCheck(p *opParams) error {
+	list, _ := p.Panels.([]any)
+	if len(p.Size) != 2 || p.Columns < 1 || len(list) == 0 {
 		return nil // reported by the parameters' own checks
 	}
-	c := min(int(cols.Int), len(list))
+	c := min(p.Columns, len(list))
 	rows := (len(list) + c - 1) / c
-	w, h := float64(c)*size.Floats[0], float64(rows)*size.Floats[1]
+	w, h := float64(c)*p.Size[0], float64(rows)*p.Size[1]
 	if w > maxCanvasCM || h > maxCanvasCM {
 		return fmt.Errorf("the figure would be %g × %g cm (%d columns, %d rows of panel_size): at most %d cm a side", w, h, c, rows, maxCanvasCM)
 	}

@@ -94,7 +94,7 @@ func trend() pipeline.Op {
 			return small(4 * pipeline.Total(in))
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, par *trendParams) error {
-			_, xs, ys, err := seriesXY(env)
+			_, xs, ys, err := seriesXY(env, par.X, par.Y)
 			if err != nil {
 				return err
 			}
@@ -149,7 +149,7 @@ func level() pipeline.Op {
 			return small(4 * pipeline.Total(in))
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *levelParams) error {
-			t, x, y, err := seriesXY(env)
+			t, x, y, err := seriesXY(env, p.X, p.Y)
 			if err != nil {
 				return err
 			}
@@ -195,15 +195,15 @@ func level() pipeline.Op {
 	})
 }
 
-// seriesXY reads the "series" input and its columns named by the x and y parameters.
-func seriesXY(env *pipeline.Env) (t *artifact.Table, x, y []float64, err error) {
+// seriesXY reads the "series" input and its columns x and y.
+func seriesXY(env *pipeline.Env, xName, yName string) (t *artifact.Table, x, y []float64, err error) {
 	if t, err = env.Table("series"); err != nil {
 		return nil, nil, nil, err
 	}
-	if x, err = t.Col(env.String("x")); err != nil {
+	if x, err = t.Col(xName); err != nil {
 		return nil, nil, nil, err
 	}
-	y, err = t.Col(env.String("y"))
+	y, err = t.Col(yName)
 	return t, x, y, err
 }
 

@@ -130,7 +130,7 @@ func criticalFit() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			cols, err := paramColumns(env, t, "by", "x", "y", "err")
+			cols, err := columns(t, par.By, par.X, par.Y, par.Err)
 			if err != nil {
 				return err
 			}
@@ -427,7 +427,7 @@ func flowScalingDimension() pipeline.Op {
 				}
 				return energyField(v, L)
 			}
-			res, err := scalingDimensions(ctx, env, steps*len(rows), n, L, field,
+			res, err := scalingDimensions(ctx, env, dimensionFit{Field: p.Field, RMin: p.RMin, RMax: p.RMax, Bootstrap: p.Bootstrap}, steps*len(rows), n, L, field,
 				func(i int) string { st, ti := unit(i); return fmt.Sprintf("step %d, T=%v", st, temps[ti]) },
 				func(i int) string { st, ti := unit(i); return fmt.Sprintf("bootstrap n[%d] T[%d]", st, ti) })
 			if err != nil {

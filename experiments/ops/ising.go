@@ -235,7 +235,7 @@ func scalingDimension() pipeline.Op {
 				}
 				return ising.EnergyField(spins, L)
 			}
-			res, err := scalingDimensions(ctx, env, nT, n, L, field, func(i int) string { return fmt.Sprintf("T=%v", temps[i]) },
+			res, err := scalingDimensions(ctx, env, dimensionFit{Field: p.Field, RMin: p.RMin, RMax: p.RMax, Bootstrap: p.Bootstrap}, nT, n, L, field, func(i int) string { return fmt.Sprintf("T=%v", temps[i]) },
 				func(i int) string { return fmt.Sprintf("bootstrap T[%d]", i) })
 			if err != nil {
 				return err
@@ -309,14 +309,22 @@ type dimension struct {
 // scalingDimensions fits A r^(−2Δ) to the connected correlator of the
 // field of each of units sets of n samples of L×L sites, in parallel: label
 // names a set in errors and logs, stream names its bootstrap's random stream.
-func scalingDimensions(ctx context.Context, env *pipeline.Env, units, n, L int, field func(i int) []float64, label, stream func(i int) string) ([]dimension, error) {
-	rmin, rmax := env.Float("r_min"), env.Float("r_max")
+// dimensionFit is what a scaling-dimension fit takes from its op's
+// parameters.
+type dimensionFit struct {
+	Field      string  // spin or energy
+	RMin, RMax float64 // distances fitted; RMax 0 means L/2
+	Bootstrap  int     // resamples
+}
+
+func scalingDimensions(ctx context.Context, env *pipeline.Env, df dimensionFit, units, n, L int, field func(i int) []float64, label, stream func(i int) string) ([]dimension, error) {
+	rmin, rmax := df.RMin, df.RMax
 	if rmax == 0 {
 		rmax = float64(L) / 2
 	}
 	res := make([]dimension, units)
 	err := parallel(ctx, env.Threads(), units, func(i int) error {
-		c, err := correlator.ConnectedG(field(i), n, L, env.Int("bootstrap"), env.Rand(stream(i)))
+		c, err := correlator.ConnectedG(field(i), n, L, df.Bootstrap, env.Rand(stream(i)))
 		if err != nil {
 			return err
 		}
@@ -326,7 +334,7 @@ func scalingDimensions(ctx context.Context, env *pipeline.Env, units, n, L int, 
 		}
 		if maxErr == 0 {
 			// No fluctuations (e.g. every sample perfectly ordered): Δ is undefined.
-			env.Logf("%s: the %s field does not fluctuate in any sample; no Δ is fitted (the row is left out)", label(i), env.String("field"))
+			env.Logf("%s: the %s field does not fluctuate in any sample; no Δ is fitted (the row is left out)", label(i), df.Field)
 			return nil
 		}
 		sel := func(g []float64) (x, y, s []float64) {

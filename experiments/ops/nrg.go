@@ -81,6 +81,16 @@ func nrgTrain() pipeline.Op {
 		Checks: map[string]func(spec.Value) error{
 			"hidden": pipeline.Between(1, linalg.MaxDense64),
 		},
+		// The batch and the final estimate's samples (float64 x and z per
+		// site, and the couplings' activations of a chunk per thread); the
+		// parameters are a few thousand floats. Measured 44 MB (the whole
+		// process) at L = 16, 4 levels, 8 couplings, eval_batch 8192.
+		Memory: func(p *nrgTrainParams, _ map[string][]float64) pipeline.Sizes {
+			sites := float64(p.Size) * float64(p.Size)
+			samples := float64(max(p.Batch, p.EvalBatch))
+			return pipeline.Sizes{Out: map[string]float64{"model": tableBytes, "curve": tableBytes + 64*float64(p.Epochs), "result": tableBytes, "summary": tableBytes},
+				Peak: 6*8*samples*sites + 32<<20}
+		},
 		Time: func(p *nrgTrainParams, _ map[string][]float64) time.Duration {
 			L, h := float64(p.Size), float64(p.Hidden)
 			var blocks float64
@@ -177,6 +187,10 @@ func nrgReceptiveFields() pipeline.Op {
 			{Name: "spread", Kind: artifact.KindTable, Doc: "level, radius (rms distance, lattice units), sites90 (fewest sites holding 90 % of the field)",
 				Columns: []string{"level", "radius", "sites90"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "radius[level=k] for each level, and growth (the top level's radius over level 0's)"},
+		},
+		// The lattice side is in the model, unknown until run.
+		Memory: func(_ *nrgReceptiveFieldsParams, _ map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN(), "spread": tableBytes, "summary": tableBytes}, Peak: math.NaN()}
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *nrgReceptiveFieldsParams) error {
 			f, _, err := loadFlow(env)

@@ -10,7 +10,7 @@ import (
 
 // All returns every operation of this package.
 func All() []pipeline.Op {
-	return withEstimates([]pipeline.Op{
+	return []pipeline.Op{
 		whiteNoise(),
 		checkerboard(),
 		panelG(),
@@ -46,5 +46,5 @@ func All() []pipeline.Op {
 		arrayNorms(),
 		nrgTrain(),
 		nrgReceptiveFields(),
-	})
+	}
 }

@@ -232,7 +232,7 @@ func seriesGrowth() pipeline.Op {
 			return small(4 * pipeline.Total(in))
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *seriesGrowthParams) error {
-			_, xs, ys, err := seriesXY(env)
+			_, xs, ys, err := seriesXY(env, p.X, p.Y)
 			if err != nil {
 				return err
 			}
@@ -285,7 +285,7 @@ func tablePick() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			cols, err := paramColumns(env, t, "x", "y", "err", "by")
+			cols, err := columns(t, p.X, p.Y, p.Err, p.By)
 			if err != nil {
 				return err
 			}
@@ -391,16 +391,16 @@ func energyTemperature() pipeline.Op {
 	})
 }
 
-// paramColumns returns the columns of t named by the given string parameters,
-// nil for a parameter left empty.
-func paramColumns(env *pipeline.Env, t *artifact.Table, params ...string) ([][]float64, error) {
-	out := make([][]float64, len(params))
-	for i, p := range params {
-		if name := env.String(p); name != "" {
-			var err error
-			if out[i], err = t.Col(name); err != nil {
-				return nil, err
-			}
+// columns returns the named columns of t, nil for an empty name.
+func columns(t *artifact.Table, names ...string) ([][]float64, error) {
+	out := make([][]float64, len(names))
+	for i, name := range names {
+		if name == "" {
+			continue
+		}
+		var err error
+		if out[i], err = t.Col(name); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
