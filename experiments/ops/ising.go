@@ -17,6 +17,10 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 )
 
+// The ising ops: Monte Carlo samples of the 2D Ising model, and what is measured on
+// samples and on flows of them (temperatures selected, ⟨|m|⟩, scaling dimensions, the
+// exact-energy thermometer).
+
 // parallel runs f(i) for i in [0, n) on the step's threads, returning the
 // first error. A panic in f is returned as an error, so it fails the step,
 // not the process.
@@ -367,4 +371,340 @@ func scalingDimensions(ctx context.Context, env *pipeline.Env, df dimensionFit, 
 		return nil
 	})
 	return res, err
+}
+
+type selectTemperaturesParams struct {
+	Temperatures []float64 `param:"temperatures" doc:"the temperatures kept (each must be a row of meta)"`
+}
+
+// selectTemperatures keeps the configurations of some temperatures.
+func selectTemperatures() pipeline.Op {
+	return pipeline.Define(pipeline.Def[selectTemperaturesParams]{
+		Name:    "ising.select",
+		Version: 1,
+		Doc:     "Keeps the configurations [T][sample][L][L] and meta rows of the given temperatures, in the order given.",
+		In: []pipeline.InputSpec{
+			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "spins", Kind: artifact.KindArray, Doc: "the configurations of those temperatures"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "their rows of meta"},
+		},
+		Memory: func(p *selectTemperaturesParams, in map[string][]float64) pipeline.Sizes {
+			s := pipeline.One(in, "spins") // at most all of it
+			return pipeline.Sizes{Out: map[string]float64{"spins": s, "meta": tableBytes}, Peak: 2 * s}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *selectTemperaturesParams) error {
+			a, temps, err := spinsByTemperature(env, false)
+			if err != nil {
+				return err
+			}
+			meta, _ := env.Table("meta")
+			per := a.Len() / a.Shape[0]
+			var rows []int
+			for _, want := range p.Temperatures {
+				found := -1
+				for i, T := range temps {
+					if math.Abs(T-want) < 1e-9 {
+						found = i
+					}
+				}
+				if found < 0 {
+					return fmt.Errorf("temperature %v is not among the data's %v", want, temps)
+				}
+				rows = append(rows, found)
+			}
+			shape := append([]int{len(rows)}, a.Shape[1:]...)
+			out := &artifact.Table{}
+			for _, c := range meta.Columns {
+				var v []float64
+				for _, r := range rows {
+					v = append(v, c.Values[r])
+				}
+				out.Columns = append(out.Columns, artifact.Column{Name: c.Name, Values: v})
+			}
+			var sel *artifact.Array
+			switch a.DType {
+			case artifact.Int8:
+				var d []int8
+				for _, r := range rows {
+					d = append(d, a.I8[r*per:(r+1)*per]...)
+				}
+				sel = artifact.NewInt8(d, shape...)
+			default:
+				var d []float64
+				all := a.Float64s()
+				for _, r := range rows {
+					d = append(d, all[r*per:(r+1)*per]...)
+				}
+				sel = artifact.NewFloat64(d, shape...)
+			}
+			if err := env.PutArray("spins", sel); err != nil {
+				return err
+			}
+			return env.PutTable("meta", out)
+		},
+	})
+}
+
+type flowMagnetizationParams struct {
+}
+
+// flowMagnetization measures ⟨|m|⟩ of every step of a flow at every
+// temperature.
+func flowMagnetization() pipeline.Op {
+	return pipeline.Define(pipeline.Def[flowMagnetizationParams]{
+		Name:    "ising.flow_magnetization",
+		Version: 1,
+		Doc: "Mean absolute magnetization per site ⟨|m|⟩, with its standard error over samples, of every step of a flow " +
+			"[step][T][sample][L][L] (int8 spins or float32 means) at every temperature.",
+		In: []pipeline.InputSpec{
+			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "m", Kind: artifact.KindTable, Doc: "step, T, abs_m, abs_m_err (standard error of the mean over samples)",
+			Columns: []string{"step", "T", "abs_m", "abs_m_err"}}},
+		Memory: func(p *flowMagnetizationParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"m": tableBytes}, Peak: 9 * pipeline.One(in, "flow")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *flowMagnetizationParams) error {
+			a, err := env.Array("flow")
+			if err != nil {
+				return err
+			}
+			meta, err := env.Table("meta")
+			if err != nil {
+				return err
+			}
+			temps, err := meta.Col("T")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) != 5 || a.Shape[3] != a.Shape[4] || a.Shape[1] != len(temps) {
+				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
+			}
+			steps, nT, n, N := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]*a.Shape[4]
+			values := a.Float64s()
+			var cols [4][]float64
+			for st := 0; st < steps; st++ {
+				for ti := 0; ti < nT; ti++ {
+					var s1, s2 float64
+					for k := 0; k < n; k++ {
+						base := ((st*nT+ti)*n + k) * N
+						var m float64
+						for _, v := range values[base : base+N] {
+							m += v
+						}
+						m = math.Abs(m / float64(N))
+						s1, s2 = s1+m, s2+m*m
+					}
+					mean := s1 / float64(n)
+					se := 0.0
+					if n > 1 {
+						se = math.Sqrt(math.Max(0, s2/float64(n)-mean*mean) / float64(n-1))
+					}
+					for j, v := range []float64{float64(st), temps[ti], mean, se} {
+						cols[j] = append(cols[j], v)
+					}
+				}
+			}
+			t := artifact.NewTable([]string{"step", "T", "abs_m", "abs_m_err"}, cols[:])
+			return env.PutTable("m", t)
+		},
+	})
+}
+
+type flowScalingDimensionParams struct {
+	Field        string    `param:"field" doc:"spin or energy" check:"oneof=spin,energy"`
+	Temperatures []float64 `param:"temperatures" doc:"the starting temperatures analysed (each a row of meta)"`
+	RMin         float64   `param:"r_min" doc:"smallest distance fitted" default:"1"`
+	RMax         float64   `param:"r_max" doc:"largest distance fitted; 0 means L/2" default:"0"`
+	Bootstrap    int       `param:"bootstrap" doc:"bootstrap resamples" default:"200" check:"min=2"`
+}
+
+// flowScalingDimension fits Δ of the spin or energy field at every step of a
+// flow, for some of its temperatures.
+func flowScalingDimension() pipeline.Op {
+	return pipeline.Define(pipeline.Def[flowScalingDimensionParams]{
+		Name:    "ising.flow_scaling_dimension",
+		Seeded:  true,
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[flowScalingDimensionParams],
+		Doc: "Scaling dimension Δ of the spin or energy field at every step of a flow [step][T][sample][L][L] (int8 spins or " +
+			"float32 means), from power-law fits of the connected correlator as ising.scaling_dimension, at the given temperatures.",
+		In: []pipeline.InputSpec{
+			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L]"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature of the flow", Check: pipeline.RequireColumns("T")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "delta", Kind: artifact.KindTable,
+			Doc:     "step, T, delta, delta_err (bootstrap), delta_fit_err, amplitude, chi2_dof, points; rows where the field does not fluctuate are left out",
+			Columns: []string{"step", "T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"}}},
+		Memory: func(p *flowScalingDimensionParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"delta": tableBytes}, Peak: 10 * pipeline.One(in, "flow")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *flowScalingDimensionParams) error {
+			a, err := env.Array("flow")
+			if err != nil {
+				return err
+			}
+			meta, err := env.Table("meta")
+			if err != nil {
+				return err
+			}
+			temps, err := meta.Col("T")
+			if err != nil {
+				return err
+			}
+			if len(a.Shape) != 5 || a.Shape[3] != a.Shape[4] || a.Shape[1] != len(temps) {
+				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
+			}
+			steps, nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
+			var rows []int // temperature indices analysed
+			for _, want := range p.Temperatures {
+				found := -1
+				for i, T := range temps {
+					if math.Abs(T-want) < 1e-9 {
+						found = i
+					}
+				}
+				if found < 0 {
+					return fmt.Errorf("temperature %v is not among the flow's %v", want, temps)
+				}
+				rows = append(rows, found)
+			}
+			values := a.Float64s()
+			N := L * L
+			unit := func(i int) (step, ti int) { return i / len(rows), rows[i%len(rows)] }
+			field := func(i int) []float64 {
+				st, ti := unit(i)
+				v := values[(st*nT+ti)*n*N : (st*nT+ti+1)*n*N]
+				if p.Field == "spin" {
+					return append([]float64(nil), v...)
+				}
+				return energyField(v, L)
+			}
+			res, err := scalingDimensions(ctx, env, dimensionFit{Field: p.Field, RMin: p.RMin, RMax: p.RMax, Bootstrap: p.Bootstrap}, steps*len(rows), n, L, field,
+				func(i int) string { st, ti := unit(i); return fmt.Sprintf("step %d, T=%v", st, temps[ti]) },
+				func(i int) string { st, ti := unit(i); return fmt.Sprintf("bootstrap n[%d] T[%d]", st, ti) })
+			if err != nil {
+				return err
+			}
+			var d [8][]float64
+			for i, r := range res {
+				if r.c == nil {
+					continue
+				}
+				st, ti := unit(i)
+				for k, v := range []float64{float64(st), temps[ti], r.delta, r.deltaErr, r.fitErr, r.amp, r.chi2, float64(r.points)} {
+					d[k] = append(d[k], v)
+				}
+			}
+			t := &artifact.Table{}
+			for k, name := range []string{"step", "T", "delta", "delta_err", "delta_fit_err", "amplitude", "chi2_dof", "points"} {
+				t.Columns = append(t.Columns, artifact.Column{Name: name, Values: d[k]})
+			}
+			return env.PutTable("delta", t)
+		},
+	})
+}
+
+// energyField is ising.EnergyField for real-valued configurations (mean-field
+// flows): ε(x) = s(x)·(s(x+x̂) + s(x+ŷ)) on periodic L×L lattices.
+func energyField(v []float64, L int) []float64 {
+	N := L * L
+	out := make([]float64, len(v))
+	for base := 0; base+N <= len(v); base += N {
+		s := v[base : base+N]
+		for y := 0; y < L; y++ {
+			for x := 0; x < L; x++ {
+				i := y*L + x
+				out[base+i] = s[i] * (s[y*L+(x+1)%L] + s[((y+1)%L)*L+x])
+			}
+		}
+	}
+	return out
+}
+
+type energyTemperatureParams struct {
+	TMin float64 `param:"t_min" doc:"lowest temperature read" default:"0.5" check:"min=0.05"`
+	TMax float64 `param:"t_max" doc:"highest temperature read" default:"50" check:"min=0.1"`
+}
+
+func energyTemperature() pipeline.Op {
+	return pipeline.Define(pipeline.Def[energyTemperatureParams]{
+		Name:    "ising.energy_temperature",
+		Version: 1,
+		Doc: "The exact thermometer: per set of configurations [set...][sample][L][L], the temperature at which the periodic " +
+			"L×L lattice's exact mean energy per site (Kaufman) equals the set's mean energy per site, e = −(1/N) Σ⟨ij⟩ s_i s_j. " +
+			"For ±1 samples of one temperature this is the maximum-likelihood estimate of it; values that are not ±1 (block " +
+			"averages, mean activations) enter the same formula. Found by bisection on [t_min, t_max]; a reading at an end is " +
+			"marked. Error from the energy's standard error over samples divided by the specific heat (dT = de / C).",
+		In: []pipeline.InputSpec{
+			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L], int8 or float"},
+			{Name: "meta", Kind: artifact.KindTable, Many: true, Doc: "optional: the sets' temperatures (column T), copied into the output",
+				Check: pipeline.RequireColumns("T")},
+		},
+		Out: []pipeline.OutputSpec{{Name: "temperature", Kind: artifact.KindTable,
+			Doc:     "set, T (from meta, NaN without), t_mean (the reading), t_se, e_mean, e_se, at_bound (1 when the reading is t_min or t_max)",
+			Columns: []string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}}},
+		Memory: func(_ *energyTemperatureParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: 5 * pipeline.One(in, "data")}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, p *energyTemperatureParams) error {
+			a, L, n, sets, setT, err := configSets(env)
+			if err != nil {
+				return err
+			}
+			lo, hi := p.TMin, p.TMax
+			if hi <= lo {
+				return fmt.Errorf("t_max %v must exceed t_min %v", hi, lo)
+			}
+			x := float32s(a)
+			eLo, eHi := exact.Energy(L, lo), exact.Energy(L, hi)
+			var cols [7][]float64
+			for s := 0; s < sets; s++ {
+				var s1, s2 float64
+				for k := 0; k < n; k++ {
+					c := x[(s*n+k)*L*L : (s*n+k+1)*L*L]
+					var e float64
+					for y := 0; y < L; y++ {
+						for i := 0; i < L; i++ {
+							v := float64(c[y*L+i])
+							e -= v * (float64(c[y*L+(i+1)%L]) + float64(c[((y+1)%L)*L+i]))
+						}
+					}
+					e /= float64(L * L)
+					s1, s2 = s1+e, s2+e*e
+				}
+				mean := s1 / float64(n)
+				se := math.Sqrt(math.Max(0, s2/float64(n)-mean*mean) / float64(n))
+				t, bound := lo, 1.0
+				switch {
+				case mean >= eHi:
+					t = hi
+				case mean > eLo:
+					a, b := lo, hi // exact.Energy increases with T
+					for b-a > 1e-6*b {
+						m := (a + b) / 2
+						if exact.Energy(L, m) < mean {
+							a = m
+						} else {
+							b = m
+						}
+					}
+					t, bound = (a+b)/2, 0
+				}
+				tse := math.NaN()
+				if c := exact.SpecificHeat(L, t); bound == 0 && c > 0 {
+					tse = se / c // the specific heat per site is de/dT
+				}
+				for j, v := range []float64{float64(s), setT[s], t, tse, mean, se, bound} {
+					cols[j] = append(cols[j], v)
+				}
+			}
+			t := artifact.NewTable([]string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}, cols[:])
+			return env.PutTable("temperature", t)
+		},
+	})
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
+// The nrg ops: the Neural Network Renormalization Group flow (Li & Wang).
+
 // nrgModel is what nrg.train stores: the flow's shape, the temperature it
 // was trained at, and its parameters.
 type nrgModel struct {

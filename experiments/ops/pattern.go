@@ -9,6 +9,8 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 )
 
+// The pattern ops: synthetic correlator panels (white noise, checkerboards).
+
 type whiteNoiseParams struct {
 	Size         int    `param:"size" doc:"lattice side L" check:"min=1"`
 	Panels       int    `param:"panels" doc:"number of panels" default:"1" check:"min=1"`

@@ -8,11 +8,13 @@ import (
 
 	"github.com/kadanoff/kadanoff/experiments/correlator"
 	"github.com/kadanoff/kadanoff/experiments/linalg"
-	"github.com/kadanoff/kadanoff/experiments/series"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
+
+// The correlator ops: two-point functions of panels, hidden–visible correlators
+// and their locality.
 
 // panelStack returns the panels of an array shaped [L][L] or [n][L][L].
 func panelStack(a *artifact.Array) (data []float64, L int, err error) {
@@ -71,140 +73,6 @@ func panelG() pipeline.Op {
 			}})
 		},
 	})
-}
-
-type trendParams struct {
-	X          string  `param:"x" doc:"column of x" default:"r"`
-	Y          string  `param:"y" doc:"column of y" default:"g"`
-	MinX       float64 `param:"min_x" doc:"smallest x included" default:"0.5"`
-	Prominence float64 `param:"prominence" doc:"minimum peak prominence, as a fraction of max(y) - min(y)" default:"0.25" check:"min=0"`
-}
-
-func trend() pipeline.Op {
-	return pipeline.Define(pipeline.Def[trendParams]{
-		Name:    "series.trend",
-		Version: 1,
-		Doc: "Summarises a curve y(x) over x >= min_x: Spearman's rank correlation of y with x and its p-value, a " +
-			"least-squares slope with its standard error, and the number of peaks whose prominence is at least " +
-			"the given fraction of the range of y.",
-		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
-		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
-			Doc: "spearman_rho, spearman_p, slope (± error), peaks, points"}},
-		Memory: func(_ *trendParams, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		Run: func(ctx context.Context, env *pipeline.Env, par *trendParams) error {
-			_, xs, ys, err := seriesXY(env, par.X, par.Y)
-			if err != nil {
-				return err
-			}
-			var x, y []float64
-			for i := range xs {
-				if xs[i] >= par.MinX {
-					x, y = append(x, xs[i]), append(y, ys[i])
-				}
-			}
-			rho, p, err := series.Spearman(x, y)
-			if err != nil {
-				return err
-			}
-			slope, _, slopeErr, err := series.LinearFit(x, y)
-			if err != nil {
-				return err
-			}
-			lo, hi := math.Inf(1), math.Inf(-1)
-			for _, v := range y {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
-			peaks := series.Peaks(y, par.Prominence*(hi-lo))
-			return env.PutScalars("summary", artifact.Scalars{
-				"spearman_rho": {Value: rho, Note: "Spearman rank correlation of y with x"},
-				"spearman_p":   {Value: p, Note: "two-sided p-value of rho under no trend"},
-				"slope":        {Value: slope, Err: slopeErr, Note: "least-squares slope dy/dx"},
-				"peaks":        {Value: float64(len(peaks)), Note: "peaks of prominence >= the threshold"},
-				"points":       {Value: float64(len(x)), Note: "points included"},
-			})
-		},
-	})
-}
-
-type levelParams struct {
-	X     string  `param:"x" doc:"column of x"`
-	Y     string  `param:"y" doc:"column of y"`
-	Err   string  `param:"err" doc:"column of y's error, or empty" default:""`
-	Level float64 `param:"level" doc:"the level whose first crossing is sought"`
-	At    float64 `param:"at" doc:"the x at which y is interpolated"`
-}
-
-func level() pipeline.Op {
-	return pipeline.Define(pipeline.Def[levelParams]{
-		Name:    "series.level",
-		Version: 1,
-		Doc: "Where a curve y(x) (rows in increasing x) first and last crosses a level, by linear interpolation, and the value of y " +
-			"(and of its error column, if named) interpolated at a given x.",
-		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y", "err")}},
-		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
-			Doc: "first_crossing and last_crossing (absent when y never crosses the level), crossings (count), y_at (± error)"}},
-		Memory: func(_ *levelParams, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		Run: func(ctx context.Context, env *pipeline.Env, p *levelParams) error {
-			t, x, y, err := seriesXY(env, p.X, p.Y)
-			if err != nil {
-				return err
-			}
-			var e []float64
-			if name := p.Err; name != "" {
-				if e, err = t.Col(name); err != nil {
-					return err
-				}
-			}
-			lvl, at := p.Level, p.At
-			out := artifact.Scalars{}
-			crossings := 0
-			for i := 1; i < len(x); i++ {
-				a, b := y[i-1]-lvl, y[i]-lvl
-				if a == 0 || a*b < 0 {
-					xc := x[i-1]
-					if a != 0 {
-						xc = x[i-1] + (x[i]-x[i-1])*a/(a-b)
-					}
-					if crossings == 0 {
-						out["first_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("first x where %s crosses %v", p.Y, lvl)}
-					}
-					out["last_crossing"] = artifact.Scalar{Value: xc, Note: fmt.Sprintf("last x where %s crosses %v", p.Y, lvl)}
-					crossings++
-				}
-			}
-			out["crossings"] = artifact.Scalar{Value: float64(crossings), Note: "number of crossings of the level"}
-			for i := 1; i < len(x); i++ {
-				if at >= x[i-1] && at <= x[i] {
-					w := (at - x[i-1]) / (x[i] - x[i-1])
-					s := artifact.Scalar{Value: (1-w)*y[i-1] + w*y[i], Note: fmt.Sprintf("%s interpolated at %s = %v", p.Y, p.X, at)}
-					if e != nil {
-						s.Err = math.Hypot((1-w)*e[i-1], w*e[i])
-					}
-					out["y_at"] = s
-				}
-			}
-			if _, ok := out["y_at"]; !ok {
-				return fmt.Errorf("x = %v lies outside the series [%v, %v]", at, x[0], x[len(x)-1])
-			}
-			return env.PutScalars("summary", out)
-		},
-	})
-}
-
-// seriesXY reads the "series" input and its columns x and y.
-func seriesXY(env *pipeline.Env, xName, yName string) (t *artifact.Table, x, y []float64, err error) {
-	if t, err = env.Table("series"); err != nil {
-		return nil, nil, nil, err
-	}
-	if x, err = t.Col(xName); err != nil {
-		return nil, nil, nil, err
-	}
-	y, err = t.Col(yName)
-	return t, x, y, err
 }
 
 type hiddenVisibleParams struct {
@@ -371,68 +239,4 @@ func fractionOpen(v spec.Value) error {
 		return fmt.Errorf("want a fraction in (0, 1], got %v", v.Float)
 	}
 	return nil
-}
-
-type scalarRatioParams struct {
-	KeyNum string `param:"key_num" doc:"the numerator's key"`
-	KeyDen string `param:"key_den" doc:"the denominator's key (default key_num)" default:""`
-}
-
-func scalarRatio() pipeline.Op {
-	return pipeline.Define(pipeline.Def[scalarRatioParams]{
-		Name:    "scalars.ratio",
-		Version: 1,
-		Doc: "The ratio of two measured numbers, num[key_num] / den[key_den], with its error propagated from theirs " +
-			"(independent errors), so a claim can compare two steps' results.",
-		In: []pipeline.InputSpec{
-			{Name: "num", Kind: artifact.KindScalars, Doc: "scalars holding the numerator"},
-			{Name: "den", Kind: artifact.KindScalars, Doc: "scalars holding the denominator"},
-		},
-		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio (± error), num, den"}},
-		Memory: func(_ *scalarRatioParams, in map[string][]float64) pipeline.Sizes {
-			return small(4 * pipeline.Total(in))
-		},
-		Run: func(ctx context.Context, env *pipeline.Env, p *scalarRatioParams) error {
-			read := func(input, key string) (artifact.Scalar, error) {
-				data, err := env.Input(input)
-				if err != nil {
-					return artifact.Scalar{}, err
-				}
-				s, err := artifact.DecodeJSON(data)
-				if err != nil {
-					return artifact.Scalar{}, fmt.Errorf("%s: %w", input, err)
-				}
-				v, ok := s[key]
-				if !ok {
-					return artifact.Scalar{}, fmt.Errorf("%s has no scalar %q (has %v)", input, key, s.Names())
-				}
-				return v, nil
-			}
-			kd := p.KeyDen
-			if kd == "" {
-				kd = p.KeyNum
-			}
-			a, err := read("num", p.KeyNum)
-			if err != nil {
-				return err
-			}
-			b, err := read("den", kd)
-			if err != nil {
-				return err
-			}
-			if b.Value == 0 {
-				return fmt.Errorf("den %s is zero", kd)
-			}
-			r := a.Value / b.Value
-			rerr := math.Abs(r) * math.Hypot(a.Err/a.Value, b.Err/b.Value)
-			if a.Value == 0 {
-				rerr = a.Err / math.Abs(b.Value)
-			}
-			return env.PutScalars("summary", artifact.Scalars{
-				"ratio": {Value: r, Err: rerr, Note: p.KeyNum + " / " + kd},
-				"num":   {Value: a.Value, Err: a.Err, Note: a.Note},
-				"den":   {Value: b.Value, Err: b.Err, Note: b.Note},
-			})
-		},
-	})
 }

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
-	"github.com/kadanoff/kadanoff/experiments/mlp"
 	"github.com/kadanoff/kadanoff/experiments/rbm"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
+
+// The rbm ops: restricted Boltzmann machines and their stacks, trained, flowed,
+// read out (receptive fields, activations, reconstructions).
 
 // configurations flattens an array of configurations [...][L][L] (or [...][n])
 // into rows: the last two axes (or the last, when the array is 2-D) are the
@@ -215,15 +216,6 @@ func rbmTrain() pipeline.Op {
 	})
 }
 
-// table builds a table from named columns.
-func table(names []string, cols map[string][]float64) *artifact.Table {
-	t := &artifact.Table{}
-	for _, n := range names {
-		t.Columns = append(t.Columns, artifact.Column{Name: n, Values: cols[n]})
-	}
-	return t
-}
-
 // loadStack reads an RBM model input.
 func loadStack(env *pipeline.Env, name string) (*rbm.Stack, error) {
 	data, err := env.Input(name)
@@ -336,292 +328,6 @@ func rbmReceptiveFields() pipeline.Op {
 	})
 }
 
-type mlpTrainParams struct {
-	Hidden     []int64 `param:"hidden" doc:"sizes of the hidden layers" check:"min=1"`
-	Activation string  `param:"activation" doc:"tanh or relu" default:"tanh" check:"oneof=tanh,relu"`
-	Optimizer  string  `param:"optimizer" doc:"sgd (with momentum) or adam" default:"adam" check:"oneof=sgd,adam"`
-	Lr         float64 `param:"lr" doc:"learning rate" default:"0.001" check:"min=1e-12"`
-	LrFinal    float64 `param:"lr_final" doc:"if positive, the last epoch's learning rate: the rate falls linearly from lr to it" default:"0" check:"min=0"`
-	Momentum   float64 `param:"momentum" doc:"SGD momentum" default:"0.9" check:"min=0"`
-	Epochs     int     `param:"epochs" doc:"epochs" check:"min=1"`
-	Batch      int     `param:"batch" doc:"minibatch size" default:"50" check:"min=1"`
-	Validation float64 `param:"validation" doc:"fraction of samples held out for validation, in [0, 1)" default:"0.2"`
-	Monitor    int     `param:"monitor" doc:"if positive, the number of validation samples (stratified by class) the curve scores after every epoch but the last, which scores the whole validation set; 0 scores it all every epoch" default:"0" check:"min=0"`
-	Augment    bool    `param:"augment" doc:"apply a random symmetry of the periodic Ising lattice (global spin flip, translation) to each training sample as it enters a batch" default:"true"`
-}
-
-func mlpTrain() pipeline.Op {
-	return pipeline.Define(pipeline.Def[mlpTrainParams]{
-		Name:    "mlp.train",
-		Seeded:  true,
-		Version: 5,
-		Threads: pipeline.AllThreadsOf[mlpTrainParams],
-		Doc: "Thermometer: a multilayer perceptron (dense tanh or ReLU layers, softmax output, cross-entropy) trained by minibatch SGD " +
-			"with momentum or Adam to tell the temperature class (index into the meta table's T) of a configuration. A fraction of " +
-			"each temperature's samples, interleaved, validates; the curve has loss and accuracy per epoch, the confusion matrix is the validation set's. " +
-			"For reference the summary also scores, on the same split, the classifier that reads only the configuration's energy (a " +
-			"sufficient statistic of T in zero field, so no thermometer can do better on average): maximum likelihood over the training " +
-			"set's energy histogram per class.",
-		In: []pipeline.InputSpec{
-			{Name: "spins", Kind: artifact.KindArray, Doc: "configurations [T][sample][L][L]"},
-			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
-		},
-		Out: []pipeline.OutputSpec{
-			{Name: "model", Kind: artifact.KindModel, Doc: "the network (JSON: format, activation, layer shapes, weights, hyperparameters)"},
-			{Name: "curve", Kind: artifact.KindTable, Doc: "epoch, lr, train_loss and train_accuracy (running means over the epoch's batches), valid_loss, valid_accuracy, valid_within_one, valid_samples (how many validation samples that row scored), and energy_loss (the energy classifier's validation loss, the floor, repeated on every row)",
-				Columns: []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "valid_samples", "energy_loss"}},
-			{Name: "confusion", Kind: artifact.KindTable, Doc: "true, predicted, count (validation set, last epoch)", Columns: []string{"true", "predicted", "count"}},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "train_loss, train_accuracy, valid_accuracy, valid_within_one, valid_loss of the last epoch; energy_accuracy, energy_within_one, energy_loss of the energy classifier on the same validation set"},
-		},
-		Checks: map[string]func(spec.Value) error{
-			"validation": fraction,
-		},
-		Memory: func(_ *mlpTrainParams, in map[string][]float64) pipeline.Sizes {
-			d := pipeline.One(in, "spins")
-			return pipeline.Sizes{Out: map[string]float64{"model": tableBytes, "curve": tableBytes, "confusion": tableBytes, "summary": tableBytes}, Peak: 3 * 4 * d}
-		},
-		Time: func(p *mlpTrainParams, in map[string][]float64) time.Duration {
-			h := float64(p.Hidden[0])
-			flops := 6 * pipeline.One(in, "spins") * h * float64(p.Epochs)
-			return seconds(3 * flops / boundFlops)
-		},
-		Run: func(ctx context.Context, env *pipeline.Env, par *mlpTrainParams) error {
-			a, temps, err := spinsByTemperature(env, false)
-			if err != nil {
-				return err
-			}
-			nT, ns := a.Shape[0], a.Shape[1]
-			x, _, _, err := configurations(a)
-			if err != nil {
-				return err
-			}
-			// Interleave the classes, so that the validation split (every
-			// k-th row) and the batches see every temperature.
-			xi := linalg.NewMatrix(x.Rows, x.Cols)
-			labels := make([]int, x.Rows)
-			for s := 0; s < ns; s++ {
-				for t := 0; t < nT; t++ {
-					copy(xi.Row(s*nT+t), x.Row(t*ns+s))
-					labels[s*nT+t] = t
-				}
-			}
-			var hidden []int
-			for _, h := range par.Hidden {
-				hidden = append(hidden, int(h))
-			}
-			cfg := mlp.Config{Hidden: hidden, Activation: par.Activation, Optimizer: par.Optimizer, LR: par.Lr,
-				LRFinal: par.LrFinal, Momentum: par.Momentum, Epochs: par.Epochs, Batch: par.Batch, Validation: par.Validation,
-				Monitor: par.Monitor}
-			if par.Augment {
-				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])
-			}
-			res, err := mlp.Train(ctx, &linalg.Gemm{Limit: env.Threads}, linalg.NewRand(seedOf(env, "train")), xi, labels, nT, cfg,
-				func(e int) { env.Progress(e, cfg.Epochs) })
-			if err != nil {
-				return err
-			}
-			hyper := map[string]string{"optimizer": cfg.Optimizer, "lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64),
-				"epochs": strconv.Itoa(cfg.Epochs), "batch": strconv.Itoa(cfg.Batch)}
-			for i, T := range temps {
-				hyper[fmt.Sprintf("class %02d T", i)] = strconv.FormatFloat(T, 'g', -1, 64)
-			}
-			model, err := res.Net.Marshal(hyper)
-			if err != nil {
-				return err
-			}
-			if err := env.Put("model", artifact.KindModel, model); err != nil {
-				return err
-			}
-			train, valid := mlp.Split(labels, cfg.Validation)
-			eAcc, eWithin, eLoss := energyClassifier(xi, a.Shape[2], a.Shape[3], labels, nT, train, valid)
-			names := []string{"epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_within_one", "valid_samples", "energy_loss"}
-			cols := map[string][]float64{}
-			for _, e := range res.Curve {
-				for i, v := range []float64{float64(e.Epoch), e.LR, e.TrainLoss, e.TrainAccuracy, e.ValidLoss, e.ValidAccuracy, e.ValidWithinOne, float64(e.ValidSamples), eLoss} {
-					cols[names[i]] = append(cols[names[i]], v)
-				}
-			}
-			if err := env.PutTable("curve", table(names, cols)); err != nil {
-				return err
-			}
-			conf := map[string][]float64{}
-			for t, row := range res.Confusion {
-				for p, c := range row {
-					conf["true"] = append(conf["true"], float64(t))
-					conf["predicted"] = append(conf["predicted"], float64(p))
-					conf["count"] = append(conf["count"], float64(c))
-				}
-			}
-			if err := env.PutTable("confusion", table([]string{"true", "predicted", "count"}, conf)); err != nil {
-				return err
-			}
-			last := res.Curve[len(res.Curve)-1]
-			return env.PutScalars("summary", artifact.Scalars{
-				"train_loss":        {Value: last.TrainLoss},
-				"train_accuracy":    {Value: last.TrainAccuracy},
-				"valid_accuracy":    {Value: last.ValidAccuracy},
-				"valid_within_one":  {Value: last.ValidWithinOne},
-				"valid_loss":        {Value: last.ValidLoss},
-				"energy_accuracy":   {Value: eAcc},
-				"energy_within_one": {Value: eWithin},
-				"energy_loss":       {Value: eLoss},
-			})
-		},
-	})
-}
-
-type mlpPredictParams struct {
-}
-
-func mlpPredict() pipeline.Op {
-	return pipeline.Define(pipeline.Def[mlpPredictParams]{
-		Name:    "mlp.predict",
-		Version: 2,
-		Threads: pipeline.AllThreadsOf[mlpPredictParams],
-		Doc: "Applies a thermometer to sets of configurations (the leading axis: temperatures, flow steps, layers): per set, the " +
-			"mean softmax vector and the fraction of configurations whose argmax is each class.",
-		In: []pipeline.InputSpec{
-			{Name: "model", Kind: artifact.KindModel, Doc: "an mlp.train model"},
-			{Name: "data", Kind: artifact.KindArray, Doc: "configurations [set...][sample][L][L] (int8 or float); several leading axes (flow step, temperature) are flattened row-major into the set index"},
-		},
-		Out: []pipeline.OutputSpec{{Name: "prediction", Kind: artifact.KindTable, Doc: "set, class, mean_prob, argmax_fraction", Columns: []string{"set", "class", "mean_prob", "argmax_fraction"}}},
-		Memory: func(_ *mlpPredictParams, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"prediction": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
-		},
-		Run: func(ctx context.Context, env *pipeline.Env, par *mlpPredictParams) error {
-			data, err := env.Input("model")
-			if err != nil {
-				return err
-			}
-			net, err := mlp.Unmarshal(data)
-			if err != nil {
-				return fmt.Errorf("model: %w", err)
-			}
-			a, err := env.Array("data")
-			if err != nil {
-				return err
-			}
-			if len(a.Shape) < 4 {
-				return fmt.Errorf("data: want [set...][sample][L][L], got shape %v", a.Shape)
-			}
-			x, _, _, err := configurations(a)
-			if err != nil {
-				return err
-			}
-			p, err := net.Predict(&linalg.Gemm{Limit: env.Threads}, x)
-			if err != nil {
-				return fmt.Errorf("data: %w", err)
-			}
-			ns, nc := a.Shape[len(a.Shape)-3], net.Classes()
-			sets := x.Rows / ns
-			cols := map[string][]float64{}
-			for s := 0; s < sets; s++ {
-				mean, frac := make([]float64, nc), make([]float64, nc)
-				for i := s * ns; i < (s+1)*ns; i++ {
-					row := p.Row(i)
-					best := 0
-					for c, v := range row {
-						mean[c] += float64(v) / float64(ns)
-						if v > row[best] {
-							best = c
-						}
-					}
-					frac[best] += 1 / float64(ns)
-				}
-				for c := 0; c < nc; c++ {
-					cols["set"] = append(cols["set"], float64(s))
-					cols["class"] = append(cols["class"], float64(c))
-					cols["mean_prob"] = append(cols["mean_prob"], mean[c])
-					cols["argmax_fraction"] = append(cols["argmax_fraction"], frac[c])
-				}
-			}
-			return env.PutTable("prediction", table([]string{"set", "class", "mean_prob", "argmax_fraction"}, cols))
-		},
-	})
-}
-
-// energyClassifier scores, on the valid rows of x (±1 configurations of an
-// h×w periodic lattice), the maximum-likelihood classifier over the energy
-// E = −Σ⟨ij⟩ s_i s_j, with P(E | class) from the train rows' histograms
-// (each count plus ½, so an energy unseen in training is unlikely, not
-// impossible). It returns the fraction classified exactly and within ±1
-// class, and the cross-entropy of its posterior P(class | E) (equal priors)
-// against the true classes: the loss floor of a thermometer (all NaN
-// without validation rows).
-func energyClassifier(x linalg.Matrix, h, w int, labels []int, classes int, train, valid []int) (acc, within, loss float64) {
-	if len(valid) == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
-	}
-	energy := func(s []float32) int {
-		var e float32
-		for y := 0; y < h; y++ {
-			for xx := 0; xx < w; xx++ {
-				v := s[y*w+xx]
-				e -= v * (s[y*w+(xx+1)%w] + s[((y+1)%h)*w+xx])
-			}
-		}
-		return int(math.Round(float64(e)))
-	}
-	hist := make([]map[int]float64, classes)
-	total := make([]float64, classes)
-	for c := range hist {
-		hist[c] = map[int]float64{}
-	}
-	for _, i := range train {
-		hist[labels[i]][energy(x.Row(i))]++
-		total[labels[i]]++
-	}
-	var hits, near int
-	like := make([]float64, classes)
-	for _, i := range valid {
-		e := energy(x.Row(i))
-		best, bestL := 0, math.Inf(-1)
-		var z float64
-		for c := range hist {
-			like[c] = (hist[c][e] + 0.5) / (total[c] + 0.5)
-			z += like[c]
-			if l := math.Log(like[c]); l > bestL {
-				best, bestL = c, l
-			}
-		}
-		loss -= math.Log(like[labels[i]] / z)
-		if best == labels[i] {
-			hits++
-		}
-		if d := best - labels[i]; d >= -1 && d <= 1 {
-			near++
-		}
-	}
-	n := float64(len(valid))
-	return float64(hits) / n, float64(near) / n, loss / n
-}
-
-// isingSymmetry returns an augmentation that applies a random symmetry of the
-// zero-field Ising model on a periodic h×w lattice: a global spin flip (with
-// probability ½) and a random translation.
-func isingSymmetry(h, w int) func(x []float32, r *linalg.Rand) {
-	tmp := make([]float32, h*w)
-	return func(x []float32, r *linalg.Rand) {
-		u := r.Uint64()
-		sign := float32(1 - 2*int(u&1))
-		dy, dx := int((u>>1)%uint64(h)), int((u>>33)%uint64(w))
-		for y := 0; y < h; y++ {
-			for xx := 0; xx < w; xx++ {
-				tmp[((y+dy)%h)*w+(xx+dx)%w] = sign * x[y*w+xx]
-			}
-		}
-		copy(x, tmp)
-	}
-}
-
-// fraction checks a float in [0, 1).
-func fraction(v spec.Value) error {
-	if v.Float < 0 || v.Float >= 1 {
-		return fmt.Errorf("must be in [0, 1), got %v", v.Float)
-	}
-	return nil
-}
-
 type rbmActivationsParams struct {
 	Layer  int    `param:"layer" doc:"layer k (1 = first)" default:"1" check:"min=1"`
 	Feed   string `param:"feed" doc:"mean activations or samples" default:"mean" check:"oneof=mean,sample"`
@@ -675,6 +381,51 @@ func rbmActivations() pipeline.Op {
 				shape = append(shape[:len(shape)-1], l, l)
 			}
 			return env.PutArray("hidden", artifact.NewFloat32(out, shape...))
+		},
+	})
+}
+
+type rbmReconstructParams struct {
+	Layers int `param:"layers" doc:"layers gone through (default all: 0)" default:"0" check:"min=0"`
+}
+
+func rbmReconstruct() pipeline.Op {
+	return pipeline.Define(pipeline.Def[rbmReconstructParams]{
+		Name:    "rbm.reconstruct",
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[rbmReconstructParams],
+		Doc: "Reconstructions of configurations through the first `layers` layers of a stack: up with mean activations, " +
+			"then back down with visible means, in the ±1 convention (binary means p mapped to 2p − 1).",
+		In: []pipeline.InputSpec{
+			{Name: "model", Kind: artifact.KindModel, Doc: "an rbm.train model"},
+			{Name: "data", Kind: artifact.KindArray, Doc: "±1 configurations [...][L][L]"},
+		},
+		Out: []pipeline.OutputSpec{{Name: "reconstruction", Kind: artifact.KindArray, Doc: "float32, the data's shape"}},
+		Memory: func(_ *rbmReconstructParams, in map[string][]float64) pipeline.Sizes {
+			d := pipeline.One(in, "data")
+			return pipeline.Sizes{Out: map[string]float64{"reconstruction": 4 * d}, Peak: 16 * d}
+		},
+		Run: func(ctx context.Context, env *pipeline.Env, par *rbmReconstructParams) error {
+			s, v, lead, unitShape, err := modelAndData(env)
+			if err != nil {
+				return err
+			}
+			u := s.Layers[0].Units
+			k := par.Layers
+			if k == 0 {
+				k = len(s.Layers)
+			}
+			r, err := s.Reconstruct(&linalg.Gemm{Limit: env.Threads}, v, k)
+			if err != nil {
+				return err
+			}
+			out := make([]float32, 0, len(r.Data))
+			for i := 0; i < r.Rows; i++ {
+				for _, x := range r.Row(i) {
+					out = append(out, spins(x, u))
+				}
+			}
+			return env.PutArray("reconstruction", artifact.NewFloat32(out, append(append([]int{}, lead...), unitShape...)...))
 		},
 	})
 }

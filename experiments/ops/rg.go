@@ -9,6 +9,8 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 )
 
+// The rg ops: block-spin renormalization.
+
 type rgBlockParams struct {
 	Steps int    `param:"steps" doc:"block-spin steps" default:"1" check:"min=1"`
 	Rule  string `param:"rule" doc:"average or majority" default:"average" check:"oneof=average,majority"`
@@ -76,47 +78,4 @@ func float32s(a *artifact.Array) []float32 {
 		out[i] = float32(v)
 	}
 	return out
-}
-
-type arrayTakeParams struct {
-	Start int `param:"start" doc:"first lattice" default:"0" check:"min=0"`
-	Count int `param:"count" doc:"lattices taken" default:"1" check:"min=1"`
-}
-
-func arrayTake() pipeline.Op {
-	return pipeline.Define(pipeline.Def[arrayTakeParams]{
-		Name:    "array.take",
-		Version: 1,
-		Doc: "A few lattices of an array: `count` lattices from index `start`, counting over the leading axes of [...][L][L] " +
-			"(so a figure that draws one configuration does not carry, or publish, the whole data set).",
-		In:  []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [...][L][L]"}},
-		Out: []pipeline.OutputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "[count][L][L], of the input's type"}},
-		Memory: func(_ *arrayTakeParams, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array")}, Peak: 9 * pipeline.One(in, "array")}
-		},
-		Run: func(ctx context.Context, env *pipeline.Env, p *arrayTakeParams) error {
-			a, err := env.Array("array")
-			if err != nil {
-				return err
-			}
-			d := len(a.Shape)
-			if d < 2 || a.Shape[d-1] != a.Shape[d-2] {
-				return fmt.Errorf("array: want lattices [...][L][L], got shape %v", a.Shape)
-			}
-			L := a.Shape[d-1]
-			n := a.Len() / (L * L)
-			start, count := p.Start, p.Count
-			if start+count > n {
-				return fmt.Errorf("lattices %d to %d of %d", start, start+count-1, n)
-			}
-			lo, hi := start*L*L, (start+count)*L*L
-			switch a.DType {
-			case artifact.Int8:
-				return env.PutArray("array", artifact.NewInt8(append([]int8(nil), a.I8[lo:hi]...), count, L, L))
-			case artifact.Float32:
-				return env.PutArray("array", artifact.NewFloat32(append([]float32(nil), a.F32[lo:hi]...), count, L, L))
-			}
-			return env.PutArray("array", artifact.NewFloat64(append([]float64(nil), a.Float64s()[lo:hi]...), count, L, L))
-		},
-	})
 }
