@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/kadanoff/kadanoff/experiments/fit"
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -68,69 +67,24 @@ func criticalFit() pipeline.Op {
 				return err
 			}
 			by, xs, ys, es := cols[0], cols[1], cols[2], cols[3]
-			want := par.Temperatures
-			inFit := func(x float64) bool {
-				for _, w := range want {
-					if math.Abs(x-w) < 1e-9 {
-						return true
-					}
-				}
-				return false
+			series, err := fit.FitCriticalSeries(by, xs, ys, es, par.Temperatures, par.Level)
+			if err != nil {
+				return fmt.Errorf("by column %s: %w", par.By, err)
 			}
-			groups := map[float64][]int{}
-			for i, b := range by {
-				if inFit(xs[i]) {
-					groups[b] = append(groups[b], i)
-				}
-			}
-			keys := make([]float64, 0, len(groups))
-			for b, rows := range groups {
-				if len(rows) != len(want) {
-					return fmt.Errorf("%s %v has %d of the %d temperatures", par.By, b, len(rows), len(want))
-				}
-				keys = append(keys, b)
-			}
-			if len(keys) == 0 {
-				return fmt.Errorf("no rows at the temperatures %v", want)
-			}
-			sort.Float64s(keys)
-			level, at, exact := par.Level, par.At, par.Exact
+			level, at := par.Level, par.At
 			var out [15][]float64
-			var atFit *fit.Critical
-			var atRows []int
-			converged := -1.0
-			for _, b := range keys {
-				rows := groups[b]
-				x, y := make([]float64, len(rows)), make([]float64, len(rows))
-				var sigma []float64
-				for k, i := range rows {
-					x[k], y[k] = xs[i], ys[i]
-					if es != nil {
-						sigma = append(sigma, math.Max(es[i], 1e-12))
-					}
-				}
-				c, err := fit.FitCritical(x, y, sigma, level)
-				if err != nil {
-					return fmt.Errorf("%s %v: %w", par.By, b, err)
-				}
-				for j, v := range []float64{b, c.Tc, c.TcErr, c.TcLo, c.TcHi, (c.TcHi - c.TcLo) / 2, c.Beta, c.BetaErr, c.BetaLo, c.BetaHi,
+			for i, c := range series.Fits {
+				for j, v := range []float64{series.By[i], c.Tc, c.TcErr, c.TcLo, c.TcHi, (c.TcHi - c.TcLo) / 2, c.Beta, c.BetaErr, c.BetaLo, c.BetaHi,
 					(c.BetaHi - c.BetaLo) / 2, c.A, c.Chi2, float64(c.Dof), indicator(c.Edge)} {
 					out[j] = append(out[j], v)
 				}
-				covers := c.TcLo <= exact && exact <= c.TcHi
-				switch {
-				case covers && converged < 0:
-					converged = b
-				case !covers:
-					converged = -1
-				}
-				if math.Abs(b-at) < 1e-9 {
-					atFit, atRows = c, rows
-				}
 			}
-			if atFit == nil {
+			g := series.Group(at)
+			if g < 0 {
 				return fmt.Errorf("at = %v is not a %s value of the table", at, par.By)
 			}
+			atFit, atRows := series.Fits[g], series.Rows[g]
+			converged := series.ConvergedFrom(par.Exact)
 			fits := &artifact.Table{}
 			for j, name := range []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof", "edge"} {
 				fits.Columns = append(fits.Columns, artifact.Column{Name: name, Values: out[j]})
@@ -199,7 +153,7 @@ func criticalFit() pipeline.Op {
 			put("half_last", last, 0, "")
 			put("half_ratio", last/first, 0, "")
 			if !math.IsNaN(atFit.TcErr) {
-				put("tc_covers", indicator(atFit.TcLo <= exact && exact <= atFit.TcHi), 0, "")
+				put("tc_covers", indicator(atFit.TcLo <= par.Exact && par.Exact <= atFit.TcHi), 0, "")
 			}
 			if !math.IsNaN(atFit.BetaErr) {
 				put("beta_covers", indicator(atFit.BetaLo <= par.ExactBeta && par.ExactBeta <= atFit.BetaHi), 0, "")

@@ -489,21 +489,8 @@ func flowMagnetization() pipeline.Op {
 			var cols [4][]float64
 			for st := 0; st < steps; st++ {
 				for ti := 0; ti < nT; ti++ {
-					var s1, s2 float64
-					for k := 0; k < n; k++ {
-						base := ((st*nT+ti)*n + k) * N
-						var m float64
-						for _, v := range values[base : base+N] {
-							m += v
-						}
-						m = math.Abs(m / float64(N))
-						s1, s2 = s1+m, s2+m*m
-					}
-					mean := s1 / float64(n)
-					se := 0.0
-					if n > 1 {
-						se = math.Sqrt(math.Max(0, s2/float64(n)-mean*mean) / float64(n-1))
-					}
+					base := (st*nT + ti) * n * N
+					mean, se := ising.MeanAbsMagnetization(values[base:base+n*N], n, N)
 					for j, v := range []float64{float64(st), temps[ti], mean, se} {
 						cols[j] = append(cols[j], v)
 					}
