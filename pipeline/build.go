@@ -191,182 +191,224 @@ func (s *Summary) Merge(next *Summary) {
 // pass is one pass of Build.
 func (b *Builder) pass(ctx context.Context, plan *Plan, targets []*Node) *Summary {
 	b.profile = plan.Profile
-	nodes := plan.Closure(targets)
-	sum := &Summary{Results: map[*Node]*Result{}, Order: nodes}
-	jobs := b.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
+	return newScheduler(ctx, b, plan.Closure(targets)).run()
+}
+
+// grant is a running step's share of the thread budget. Grants are elastic:
+// threads a finished step gives back go to running steps that can use more
+// while nothing waits, and are taken back when steps become ready. Ops read
+// their share at every multiply (Env.Threads), and their outputs do not
+// depend on it.
+type grant struct {
+	base, want, max int
+	cur             *atomic.Int32
+}
+
+// scheduler runs one pass of a build: it starts ready steps while threads
+// and memory allow, the one heading the longest chain first, and collects
+// their results as they end.
+type scheduler struct {
+	ctx context.Context
+	b   *Builder
+	sum *Summary
+
+	in      map[*Node]bool    // the nodes of this pass
+	waiting map[*Node]int     // inputs not yet built, per node
+	chain   map[*Node]float64 // estimated time of a node and the longest chain of its users
+	ready   []*Node
+
+	budget, used, running int // threads: the build's, granted, steps running
+	usedMem               float64
+	grants                map[*Node]*grant
+	started               []*Node // running steps, in start order
+	results               chan *Result
+}
+
+func newScheduler(ctx context.Context, b *Builder, nodes []*Node) *scheduler {
+	s := &scheduler{ctx: ctx, b: b, sum: &Summary{Results: map[*Node]*Result{}, Order: nodes},
+		in: map[*Node]bool{}, waiting: map[*Node]int{}, chain: map[*Node]float64{},
+		grants: map[*Node]*grant{}, results: make(chan *Result)}
+	s.budget = b.Jobs
+	if s.budget <= 0 {
+		s.budget = runtime.NumCPU()
 	}
 	if b.StepsAtOnce > 0 {
-		jobs = b.StepsAtOnce
+		s.budget = b.StepsAtOnce
 	}
-	memOf := func(n *Node) float64 {
-		if m, ok := b.Memory[n]; ok && m > 0 && b.MemoryBudget > 0 {
-			return m
-		}
-		return 0
-	}
-	usedMem := 0.0
-	in := map[*Node]bool{}
-	waiting := map[*Node]int{}
 	for _, n := range nodes {
-		in[n] = true
+		s.in[n] = true
 	}
-	var ready []*Node
 	for _, n := range nodes {
-		waiting[n] = len(n.deps)
-		if waiting[n] == 0 {
-			ready = append(ready, n)
+		s.waiting[n] = len(n.deps)
+		if s.waiting[n] == 0 {
+			s.ready = append(s.ready, n)
 		}
 	}
 	// chain is a step's estimated time plus the longest chain of its users:
 	// the critical path from it to the end of the build. nodes are in
 	// dependency order, so users come after.
-	chain := map[*Node]float64{}
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := nodes[i]
 		longest := 0.0
 		for _, u := range n.users {
-			if in[u] {
-				longest = max(longest, chain[u])
+			if s.in[u] {
+				longest = max(longest, s.chain[u])
 			}
 		}
-		chain[n] = b.Time[n] + longest
+		s.chain[n] = b.Time[n] + longest
 	}
-	// The thread budget: a step is granted a share when it starts and gives
-	// it back when it ends; a step alone gets what it can use, steps ready at
-	// once share.
-	budget := jobs
-	used, running := 0, 0
-	// next picks the ready step to start: among those whose memory fits beside
-	// the steps running, the one with the longest chain (the first on ties).
-	next := func() int {
-		best := -1
-		for i, n := range ready {
-			if running > 0 && usedMem+memOf(n) > b.MemoryBudget {
-				continue
-			}
-			if best < 0 || chain[n] > chain[ready[best]] {
-				best = i
-			}
-		}
-		return best
-	}
-	results := make(chan *Result)
-	entry := func(d *Node) *cache.Entry { return sum.Results[d].Entry }
-	finish := func(r *Result) {
-		sum.Results[r.Node] = r
-		sum.count(r)
-		if b.Reporter != nil {
-			b.Reporter.Finish(r)
-		}
-	}
-	// fail marks n and, transitively, its users as failed.
-	var fail func(n *Node, err error)
-	fail = func(n *Node, err error) {
-		if _, done := sum.Results[n]; done {
-			return
-		}
-		finish(&Result{Node: n, Status: Failed, Err: err})
-		for _, u := range n.users {
-			if in[u] {
-				fail(u, fmt.Errorf("%w: input %s failed", ErrNotRun, n.Name))
-			}
-		}
-	}
-	// Grants are elastic: threads a finished step gives back go to running
-	// steps that can use more while nothing waits, and are taken back when
-	// steps become ready. Ops read their share at every multiply (Env.Threads),
-	// and their outputs do not depend on it.
-	type grant struct {
-		base, want, max int
-		cur             *atomic.Int32
-	}
-	grants := map[*Node]*grant{}
-	var started []*Node // running steps, in start order
-	rebalance := func() {
-		if len(ready) > 0 && used >= budget {
-			for _, n := range started {
-				g := grants[n]
-				if extra := int(g.cur.Load()) - g.base; extra > 0 {
-					g.cur.Store(int32(g.base))
-					used -= extra
-				}
-			}
-			return
-		}
-		if len(ready) > 0 {
-			return
-		}
-		for _, n := range started {
-			g := grants[n]
-			if add := min(g.want-int(g.cur.Load()), budget-used); add > 0 {
-				g.cur.Add(int32(add))
-				used += add
-				g.max = max(g.max, int(g.cur.Load()))
-			}
-		}
-	}
-	for running > 0 || len(ready) > 0 {
-		rebalance()
-		for len(ready) > 0 && used < budget && ctx.Err() == nil {
-			i := next()
+	return s
+}
+
+// run starts and collects steps until none is ready or running, and marks
+// what never started as interrupted.
+func (s *scheduler) run() *Summary {
+	for s.running > 0 || len(s.ready) > 0 {
+		s.rebalance()
+		for len(s.ready) > 0 && s.used < s.budget && s.ctx.Err() == nil {
+			i := s.next()
 			if i < 0 {
 				break
 			}
-			n := ready[i]
-			ready = slices.Delete(ready, i, i+1)
-			usedMem += memOf(n)
-			want := 1
-			if tu, ok := n.Op.(ThreadUser); ok && b.StepsAtOnce == 0 {
-				want = max(tu.Threads(n.Params), 1)
-			}
-			free := budget - used
-			share := (free + len(ready)) / (len(ready) + 1) // ⌈free / steps waiting⌉
-			g := &grant{base: max(1, min(want, free, share)), want: want, cur: new(atomic.Int32)}
-			g.max = g.base
-			g.cur.Store(int32(g.base))
-			grants[n] = g
-			started = append(started, n)
-			used += g.base
-			running++
-			digests, _ := inputDigests(n, entry)
-			go func() { results <- b.step(ctx, n, digests, g.cur) }()
+			s.start(i)
 		}
-		rebalance()
-		if running == 0 {
+		s.rebalance()
+		if s.running == 0 {
 			break // interrupted with nothing running
 		}
-		r := <-results
-		running--
-		usedMem -= memOf(r.Node)
-		g := grants[r.Node]
-		used -= int(g.cur.Load())
-		r.Threads = g.max
-		started = slices.DeleteFunc(started, func(n *Node) bool { return n == r.Node })
-		if r.Status == Failed {
-			fail(r.Node, r.Err)
+		s.collect(<-s.results)
+	}
+	for _, n := range s.sum.Order {
+		if _, done := s.sum.Results[n]; !done {
+			s.finish(&Result{Node: n, Status: Failed, Err: ErrInterrupted})
+		}
+	}
+	return s.sum
+}
+
+// memOf is a step's estimated peak, when the build has a memory budget.
+func (s *scheduler) memOf(n *Node) float64 {
+	if m, ok := s.b.Memory[n]; ok && m > 0 && s.b.MemoryBudget > 0 {
+		return m
+	}
+	return 0
+}
+
+// next picks the ready step to start: among those whose memory fits beside
+// the steps running, the one with the longest chain (the first on ties); -1
+// when none fits.
+func (s *scheduler) next() int {
+	best := -1
+	for i, n := range s.ready {
+		if s.running > 0 && s.usedMem+s.memOf(n) > s.b.MemoryBudget {
 			continue
 		}
-		finish(r)
-		for _, u := range r.Node.users {
-			if !in[u] {
-				continue
-			}
-			waiting[u]--
-			if waiting[u] == 0 {
-				if _, failed := sum.Results[u]; !failed {
-					ready = append(ready, u)
-				}
+		if best < 0 || s.chain[n] > s.chain[s.ready[best]] {
+			best = i
+		}
+	}
+	return best
+}
+
+// start runs ready step i with its grant: a step alone gets what it can use,
+// steps ready at once share.
+func (s *scheduler) start(i int) {
+	n := s.ready[i]
+	s.ready = slices.Delete(s.ready, i, i+1)
+	s.usedMem += s.memOf(n)
+	want := 1
+	if tu, ok := n.Op.(ThreadUser); ok && s.b.StepsAtOnce == 0 {
+		want = max(tu.Threads(n.Params), 1)
+	}
+	free := s.budget - s.used
+	share := (free + len(s.ready)) / (len(s.ready) + 1) // ⌈free / steps waiting⌉
+	g := &grant{base: max(1, min(want, free, share)), want: want, cur: new(atomic.Int32)}
+	g.max = g.base
+	g.cur.Store(int32(g.base))
+	s.grants[n] = g
+	s.started = append(s.started, n)
+	s.used += g.base
+	s.running++
+	digests, _ := inputDigests(n, s.entry)
+	go func() { s.results <- s.b.step(s.ctx, n, digests, g.cur) }()
+}
+
+func (s *scheduler) entry(d *Node) *cache.Entry { return s.sum.Results[d].Entry }
+
+// collect takes a step's result: it frees its threads and memory, and makes
+// ready the users it was the last input of (or fails them).
+func (s *scheduler) collect(r *Result) {
+	s.running--
+	s.usedMem -= s.memOf(r.Node)
+	g := s.grants[r.Node]
+	s.used -= int(g.cur.Load())
+	r.Threads = g.max
+	s.started = slices.DeleteFunc(s.started, func(n *Node) bool { return n == r.Node })
+	if r.Status == Failed {
+		s.fail(r.Node, r.Err)
+		return
+	}
+	s.finish(r)
+	for _, u := range r.Node.users {
+		if !s.in[u] {
+			continue
+		}
+		s.waiting[u]--
+		if s.waiting[u] == 0 {
+			if _, failed := s.sum.Results[u]; !failed {
+				s.ready = append(s.ready, u)
 			}
 		}
 	}
-	for _, n := range nodes {
-		if _, done := sum.Results[n]; !done {
-			finish(&Result{Node: n, Status: Failed, Err: ErrInterrupted})
+}
+
+// finish records a result and tells the reporter.
+func (s *scheduler) finish(r *Result) {
+	s.sum.Results[r.Node] = r
+	s.sum.count(r)
+	if s.b.Reporter != nil {
+		s.b.Reporter.Finish(r)
+	}
+}
+
+// fail marks n and, transitively, its users as failed.
+func (s *scheduler) fail(n *Node, err error) {
+	if _, done := s.sum.Results[n]; done {
+		return
+	}
+	s.finish(&Result{Node: n, Status: Failed, Err: err})
+	for _, u := range n.users {
+		if s.in[u] {
+			s.fail(u, fmt.Errorf("%w: input %s failed", ErrNotRun, n.Name))
 		}
 	}
-	return sum
+}
+
+// rebalance takes back the threads lent beyond their base shares when steps
+// wait, and lends the free ones to running steps that can use more when
+// none waits.
+func (s *scheduler) rebalance() {
+	if len(s.ready) > 0 && s.used >= s.budget {
+		for _, n := range s.started {
+			g := s.grants[n]
+			if extra := int(g.cur.Load()) - g.base; extra > 0 {
+				g.cur.Store(int32(g.base))
+				s.used -= extra
+			}
+		}
+		return
+	}
+	if len(s.ready) > 0 {
+		return
+	}
+	for _, n := range s.started {
+		g := s.grants[n]
+		if add := min(g.want-int(g.cur.Load()), s.budget-s.used); add > 0 {
+			g.cur.Add(int32(add))
+			s.used += add
+			g.max = max(g.max, int(g.cur.Load()))
+		}
+	}
 }
 
 // step brings one node up to date given the output digests of its inputs.

@@ -162,20 +162,48 @@ func (p *Plan) Closure(targets []*Node) []*Node {
 // A replicated step (replicates: N, declared or read from a replicated input)
 // becomes N nodes, REP 0 … N−1 (ReplicaName).
 func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
-	p := &Plan{Profile: profile, Specs: specs, byID: map[string]*Node{}, replicas: map[string][]*Node{}}
-	var errs spec.Errors
-	errorf := func(pos spec.Pos, path, format string, args ...any) {
-		errs = append(errs, &spec.Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+	pl := &planner{p: &Plan{Profile: profile, Specs: specs, byID: map[string]*Node{}, replicas: map[string][]*Node{}}}
+	if err := pl.addNodes(specs, reg, profile); err != nil {
+		return nil, err
 	}
+	for _, pd := range pl.all {
+		pl.bindInputs(pd.node, pd.step)
+	}
+	pl.checkNumbers(specs)
+	if err := pl.errs.Err(); err != nil {
+		return nil, err
+	}
+	pl.link()
+	if err := pl.order(); err != nil {
+		return nil, err
+	}
+	return pl.p, nil
+}
+
+// planner builds a Plan, collecting the specs' errors to report together.
+type planner struct {
+	p    *Plan
+	errs spec.Errors
+	all  []pending // every node, with the step it comes from
+}
+
+// pending is a node with the spec step it comes from.
+type pending struct {
+	node *Node
+	step *spec.Step
+}
+
+func (pl *planner) errorf(pos spec.Pos, path, format string, args ...any) {
+	pl.errs = append(pl.errs, &spec.Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addNodes makes the nodes of every step of the specs (replicates and group
+// members included). A profile a spec does not declare is an error at once.
+func (pl *planner) addNodes(specs []*spec.Spec, reg *Registry, profile string) error {
 	papers := map[string]string{}
-	type pending struct {
-		node *Node
-		step *spec.Step
-	}
-	var all []pending
 	for _, s := range specs {
 		if prev, dup := papers[s.Paper.ID]; dup {
-			errorf(spec.Pos{File: s.File, Line: 1, Col: 1}, "paper.id", "paper %q is also declared in %s", s.Paper.ID, prev)
+			pl.errorf(spec.Pos{File: s.File, Line: 1, Col: 1}, "paper.id", "paper %q is also declared in %s", s.Paper.ID, prev)
 			continue
 		}
 		papers[s.Paper.ID] = s.File
@@ -185,99 +213,112 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 				names = append(names, name)
 			}
 			sort.Strings(names)
-			return nil, spec.Errors{{Pos: spec.Pos{File: s.File, Line: 1, Col: 1}, Path: "profiles",
+			return spec.Errors{{Pos: spec.Pos{File: s.File, Line: 1, Col: 1}, Path: "profiles",
 				Msg: fmt.Sprintf("unknown profile %q (this spec declares: %s)", profile, strings.Join(names, ", "))}}
 		}
 		rp := newReplication(s, reg, profile)
 		for _, st := range s.Steps {
-			nodes, e := p.stepNodes(s, st, rp, reg, profile)
-			errs = append(errs, e...)
+			nodes, e := pl.p.stepNodes(s, st, rp, reg, profile)
+			pl.errs = append(pl.errs, e...)
 			for _, n := range nodes {
-				all = append(all, pending{n, st})
+				pl.all = append(pl.all, pending{n, st})
 			}
 		}
-		errs = append(errs, rp.errs...)
+		pl.errs = append(pl.errs, rp.errs...)
 	}
-	// Bind inputs now that every node exists.
-	for _, pd := range all {
-		n := pd.node
-		if n.Op == nil {
+	return nil
+}
+
+// bindInputs checks node n's parameters together and binds its inputs, now
+// that every node exists.
+func (pl *planner) bindInputs(n *Node, st *spec.Step) {
+	if n.Op == nil {
+		return
+	}
+	if v, ok := n.Op.(Validator); ok && len(n.Params) == len(n.Op.Params()) && n.Rep == 0 {
+		if err := v.Validate(n.Params); err != nil {
+			pl.errorf(st.Pos, st.Path+".params", "%v", err)
+		}
+	}
+	declared := map[string]InputSpec{}
+	for _, is := range n.Op.Inputs() {
+		declared[is.Name] = is
+	}
+	given := map[string]bool{}
+	for _, in := range inputsOf(st) {
+		path := "steps." + n.Name + ".inputs." + in.Name
+		is, ok := declared[in.Name]
+		if !ok {
+			pl.errorf(in.Pos, path, "op %s has no input %q (inputs: %s)", n.Op.Name(), in.Name, inputNames(n.Op))
 			continue
 		}
-		if v, ok := n.Op.(Validator); ok && len(n.Params) == len(n.Op.Params()) && n.Rep == 0 {
-			if err := v.Validate(n.Params); err != nil {
-				errorf(pd.step.Pos, pd.step.Path+".params", "%v", err)
-			}
+		given[in.Name] = true
+		if !is.Many && len(in.Refs) != 1 {
+			pl.errorf(in.Pos, path, "input %q takes one step, got %d", in.Name, len(in.Refs))
+			continue
 		}
-		declared := map[string]InputSpec{}
-		for _, is := range n.Op.Inputs() {
-			declared[is.Name] = is
-		}
-		given := map[string]bool{}
-		for _, in := range inputsOf(pd.step) {
-			path := "steps." + n.Name + ".inputs." + in.Name
-			is, ok := declared[in.Name]
-			if !ok {
-				errorf(in.Pos, path, "op %s has no input %q (inputs: %s)", n.Op.Name(), in.Name, inputNames(n.Op))
-				continue
-			}
-			given[in.Name] = true
-			if !is.Many && len(in.Refs) != 1 {
-				errorf(in.Pos, path, "input %q takes one step, got %d", in.Name, len(in.Refs))
-				continue
-			}
-			ni := NodeInput{Name: in.Name}
-			bound := 0
-			var origin []int // the spec reference of each bound one
-			for k, ref := range in.Refs {
-				rs, err := p.bind(n.Spec, ref)
-				if err != nil {
-					errorf(ref.Pos, ref.Path, "%v", err)
-					continue
-				}
-				if is.Kind != "" && rs[0].Kind != is.Kind {
-					errorf(ref.Pos, ref.Path, "input %q wants %s data, %s is %s", in.Name, is.Kind, ref, rs[0].Kind)
-					continue
-				}
-				bound++
-				for _, r := range pickReplicas(n, rs, is.Collect || in.All[k]) {
-					ni.Refs = append(ni.Refs, r)
-					origin = append(origin, k)
-				}
-			}
-			if is.Check != nil && bound == len(in.Refs) && n.Rep == 0 {
-				infos := make([]InputInfo, len(ni.Refs))
-				for i, r := range ni.Refs {
-					infos[i] = InputInfo{Kind: r.Kind, Columns: r.Columns()}
-				}
-				if bad, err := is.Check(n.Params, infos); err != nil {
-					ref := in.Refs[origin[min(max(bad, 0), len(origin)-1)]]
-					errorf(ref.Pos, ref.Path, "%v", err)
-				}
-			}
-			n.Inputs = append(n.Inputs, ni)
-		}
-		for _, is := range n.Op.Inputs() {
-			if !given[is.Name] && !is.Many {
-				errorf(pd.step.Pos, "steps."+n.Name+".inputs", "missing input %q of op %s", is.Name, n.Op.Name())
-			}
-		}
-		sort.Slice(n.Inputs, func(i, j int) bool { return n.Inputs[i].Name < n.Inputs[j].Name })
+		n.Inputs = append(n.Inputs, pl.bindInput(n, is, in))
 	}
+	for _, is := range n.Op.Inputs() {
+		if !given[is.Name] && !is.Many {
+			pl.errorf(st.Pos, "steps."+n.Name+".inputs", "missing input %q of op %s", is.Name, n.Op.Name())
+		}
+	}
+	sort.Slice(n.Inputs, func(i, j int) bool { return n.Inputs[i].Name < n.Inputs[j].Name })
+}
+
+// bindInput binds the references of one input of node n (replicates picked
+// or collected) and runs the input's check on what they bring.
+func (pl *planner) bindInput(n *Node, is InputSpec, in stepInput) NodeInput {
+	ni := NodeInput{Name: in.Name}
+	bound := 0
+	var origin []int // the spec reference of each bound one
+	for k, ref := range in.Refs {
+		rs, err := pl.p.bind(n.Spec, ref)
+		if err != nil {
+			pl.errorf(ref.Pos, ref.Path, "%v", err)
+			continue
+		}
+		if is.Kind != "" && rs[0].Kind != is.Kind {
+			pl.errorf(ref.Pos, ref.Path, "input %q wants %s data, %s is %s", in.Name, is.Kind, ref, rs[0].Kind)
+			continue
+		}
+		bound++
+		for _, r := range pickReplicas(n, rs, is.Collect || in.All[k]) {
+			ni.Refs = append(ni.Refs, r)
+			origin = append(origin, k)
+		}
+	}
+	if is.Check != nil && bound == len(in.Refs) && n.Rep == 0 {
+		infos := make([]InputInfo, len(ni.Refs))
+		for i, r := range ni.Refs {
+			infos[i] = InputInfo{Kind: r.Kind, Columns: r.Columns()}
+		}
+		if bad, err := is.Check(n.Params, infos); err != nil {
+			ref := in.Refs[origin[min(max(bad, 0), len(origin)-1)]]
+			pl.errorf(ref.Pos, ref.Path, "%v", err)
+		}
+	}
+	return ni
+}
+
+// checkNumbers checks that every number the specs quote comes from scalars.
+func (pl *planner) checkNumbers(specs []*spec.Spec) {
 	for _, s := range specs {
 		for _, num := range s.Numbers {
-			rs, err := p.bind(s, num.From)
+			rs, err := pl.p.bind(s, num.From)
 			if err != nil {
-				errorf(num.From.Pos, num.From.Path, "%v", err)
+				pl.errorf(num.From.Pos, num.From.Path, "%v", err)
 			} else if rs[0].Kind != artifact.KindScalars {
-				errorf(num.From.Pos, num.From.Path, "a value must come from scalars (json) data, %s is %s", num.From, rs[0].Kind)
+				pl.errorf(num.From.Pos, num.From.Path, "a value must come from scalars (json) data, %s is %s", num.From, rs[0].Kind)
 			}
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	for _, pd := range all {
+}
+
+// link records each node's distinct dependencies and users.
+func (pl *planner) link() {
+	for _, pd := range pl.all {
 		seen := map[*Node]bool{}
 		for _, in := range pd.node.Inputs {
 			for _, r := range in.Refs {
@@ -289,18 +330,21 @@ func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
 			}
 		}
 	}
-	order, cycle := topo(all, func(i int) *Node { return all[i].node })
+}
+
+// order sorts the nodes so that each follows its inputs, or reports a cycle.
+func (pl *planner) order() error {
+	order, cycle := topo(pl.all, func(i int) *Node { return pl.all[i].node })
 	if cycle != nil {
 		n := cycle[0]
-		pos, path := n.Step.Pos, n.Step.Path
 		names := make([]string, len(cycle))
 		for i, c := range cycle {
 			names[i] = c.Name
 		}
-		return nil, spec.Errors{{Pos: pos, Path: path, Msg: "dependency cycle: " + strings.Join(names, " -> ")}}
+		return spec.Errors{{Pos: n.Step.Pos, Path: n.Step.Path, Msg: "dependency cycle: " + strings.Join(names, " -> ")}}
 	}
-	p.Nodes = order
-	return p, nil
+	pl.p.Nodes = order
+	return nil
 }
 
 // stepNodes makes the nodes of spec step st, one per replicate, with their
