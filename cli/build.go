@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -22,120 +23,195 @@ import (
 )
 
 func build(ctx context.Context, args []string, env Env) int {
-	var c common
+	var f buildFlags
 	fs := newFlags("build", env)
-	c.register(fs)
-	jobs := fs.Int("jobs", runtime.NumCPU(), "CPU threads the build may use, shared by the steps that run at once")
-	out := fs.String("out", "out", "directory for reports")
-	only := fs.String("only", "", "build only these steps or figures (comma-separated) and their inputs")
-	force := fs.String("force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
-	dryRun := fs.Bool("dry-run", false, "list the steps that would run, and why, without running anything")
-	from := fs.String("from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
-	computeMissing := fs.Bool("compute-missing", false, "with --from: compute the steps the archive does not hold (refused otherwise)")
-	jsonFile := fs.String("json", "", "write a JSON summary to FILE (every step's status, seconds, threads and key; every claim's verdict and number); - prints it instead of the progress lines")
-	maxMem := fs.String("max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
-	remote := fs.String("remote", "", "share the cache through an S3-compatible store, s3://BUCKET/PREFIX (endpoint, region and credentials from the standard AWS variables and files; default $KADANOFF_REMOTE)")
-	remoteRO := fs.Bool("remote-read-only", false, "only read from --remote, never write to it (CI on pull requests)")
-	var sl slurmFlags
-	sl.register(fs)
+	f.register(fs)
 	var err error
-	if c.specs, err = parse(fs, args); err != nil {
+	if f.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
 	}
-	if *out == "" {
-		fmt.Fprintln(env.Stderr, "kadanoff build: --out must name a directory")
-		return ExitUsage
-	}
-	if *from != "" {
-		if len(c.specs) > 0 {
+	if f.from != "" {
+		if len(f.specs) > 0 {
 			fmt.Fprintln(env.Stderr, "kadanoff build: --from takes the specs from the archive; give no SPEC")
 			return ExitUsage
 		}
-		return buildFrom(ctx, *from, *out, *computeMissing, env)
-	}
-	if *jobs < 1 {
-		fmt.Fprintln(env.Stderr, "kadanoff build: --jobs must be at least 1")
-		return ExitUsage
-	}
-	if err := sl.check(); err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff build:", err)
-		return ExitUsage
-	}
-	budget, err := memoryBudget(*maxMem)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff build: --max-memory:", err)
-		return ExitUsage
-	}
-	plan, ok := c.load(env)
-	if !ok {
-		return ExitUsage
-	}
-	if err := plan.CheckMemory(budget); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return ExitUsage
-	}
-	for _, d := range plan.Duplicates() {
-		fmt.Fprintf(env.Stderr, "kadanoff: note: %s computes the same as %s (same op, parameters and inputs): it is served from that step's cache entry; write the step once\n", d[1].ID, d[0].ID)
-	}
-	targets, err := resolveTargets(plan, *only)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff build: --only:", err)
-		return ExitUsage
-	}
-	// Check narratives before running anything: a bad name is a spec error.
-	for _, s := range plan.Specs {
-		if err := reports.Check(&reports.Paper{Spec: s, Profile: c.profile, Params: reports.StepParams(plan, s)}); err != nil {
-			fmt.Fprintln(env.Stderr, err)
+		if f.out == "" {
+			fmt.Fprintln(env.Stderr, "kadanoff build: --out must name a directory")
 			return ExitUsage
 		}
+		return buildFrom(ctx, f.from, f.out, f.computeMissing, env)
 	}
-	var forced []*pipeline.Node
-	if *force != "" {
-		if forced, err = resolveTargets(plan, *force); err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff build: --force:", err)
-			return ExitUsage
-		}
+	r, code := f.prepare(ctx, env)
+	if code != ExitOK {
+		return code
 	}
-	cc, err := c.openCache(env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "kadanoff:", err)
-		return ExitFailed
-	}
-	if *remote == "" {
-		*remote = env.Getenv("KADANOFF_REMOTE")
-	}
-	if *remote != "" {
-		store, err := s3store.Open(ctx, *remote)
-		if err == nil {
-			err = store.Check(ctx)
-		}
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "kadanoff build: --remote %s: %v\n", *remote, err)
-			return ExitUsage
-		}
-		cc.SetRemote(store, *remoteRO)
-	} else if *remoteRO {
-		fmt.Fprintln(env.Stderr, "kadanoff build: --remote-read-only needs --remote")
-		return ExitUsage
-	}
-	forceSet := dependents(plan, forced)
-	if *dryRun {
-		return dryRunBuild(env, cc, plan, targets, forceSet)
+	if f.dryRun {
+		return dryRunBuild(env, r.cc, r.plan, r.targets, r.force)
 	}
 	// Hold the cache's lock shared for the whole build: gc takes it
 	// exclusively, so it never removes what a build is using.
-	unlock, err := cc.LockShared()
+	unlock, err := r.cc.LockShared()
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff:", err)
 		return ExitFailed
 	}
 	defer unlock()
-	var rep pipeline.Reporter
+	return r.run(ctx, env)
+}
+
+// buildFlags are build's flags.
+type buildFlags struct {
+	common
+	jobs                     int
+	out, only, force, from   string
+	dryRun, computeMissing   bool
+	jsonFile, maxMem, remote string
+	remoteRO                 bool
+	slurm                    slurmFlags
+}
+
+func (f *buildFlags) register(fs *flag.FlagSet) {
+	f.common.register(fs)
+	fs.IntVar(&f.jobs, "jobs", runtime.NumCPU(), "CPU threads the build may use, shared by the steps that run at once")
+	fs.StringVar(&f.out, "out", "out", "directory for reports")
+	fs.StringVar(&f.only, "only", "", "build only these steps or figures (comma-separated) and their inputs")
+	fs.StringVar(&f.force, "force", "", "rerun these steps or figures (comma-separated) and everything that depends on them, even when cached")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "list the steps that would run, and why, without running anything")
+	fs.StringVar(&f.from, "from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
+	fs.BoolVar(&f.computeMissing, "compute-missing", false, "with --from: compute the steps the archive does not hold (refused otherwise)")
+	fs.StringVar(&f.jsonFile, "json", "", "write a JSON summary to FILE (every step's status, seconds, threads and key; every claim's verdict and number); - prints it instead of the progress lines")
+	fs.StringVar(&f.maxMem, "max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
+	fs.StringVar(&f.remote, "remote", "", "share the cache through an S3-compatible store, s3://BUCKET/PREFIX (endpoint, region and credentials from the standard AWS variables and files; default $KADANOFF_REMOTE)")
+	fs.BoolVar(&f.remoteRO, "remote-read-only", false, "only read from --remote, never write to it (CI on pull requests)")
+	f.slurm.register(fs)
+}
+
+// buildRun is a build ready to run: its plan, targets and cache.
+type buildRun struct {
+	*buildFlags
+	plan    *pipeline.Plan
+	targets []*pipeline.Node
+	force   map[*pipeline.Node]bool
+	cc      *cache.Cache
+	budget  float64 // bytes of memory
+}
+
+// prepare checks the flags, plans the specs and opens the cache (and the
+// remote), printing what is wrong: a bad flag or spec exits with
+// ExitUsage before anything runs.
+func (f *buildFlags) prepare(ctx context.Context, env Env) (*buildRun, int) {
+	if f.out == "" {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --out must name a directory")
+		return nil, ExitUsage
+	}
+	if f.jobs < 1 {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --jobs must be at least 1")
+		return nil, ExitUsage
+	}
+	if err := f.slurm.check(); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build:", err)
+		return nil, ExitUsage
+	}
+	r := &buildRun{buildFlags: f}
+	var err error
+	if r.budget, err = memoryBudget(f.maxMem); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --max-memory:", err)
+		return nil, ExitUsage
+	}
+	var ok bool
+	if r.plan, ok = f.load(env); !ok {
+		return nil, ExitUsage
+	}
+	if err := r.plan.CheckMemory(r.budget); err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return nil, ExitUsage
+	}
+	for _, d := range r.plan.Duplicates() {
+		fmt.Fprintf(env.Stderr, "kadanoff: note: %s computes the same as %s (same op, parameters and inputs): it is served from that step's cache entry; write the step once\n", d[1].ID, d[0].ID)
+	}
+	if r.targets, err = resolveTargets(r.plan, f.only); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --only:", err)
+		return nil, ExitUsage
+	}
+	// Check narratives before running anything: a bad name is a spec error.
+	for _, s := range r.plan.Specs {
+		if err := reports.Check(&reports.Paper{Spec: s, Profile: f.profile, Params: reports.StepParams(r.plan, s)}); err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return nil, ExitUsage
+		}
+	}
+	var forced []*pipeline.Node
+	if f.force != "" {
+		if forced, err = resolveTargets(r.plan, f.force); err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff build: --force:", err)
+			return nil, ExitUsage
+		}
+	}
+	r.force = dependents(r.plan, forced)
+	if r.cc, err = f.openCache(env); err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff:", err)
+		return nil, ExitFailed
+	}
+	if f.remote == "" {
+		f.remote = env.Getenv("KADANOFF_REMOTE")
+	}
+	if f.remote != "" {
+		store, err := s3store.Open(ctx, f.remote)
+		if err == nil {
+			err = store.Check(ctx)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "kadanoff build: --remote %s: %v\n", f.remote, err)
+			return nil, ExitUsage
+		}
+		r.cc.SetRemote(store, f.remoteRO)
+	} else if f.remoteRO {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --remote-read-only needs --remote")
+		return nil, ExitUsage
+	}
+	return r, ExitOK
+}
+
+// builder makes the build's Builder, with the plan's estimates and the
+// executor the flags ask for; close releases the executor.
+func (r *buildRun) builder(env Env, rep pipeline.Reporter) (b *pipeline.Builder, close func(), err error) {
+	res := r.plan.Resources()
+	b = &pipeline.Builder{
+		Cache:        r.cc,
+		Executor:     &pipeline.Local{Registry: env.Registry, Store: r.cc},
+		Jobs:         r.jobs,
+		Reporter:     rep,
+		Force:        r.force,
+		Machine:      machineDescription(),
+		Memory:       map[*pipeline.Node]float64{},
+		MemoryBudget: r.budget,
+		Time:         map[*pipeline.Node]float64{},
+	}
+	for n, e := range res {
+		b.Memory[n] = e.Memory
+		b.Time[n] = e.Time.Seconds()
+	}
+	if r.slurm.executor != "slurm" {
+		return b, func() {}, nil
+	}
+	ex, err := r.slurm.executorFor(env, res, r.cc)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.Executor, b.StepsAtOnce, b.Memory = ex, r.slurm.maxJobs, nil
+	return b, func() { ex.Close() }, nil
+}
+
+// run builds the targets, writes the reports and says what happened: on
+// stdout the reports, the slowest steps, the time and the summary line (or
+// the JSON document), on stderr the failures and the cache's repairs.
+func (r *buildRun) run(ctx context.Context, env Env) int {
 	stdout := env.Stdout
-	toStdout := *jsonFile == "-"
+	toStdout := r.jsonFile == "-"
 	if toStdout {
 		env.Stdout = io.Discard
 	}
+	var rep pipeline.Reporter
 	if env.Terminal && !toStdout {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
 		defer tr.Close() // on early returns; closed below otherwise
@@ -143,47 +219,27 @@ func build(ctx context.Context, args []string, env Env) int {
 	} else {
 		rep = pipeline.NewLogReporter(env.Stdout)
 	}
-	res := plan.Resources()
-	b := &pipeline.Builder{
-		Cache:        cc,
-		Executor:     &pipeline.Local{Registry: env.Registry, Store: cc},
-		Jobs:         *jobs,
-		Reporter:     rep,
-		Force:        forceSet,
-		Machine:      machineDescription(),
-		Memory:       map[*pipeline.Node]float64{},
-		MemoryBudget: budget,
-		Time:         map[*pipeline.Node]float64{},
+	b, closeExecutor, err := r.builder(env, rep)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff build:", err)
+		return ExitUsage
 	}
-	for n, r := range res {
-		b.Memory[n] = r.Memory
-		b.Time[n] = r.Time.Seconds()
-	}
-	if sl.executor == "slurm" {
-		ex, err := sl.executorFor(env, res, cc)
-		if err != nil {
-			fmt.Fprintln(env.Stderr, "kadanoff build:", err)
-			return ExitUsage
-		}
-		defer ex.Close()
-		b.Executor, b.StepsAtOnce, b.Memory = ex, sl.maxJobs, nil
-	}
+	defer closeExecutor()
 	start := time.Now()
-	sum := b.Build(ctx, plan, targets)
+	sum := b.Build(ctx, r.plan, r.targets)
 	if tr, ok := rep.(*pipeline.TerminalReporter); ok {
 		tr.Close() // erase the live block before the report lines
 	}
 	status := ExitOK
 	tool := ToolVersion()
 	var papers []paperReport
-	if ctx.Err() == nil && *only == "" {
-		var err error
-		if papers, err = writeReports(ctx, b, plan, targets, sum, *out, tool); err != nil {
+	if ctx.Err() == nil && r.only == "" {
+		if papers, err = writeReports(ctx, b, r.plan, r.targets, sum, r.out, tool); err != nil {
 			fmt.Fprintln(env.Stderr, "kadanoff: report:", err)
 			status = ExitFailed
 		} else {
 			for _, p := range papers {
-				fmt.Fprintf(env.Stdout, "report  %s/%s/index.html (%s)\n", *out, p.ID, verdictSummary(p.Summary))
+				fmt.Fprintf(env.Stdout, "report  %s/%s/index.html (%s)\n", r.out, p.ID, verdictSummary(p.Summary))
 			}
 		}
 	}
@@ -193,32 +249,16 @@ func build(ctx context.Context, args []string, env Env) int {
 	if ctx.Err() != nil {
 		status = ExitInterrupted
 	}
-	// Failures also go to stderr, where scripts and CI look for them: the
-	// steps that failed themselves, not those skipped because of them.
-	for _, n := range sum.Order {
-		if r := sum.Results[n]; r != nil && r.Status == pipeline.Failed && !errors.Is(r.Err, pipeline.ErrInterrupted) && !errors.Is(r.Err, pipeline.ErrNotRun) {
-			fmt.Fprintf(env.Stderr, "kadanoff: step %s failed: %v\n", n.ID, r.Err)
-		}
-	}
-	if d := cc.Damaged(); len(d) > 0 {
-		names := strings.Join(d[:min(len(d), 3)], ", ")
-		if len(d) > 3 {
-			names += ", …"
-		}
-		fmt.Fprintf(env.Stderr, "kadanoff: the cache held %d damaged files (%s); they were discarded and what they held recomputed\n", len(d), names)
-	}
-	if *remote != "" {
-		reportRemote(env, *remote, cc.RemoteStats())
-	}
+	r.problems(env, sum)
 	elapsed := time.Since(start)
-	if *jsonFile != "" {
-		doc, _ := json.MarshalIndent(buildDocument(sum, elapsed, *out, plan, papers, tool), "", "  ")
+	if r.jsonFile != "" {
+		doc, _ := json.MarshalIndent(buildDocument(sum, elapsed, r.out, r.plan, papers, tool), "", "  ")
 		doc = append(doc, '\n')
 		if toStdout {
 			stdout.Write(doc)
 			return status
 		}
-		if err := os.WriteFile(*jsonFile, doc, 0o666); err != nil {
+		if err := os.WriteFile(r.jsonFile, doc, 0o666); err != nil {
 			fmt.Fprintln(env.Stderr, "kadanoff build: --json:", err)
 			status = max(status, ExitFailed)
 		}
@@ -227,6 +267,27 @@ func build(ctx context.Context, args []string, env Env) int {
 	fmt.Fprintf(env.Stdout, "time: %s\n", elapsed.Round(time.Millisecond))
 	fmt.Fprintln(env.Stdout, sum.Line())
 	return status
+}
+
+// problems says on stderr, where scripts and CI look for them, which steps
+// failed themselves (not those skipped because of them), what the cache held
+// damaged, and what the remote did.
+func (r *buildRun) problems(env Env, sum *pipeline.Summary) {
+	for _, n := range sum.Order {
+		if res := sum.Results[n]; res != nil && res.Status == pipeline.Failed && !errors.Is(res.Err, pipeline.ErrInterrupted) && !errors.Is(res.Err, pipeline.ErrNotRun) {
+			fmt.Fprintf(env.Stderr, "kadanoff: step %s failed: %v\n", n.ID, res.Err)
+		}
+	}
+	if d := r.cc.Damaged(); len(d) > 0 {
+		names := strings.Join(d[:min(len(d), 3)], ", ")
+		if len(d) > 3 {
+			names += ", …"
+		}
+		fmt.Fprintf(env.Stderr, "kadanoff: the cache held %d damaged files (%s); they were discarded and what they held recomputed\n", len(d), names)
+	}
+	if r.remote != "" {
+		reportRemote(env, r.remote, r.cc.RemoteStats())
+	}
 }
 
 // reportRemote says what the build exchanged with the shared cache, and
@@ -350,12 +411,13 @@ type paperReport struct {
 // reads are checked against their digests; when one is found damaged (and
 // discarded), the build makes another pass to recompute it first.
 func writeReports(ctx context.Context, b *pipeline.Builder, plan *pipeline.Plan, targets []*pipeline.Node, sum *pipeline.Summary, out, tool string) ([]paperReport, error) {
+	identity := toolIdentity(tool)
 	for pass := 1; ; pass++ {
 		damaged := len(b.Cache.Damaged())
 		var done []paperReport
 		var todo []*reports.Paper
 		for _, s := range plan.Specs {
-			inputs, err := reports.Inputs(plan, s, sum, tool)
+			inputs, err := reports.Inputs(plan, s, sum, identity)
 			if err != nil {
 				return nil, err
 			}

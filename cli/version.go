@@ -3,10 +3,12 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
@@ -68,4 +70,24 @@ func gitRevision() (rev, dirty string) {
 // model and the GEMM kernel in use. It is recorded on every cache entry.
 func machineDescription() string {
 	return fmt.Sprintf("%s/%s, %s, GEMM %s", runtime.GOOS, runtime.GOARCH, cpuName(), linalg.Best())
+}
+
+// toolIdentity names this binary's code for deciding whether a report is up
+// to date (reports.Inputs): the tool version, and for a binary built from a
+// modified tree or without a revision (where the version does not change
+// with the code) the executable's size and time as well.
+func toolIdentity(version string) string {
+	// "kadanoff VERSION REVISION GO": a clean revision names the code.
+	if f := strings.Fields(version); len(f) == 4 && !strings.HasSuffix(f[2], "+dirty") {
+		return version
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return version
+	}
+	fi, err := os.Stat(exe)
+	if err != nil {
+		return version
+	}
+	return fmt.Sprintf("%s; executable %d bytes, %s", version, fi.Size(), fi.ModTime().UTC().Format(time.RFC3339Nano))
 }

@@ -216,6 +216,12 @@ func (pl *planner) addNodes(specs []*spec.Spec, reg *Registry, profile string) e
 			return spec.Errors{{Pos: spec.Pos{File: s.File, Line: 1, Col: 1}, Path: "profiles",
 				Msg: fmt.Sprintf("unknown profile %q (this spec declares: %s)", profile, strings.Join(names, ", "))}}
 		}
+		for _, op := range sortedOps(s.Defaults) {
+			if _, ok := reg.Lookup(op); !ok {
+				d := s.Defaults[op]
+				pl.errorf(d.Pos, d.Path, "unknown op %q%s; `kadanoff ops` lists every op", op, suggest(op, reg.Names()))
+			}
+		}
 		rp := newReplication(s, reg, profile)
 		for _, st := range s.Steps {
 			nodes, e := pl.p.stepNodes(s, st, rp, reg, profile)
@@ -300,6 +306,15 @@ func (pl *planner) bindInput(n *Node, is InputSpec, in stepInput) NodeInput {
 		}
 	}
 	return ni
+}
+
+func sortedOps(m map[string]*spec.Defaults) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // checkNumbers checks that every number the specs quote comes from scalars.

@@ -47,7 +47,7 @@ func (p *Paper) narrative() ([]byte, error) {
 
 func (p *Paper) sawClaims(src []byte) bool {
 	for _, l := range directives(newMarkdown(p), src) {
-		if l.d.Verb == "claims" {
+		if l.d.Verb == "claims" && len(l.d.Args) == 0 {
 			return true
 		}
 	}
@@ -108,8 +108,11 @@ func (p *Paper) Check(d *Directive) error {
 		}
 		return err
 	case "claims":
-		if len(d.Args) != 0 {
-			return fmt.Errorf("{{claims}} takes no name")
+		switch {
+		case len(d.Args) > 1:
+			return fmt.Errorf("want {{claims}} or {{claims GROUP}}")
+		case len(d.Args) == 1 && len(groupVerdicts(p, d.Args[0])) == 0:
+			return fmt.Errorf("no claim %q, nor a group of claims of that name", d.Args[0])
 		}
 		return nil
 	case "param":
@@ -179,6 +182,9 @@ func (p *Paper) directive(d *Directive, m mode) string {
 		}
 		return "**" + label + "**"
 	case "claims":
+		if len(d.Args) == 1 {
+			return groupTable(p, d.Args[0], m)
+		}
 		return claimsTable(p, m)
 	case "param":
 		step, name := spec.SplitStepRef(d.Args[0])
@@ -364,6 +370,46 @@ func claimsTable(p *Paper, m mode) string {
 		fmt.Fprintf(&b, `<tr id="claim-%s"><td>%s</td><td>%s</td><td>%s <small>(%s)</small></td><td>%s</td><td class="%s">%s</td></tr>`+"\n",
 			html.EscapeString(v.Claim.Name), inlineHTML(v.Claim.Statement), html.EscapeString(figNumber(p, v.Claim.Figure)),
 			html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against), html.EscapeString(v.Measured), v.class(), v.Label())
+	}
+	b.WriteString("</table>")
+	return b.String()
+}
+
+// groupVerdicts returns the verdicts of claim name, or of the members of the
+// claim group name (name[axis=value,…]), in spec order.
+func groupVerdicts(p *Paper, name string) []Verdict {
+	var out []Verdict
+	for _, v := range p.Verdicts() {
+		if v.Claim.Name == name || strings.HasPrefix(v.Claim.Name, name+"[") {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// groupTable is the table of a claim group's members ({{claims GROUP}}): the
+// member, what is expected, what was measured, the verdict.
+func groupTable(p *Paper, name string, m mode) string {
+	vs := groupVerdicts(p, name)
+	member := func(v Verdict) string {
+		if sel := strings.TrimPrefix(v.Claim.Name, name); sel != "" {
+			return strings.Trim(sel, "[]")
+		}
+		return v.Claim.Name
+	}
+	var b strings.Builder
+	if m == mdMode {
+		b.WriteString("| " + name + " | expected | measured | verdict |\n|---|---|---|---|\n")
+		for _, v := range vs {
+			fmt.Fprintf(&b, "| %s | %s (%s) | %s | **%s** |\n", member(v), v.Expected, v.Claim.Against, v.Measured, v.Label())
+		}
+		return b.String()
+	}
+	b.WriteString(`<table class="claims"><tr><th>` + html.EscapeString(name) + `</th><th>expected</th><th>measured</th><th>verdict</th></tr>` + "\n")
+	for _, v := range vs {
+		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s <small>(%s)</small></td><td>%s</td><td><a class="%s" href="#ledger-%s">%s</a></td></tr>`+"\n",
+			html.EscapeString(member(v)), html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against), html.EscapeString(v.Measured),
+			v.class(), html.EscapeString(v.Claim.Name), v.Label())
 	}
 	b.WriteString("</table>")
 	return b.String()

@@ -42,9 +42,50 @@ type Spec struct {
 	Numbers  []*Number
 	Claims   []*Claim
 	Profiles map[string]*Profile
+	// Defaults holds, by op name, the parameters every step of the op takes
+	// unless it sets them (the defaults: section).
+	Defaults map[string]*Defaults
 
 	groups map[string]*Group
 	steps  map[string]*Step
+}
+
+// Defaults are the parameters a spec gives every step of an op that does not
+// set them itself: one set of training parameters written once. Profile
+// overrides apply above them, as above the step's own.
+type Defaults struct {
+	Op     string
+	Pos    Pos // of the op's name in defaults:
+	Path   string
+	Params []*Param
+}
+
+// applyDefaults adds to every step the defaults of its op that it does not
+// set. The added parameters keep the defaults' positions, so that an error in
+// one names the line of defaults: it was written on.
+func applyDefaults(s *Spec) {
+	if len(s.Defaults) == 0 {
+		return
+	}
+	for _, st := range s.Steps {
+		d := s.Defaults[st.Op]
+		if d == nil {
+			continue
+		}
+		for _, dp := range d.Params {
+			set := false
+			for _, sp := range st.Params {
+				if sp.Name == dp.Name {
+					set = true
+					break
+				}
+			}
+			if !set {
+				c := *dp
+				st.Params = append(st.Params, &c)
+			}
+		}
+	}
 }
 
 // Paper is the bibliographic record of the source paper.
@@ -401,7 +442,7 @@ func reservedIDs() []string { return []string{"assets", "index", "index.html"} }
 func (p *parser) spec(doc *yaml.Node) *Spec {
 	s := &Spec{File: p.file, Profiles: map[string]*Profile{}, groups: map[string]*Group{}, steps: map[string]*Step{}}
 	root := resolve(doc)
-	fields := p.mapping(root, "", "paper", "narrative", "vars", "steps", "figures", "values", "claims", "profiles")
+	fields := p.mapping(root, "", "paper", "narrative", "vars", "defaults", "steps", "figures", "values", "claims", "profiles")
 	have := map[string]field{}
 	for _, f := range fields {
 		have[f.key] = f
@@ -416,7 +457,7 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		f.val = subst(f.val, s.Vars)
 		return f
 	}
-	for _, key := range []string{"paper", "narrative", "steps", "figures", "values", "claims", "profiles"} {
+	for _, key := range []string{"paper", "narrative", "defaults", "steps", "figures", "values", "claims", "profiles"} {
 		f, ok := have[key]
 		if !ok {
 			continue
@@ -429,6 +470,12 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		case "narrative":
 			p.unresolved(f.val, f.path, known)
 			s.Narrative = p.str(f)
+		case "defaults":
+			p.unresolved(f.val, f.path, known)
+			s.Defaults = map[string]*Defaults{}
+			for _, of := range p.mapping(f.val, f.path) {
+				s.Defaults[of.key] = &Defaults{Op: of.key, Pos: p.pos(of.kn), Path: of.path, Params: p.params(of.val, of.path)}
+			}
 		case "steps":
 			p.steps(s, f)
 		case "figures":
@@ -459,6 +506,7 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 			}
 		}
 	}
+	applyDefaults(s)
 	for _, req := range []string{"paper", "steps"} {
 		if _, ok := have[req]; !ok {
 			p.errorf(root, req, "missing required section %q", req)
