@@ -20,8 +20,8 @@ type mlpTrainParams struct {
 	Hidden     []int64 `param:"hidden" doc:"sizes of the hidden layers" check:"min=1"`
 	Activation string  `param:"activation" doc:"tanh or relu" default:"tanh" check:"oneof=tanh,relu"`
 	Optimizer  string  `param:"optimizer" doc:"sgd (with momentum) or adam" default:"adam" check:"oneof=sgd,adam"`
-	Lr         float64 `param:"lr" doc:"learning rate" default:"0.001" check:"min=1e-12"`
-	LrFinal    float64 `param:"lr_final" doc:"if positive, the last epoch's learning rate: the rate falls linearly from lr to it" default:"0" check:"min=0"`
+	LR         float64 `param:"lr" doc:"learning rate" default:"0.001" check:"min=1e-12"`
+	LRFinal    float64 `param:"lr_final" doc:"if positive, the last epoch's learning rate: the rate falls linearly from lr to it" default:"0" check:"min=0"`
 	Momentum   float64 `param:"momentum" doc:"SGD momentum" default:"0.9" check:"min=0"`
 	Epochs     int     `param:"epochs" doc:"epochs" check:"min=1"`
 	Batch      int     `param:"batch" doc:"minibatch size" default:"50" check:"min=1"`
@@ -89,8 +89,8 @@ func mlpTrain() pipeline.Op {
 			for _, h := range par.Hidden {
 				hidden = append(hidden, int(h))
 			}
-			cfg := mlp.Config{Hidden: hidden, Activation: par.Activation, Optimizer: par.Optimizer, LR: par.Lr,
-				LRFinal: par.LrFinal, Momentum: par.Momentum, Epochs: par.Epochs, Batch: par.Batch, Validation: par.Validation,
+			cfg := mlp.Config{Hidden: hidden, Activation: par.Activation, Optimizer: par.Optimizer, LR: par.LR,
+				LRFinal: par.LRFinal, Momentum: par.Momentum, Epochs: par.Epochs, Batch: par.Batch, Validation: par.Validation,
 				Monitor: par.Monitor}
 			if par.Augment {
 				cfg.Augment = isingSymmetry(a.Shape[2], a.Shape[3])

@@ -55,7 +55,7 @@ type nrgTrainParams struct {
 	Hidden      int     `param:"hidden" doc:"width of the two hidden layers of the s and t network (at most 16: two AVX-512 registers)" default:"10"`
 	Epochs      int     `param:"epochs" doc:"optimisation steps, each on a fresh batch" check:"min=1"`
 	Batch       int     `param:"batch" doc:"samples per step" default:"256" check:"min=2"`
-	Lr          float64 `param:"lr" doc:"Adam learning rate" default:"1e-3" check:"min=1e-12"`
+	LR          float64 `param:"lr" doc:"Adam learning rate" default:"1e-3" check:"min=1e-12"`
 	WeightDecay float64 `param:"weight_decay" doc:"L2 weight decay added to the gradient" default:"0" check:"min=0"`
 	EvalBatch   int     `param:"eval_batch" doc:"samples of the final estimate of the loss" default:"8192" check:"min=2"`
 }
@@ -116,7 +116,7 @@ func nrgTrain() pipeline.Op {
 				return err
 			}
 			epochs := p.Epochs
-			tc := nrg.TrainConfig{Epochs: epochs, Batch: p.Batch, LR: p.Lr, WeightDecay: p.WeightDecay, Threads: env.Threads}
+			tc := nrg.TrainConfig{Epochs: epochs, Batch: p.Batch, LR: p.LR, WeightDecay: p.WeightDecay, Threads: env.Threads}
 			hist, err := nrg.Train(ctx, f, tg, tc, env.Rand("train"), func(ep int) { env.Progress(ep, epochs) })
 			if err != nil {
 				return err

@@ -92,8 +92,8 @@ type rbmTrainParams struct {
 	Feed        string  `param:"feed" doc:"what the next layer trains on: mean or sample of the hidden units" default:"mean" check:"oneof=mean,sample"`
 	Epochs      int     `param:"epochs" doc:"epochs per layer" check:"min=1"`
 	Batch       int     `param:"batch" doc:"minibatch size" default:"100" check:"min=1"`
-	Lr          float64 `param:"lr" doc:"learning rate" default:"0.01" check:"min=1e-12"`
-	LrFinal     float64 `param:"lr_final" doc:"final learning rate of a linear decay; 0 keeps lr constant" default:"0" check:"min=0"`
+	LR          float64 `param:"lr" doc:"learning rate" default:"0.01" check:"min=1e-12"`
+	LRFinal     float64 `param:"lr_final" doc:"final learning rate of a linear decay; 0 keeps lr constant" default:"0" check:"min=0"`
 	Momentum    float64 `param:"momentum" doc:"momentum in [0, 1)" default:"0.5" check:"min=0"`
 	WeightDecay float64 `param:"weight_decay" doc:"L2 penalty on the weights" default:"0" check:"min=0"`
 	L1          float64 `param:"l1" doc:"L1 penalty on the weights" default:"0" check:"min=0"`
@@ -169,7 +169,7 @@ func rbmTrain() pipeline.Op {
 			for _, h := range p.Hidden {
 				hidden = append(hidden, int(h))
 			}
-			cfg := rbm.Config{Units: units, Epochs: p.Epochs, Batch: p.Batch, LR: p.Lr, LRFinal: p.LrFinal,
+			cfg := rbm.Config{Units: units, Epochs: p.Epochs, Batch: p.Batch, LR: p.LR, LRFinal: p.LRFinal,
 				Momentum: p.Momentum, WeightDecay: p.WeightDecay, L1: p.L1, K: p.K,
 				Persistent: p.Persistent, InitStd: p.InitStd, Monitor: p.Monitor, Hidden: 1}
 			if err := cfg.Validate(); err != nil {
