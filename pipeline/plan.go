@@ -251,7 +251,7 @@ func (pl *planner) bindInputs(n *Node, st *spec.Step) {
 		declared[is.Name] = is
 	}
 	given := map[string]bool{}
-	for _, in := range inputsOf(st) {
+	for _, in := range pl.wholeStep(n, inputsOf(st)) {
 		path := "steps." + n.Name + ".inputs." + in.Name
 		is, ok := declared[in.Name]
 		if !ok {
@@ -271,6 +271,44 @@ func (pl *planner) bindInputs(n *Node, st *spec.Step) {
 		}
 	}
 	sort.Slice(n.Inputs, func(i, j int) bool { return n.Inputs[i].Name < n.Inputs[j].Name })
+}
+
+// wholeStep replaces an input written as inputs: STEP (spec.WholeStep) by
+// one input per input of n's op that the step does not bind itself, each
+// reading STEP's output of the input's name; an input the op may go without
+// is left out when STEP has no such output.
+func (pl *planner) wholeStep(n *Node, ins []stepInput) []stepInput {
+	var whole *stepInput
+	explicit := map[string]bool{}
+	var out []stepInput
+	for i, in := range ins {
+		if in.Name == spec.WholeStep {
+			whole = &ins[i]
+			continue
+		}
+		explicit[in.Name] = true
+		out = append(out, in)
+	}
+	if whole == nil {
+		return ins
+	}
+	for _, is := range n.Op.Inputs() {
+		if explicit[is.Name] {
+			continue
+		}
+		in := &spec.Input{Name: is.Name, Pos: whole.Pos}
+		for _, ref := range whole.Refs {
+			ref.Output = is.Name
+			if _, err := pl.p.bind(n.Spec, ref); err != nil && is.Many {
+				continue
+			}
+			in.Refs = append(in.Refs, ref)
+		}
+		if len(in.Refs) > 0 || !is.Many {
+			out = append(out, stepInput{Input: in, All: make([]bool, len(in.Refs))})
+		}
+	}
+	return out
 }
 
 // bindInput binds the references of one input of node n (replicates picked

@@ -133,11 +133,17 @@ const (
 
 // Input binds an operation input to outputs of other steps.
 type Input struct {
+	// Name is the op's input, or WholeStep.
 	Name string
 	Refs []Ref
 	Pos  Pos
 	raw  []rawRef
 }
+
+// WholeStep is the name of the input a step writes as inputs: STEP: it
+// stands for every input of the op, each bound to STEP's output of the same
+// name (one an op may go without is left out when STEP has no such output).
+const WholeStep = "*"
 
 // Figure is a figure of the paper. It is drawn by an ordinary step of the same
 // name (op figure.render) whose parameters are the layout and whose inputs are
@@ -658,6 +664,12 @@ func (p *parser) step(f field) *Step {
 		case "params":
 			st.Params = append(st.Params, p.params(sf.val, sf.path)...)
 		case "inputs":
+			if v := resolve(sf.val); v.Kind == yaml.ScalarNode {
+				// inputs: STEP binds every input of the op to the step's
+				// output of the same name.
+				st.Inputs = append(st.Inputs, &Input{Name: WholeStep, Pos: p.pos(sf.val), raw: p.rawRefs(sf.val, sf.path, nil)})
+				continue
+			}
 			for _, inf := range p.mapping(sf.val, sf.path) {
 				st.Inputs = append(st.Inputs, &Input{Name: inf.key, Pos: p.pos(inf.kn), raw: p.rawRefs(inf.val, inf.path, nil)})
 			}
