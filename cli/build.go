@@ -66,6 +66,7 @@ type buildFlags struct {
 	out, only, force, from   string
 	dryRun, computeMissing   bool
 	jsonFile, maxMem, remote string
+	maxTime                  time.Duration
 	remoteRO                 bool
 	slurm                    slurmFlags
 }
@@ -80,6 +81,7 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.from, "from", "", "serve the report of a kadanoff pack archive, with nothing recomputed (its specs, profile and cache)")
 	fs.BoolVar(&f.computeMissing, "compute-missing", false, "with --from: compute the steps the archive does not hold (refused otherwise)")
 	fs.StringVar(&f.jsonFile, "json", "", "write a JSON summary to FILE (every step's status, seconds, threads and key; every claim's verdict and number); - prints it instead of the progress lines")
+	fs.DurationVar(&f.maxTime, "max-time", 0, "refuse steps whose time bound, on the threads they may use, exceeds this (e.g. 2h; default none)")
 	fs.StringVar(&f.maxMem, "max-memory", "", "refuse steps estimated to need more memory than this (e.g. 16GiB; default 3/4 of this machine's)")
 	fs.StringVar(&f.remote, "remote", "", "share the cache through an S3-compatible store, s3://BUCKET/PREFIX (endpoint, region and credentials from the standard AWS variables and files; default $KADANOFF_REMOTE)")
 	fs.BoolVar(&f.remoteRO, "remote-read-only", false, "only read from --remote, never write to it (CI on pull requests)")
@@ -124,6 +126,15 @@ func (f *buildFlags) prepare(ctx context.Context, env Env) (*buildRun, int) {
 	}
 	if err := r.plan.CheckMemory(r.budget); err != nil {
 		fmt.Fprintln(env.Stderr, err)
+		return nil, ExitUsage
+	}
+	if f.maxTime > 0 {
+		if err := r.plan.CheckTime(f.maxTime, f.jobs); err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return nil, ExitUsage
+		}
+	} else if f.maxTime < 0 {
+		fmt.Fprintln(env.Stderr, "kadanoff build: --max-time must be positive")
 		return nil, ExitUsage
 	}
 	for _, d := range r.plan.Duplicates() {

@@ -50,6 +50,11 @@ func TestBuildRefusals(t *testing.T) {
 		{"profile", []string{"build", "--profile", "nosuch", ok}, []string{`unknown profile "nosuch" (this spec declares: paper, quick)`}},
 		{"out", []string{"build", "--out", "", ok}, []string{"--out must name a directory"}},
 		{"dev zero", []string{"build", "/dev/zero"}, []string{"/dev/zero:1:1: spec is larger than 4 MiB: not read"}},
+		// A 4096→4096 RBM trained for 10⁶ epochs on 100 lattices of 64×64.
+		{"time", []string{"build", "--max-time", "1h", "--jobs", "2", writeSpec(t, "paper: {id: t, title: T}\nsteps:\n"+
+			"  mc: {op: ising.sample, params: {size: 64, temperatures: [2.0], samples: 100}}\n"+
+			"  rbm: {op: rbm.train, inputs: {data: mc.spins}, params: {hidden: [4096], epochs: 1000000}}\nprofiles: {quick: {}, paper: {}}\n")}, []string{
+			"s.yaml:4:3: steps.rbm: t/rbm may run for up to ", "on 2 thread(s) (bounded from its parameters and inputs), more than --max-time 1h0m0s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

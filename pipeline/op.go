@@ -268,13 +268,30 @@ func (f *Func) Memory(params map[string]spec.Value, in map[string][]float64) Siz
 // Total is the sum of the sizes of every blob of every input (NaN when one is unknown).
 func Total(in map[string][]float64) float64 {
 	var t float64
-	for _, sizes := range in {
+	for name, sizes := range in {
+		if strings.HasSuffix(name, unitsSuffix) {
+			continue
+		}
 		for _, s := range sizes {
 			t += s
 		}
 	}
 	return t
 }
+
+// unitsSuffix marks the units entries of estimated sizes (UnitsKey).
+const unitsSuffix = "#units"
+
+// UnitsKey names, among a step's estimated output sizes (Sizes.Out), the
+// number of units (sites, or spins) of one configuration of an array
+// output, where the op knows it; the plan passes it on to the steps that read
+// the output (Units), so that an op training on configurations can size its
+// weights.
+func UnitsKey(output string) string { return output + unitsSuffix }
+
+// Units is the number of units of one configuration of the single blob of an
+// input (NaN when unknown).
+func Units(in map[string][]float64, name string) float64 { return One(in, UnitsKey(name)) }
 
 // One is the size of the single blob of an input (NaN when unknown or absent).
 func One(in map[string][]float64, name string) float64 {

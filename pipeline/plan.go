@@ -627,11 +627,15 @@ func (p *Plan) estimate(f func(n *Node, in map[string][]float64) map[string]floa
 		in := map[string][]float64{}
 		for _, ni := range n.Inputs {
 			for _, r := range ni.Refs {
-				size := math.NaN()
+				size, units := math.NaN(), math.NaN()
 				if o, ok := out[r.Node][r.Output]; ok {
 					size = o
 				}
+				if u, ok := out[r.Node][UnitsKey(r.Output)]; ok {
+					units = u
+				}
 				in[ni.Name] = append(in[ni.Name], size)
+				in[UnitsKey(ni.Name)] = append(in[UnitsKey(ni.Name)], units)
 			}
 		}
 		out[n] = f(n, in)
@@ -650,6 +654,26 @@ func (p *Plan) CheckMemory(budget float64) error {
 				"needs about %s of memory (estimated from its parameters and inputs), more than the budget of %s (--max-memory)", FormatBytes(peak), FormatBytes(budget))})
 		}
 	}
+	return errs.Err()
+}
+
+// CheckTime returns an error naming every step whose time bound, spread
+// over the threads it can use of the build's jobs, exceeds limit (kadanoff
+// build --max-time): a step that would run for days is refused before
+// anything runs. Steps whose op gives no bound pass.
+func (p *Plan) CheckTime(limit time.Duration, jobs int) error {
+	var errs spec.Errors
+	for n, r := range p.Resources() {
+		if r.Time <= 0 {
+			continue
+		}
+		threads := max(1, min(r.Threads, jobs))
+		if d := r.Time / time.Duration(threads); d > limit {
+			errs = append(errs, &spec.Error{Pos: n.Step.Pos, Path: n.Step.Path, Msg: fmt.Sprintf(
+				"%s may run for up to %s on %d thread(s) (bounded from its parameters and inputs), more than --max-time %s", n.ID, d.Round(time.Second), threads, limit)})
+		}
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Msg < errs[j].Msg })
 	return errs.Err()
 }
 

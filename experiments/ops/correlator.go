@@ -92,9 +92,16 @@ func hiddenVisible() pipeline.Op {
 			{Name: "hidden", Kind: artifact.KindArray, Doc: "hidden units of the same samples [...][units...] (the same leading axes)"},
 		},
 		Out: []pipeline.OutputSpec{{Name: "panels", Kind: artifact.KindArray, Doc: "float32 [hidden unit][L][L]"}},
+		// Float32 copies and centred chunks of both inputs, and the panels,
+		// hidden units × visible sites (with their float64 sums: measured 18
+		// bytes a pair for 1024 × 4096), where the inputs' units are known.
 		Memory: func(_ *hiddenVisibleParams, in map[string][]float64) pipeline.Sizes {
-			// Float32 copies and centred chunks of both inputs; the panels are units × sites, unknown until run.
-			return pipeline.Sizes{Out: map[string]float64{"panels": math.NaN()}, Peak: 10 * pipeline.Total(in)}
+			pairs := pipeline.Units(in, "visible") * pipeline.Units(in, "hidden")
+			if math.IsNaN(pairs) {
+				return pipeline.Sizes{Out: map[string]float64{"panels": math.NaN()}, Peak: 10 * pipeline.Total(in)}
+			}
+			return pipeline.Sizes{Out: map[string]float64{"panels": 4 * pairs, pipeline.UnitsKey("panels"): pipeline.Units(in, "visible")},
+				Peak: 10*pipeline.Total(in) + 24*pairs}
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *hiddenVisibleParams) error {
 			v, err := env.Array("visible")

@@ -97,7 +97,7 @@ func isingSample() pipeline.Op {
 			L, T, n := float64(p.Size), float64(len(p.Temperatures)), float64(p.Samples)
 			spins := T * n * L * L // int8
 			// Samples gathered, then encoded; per worker a lattice and the exact partition function's work.
-			return pipeline.Sizes{Out: map[string]float64{"spins": spins, "meta": tableBytes, "observables": tableBytes},
+			return pipeline.Sizes{Out: map[string]float64{"spins": spins, pipeline.UnitsKey("spins"): L * L, "meta": tableBytes, "observables": tableBytes},
 				Peak: 3*spins + float64(runtime.NumCPU())*(64*L*L+T*16*L)}
 		},
 		Time: func(p *isingSampleParams, _ map[string][]float64) time.Duration {
@@ -393,7 +393,7 @@ func selectTemperatures() pipeline.Op {
 		},
 		Memory: func(p *selectTemperaturesParams, in map[string][]float64) pipeline.Sizes {
 			s := pipeline.One(in, "spins") // at most all of it
-			return pipeline.Sizes{Out: map[string]float64{"spins": s, "meta": tableBytes}, Peak: 2 * s}
+			return pipeline.Sizes{Out: map[string]float64{"spins": s, pipeline.UnitsKey("spins"): pipeline.Units(in, "spins"), "meta": tableBytes}, Peak: 2 * s}
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *selectTemperaturesParams) error {
 			a, temps, err := spinsByTemperature(env, false)

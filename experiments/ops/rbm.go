@@ -124,9 +124,27 @@ func rbmTrain() pipeline.Op {
 			{Name: "curve", Kind: artifact.KindTable, Doc: "layer, epoch, lr, recon (mean squared error per unit), pseudo_ll (per unit), free_energy_gap (held-out − training)",
 				Columns: []string{"layer", "epoch", "lr", "recon", "pseudo_ll", "free_energy_gap"}},
 		},
+		// The data as float32 and its copies, and per layer the weights: the
+		// matrix, its velocity, the GEMM's packed and bfloat16 operands and
+		// the encoded model, about 6 float32 copies (a 4096→4096 RBM on 100
+		// configurations peaked at 340 MB, 20 bytes a weight), and the next
+		// layer's data. The visible units come from the input's estimate;
+		// where it has none, the weights are left out.
 		Memory: func(p *rbmTrainParams, in map[string][]float64) pipeline.Sizes {
 			d := pipeline.One(in, "data") // int8 spins: one byte per unit, four as float32
-			return pipeline.Sizes{Out: map[string]float64{"model": math.NaN(), "curve": tableBytes}, Peak: 6 * 4 * d}
+			peak, model := 6*4*d, math.NaN()
+			if v := pipeline.Units(in, "data"); v > 0 {
+				n := d / v // configurations
+				weights := 0.0
+				for _, h := range p.Hidden {
+					weights += v * float64(h)
+					peak += 2 * 4 * n * float64(h)
+					v = float64(h)
+				}
+				peak += 6 * 4 * weights
+				model = 4*weights + tableBytes
+			}
+			return pipeline.Sizes{Out: map[string]float64{"model": model, "curve": tableBytes}, Peak: peak}
 		},
 		Time: func(p *rbmTrainParams, in map[string][]float64) time.Duration {
 			var h float64
@@ -256,7 +274,7 @@ func rbmFlow() pipeline.Op {
 				out *= 4
 			}
 			// Every step is kept as a float32 matrix until the end.
-			return pipeline.Sizes{Out: map[string]float64{"flow": out}, Peak: 4*steps*d + out}
+			return pipeline.Sizes{Out: map[string]float64{"flow": out, pipeline.UnitsKey("flow"): pipeline.Units(in, "data")}, Peak: 4*steps*d + out}
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *rbmFlowParams) error {
 			s, v, lead, unitShape, err := modelAndData(env)

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/kadanoff/kadanoff/experiments/blockspin"
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -27,9 +28,10 @@ func rgBlock() pipeline.Op {
 		In:  []pipeline.InputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "lattices [...][L][L] (int8 or float), L divisible by 2^steps"}},
 		Out: []pipeline.OutputSpec{{Name: "spins", Kind: artifact.KindArray, Doc: "[...][L/2^steps][L/2^steps]: float32 block averages, or int8 ±1 by majority"}},
 		// int8 or float32 in; a float32 copy and the quarter-size output.
-		Memory: func(_ *rgBlockParams, in map[string][]float64) pipeline.Sizes {
+		Memory: func(p *rgBlockParams, in map[string][]float64) pipeline.Sizes {
 			s := pipeline.One(in, "spins")
-			return pipeline.Sizes{Out: map[string]float64{"spins": s}, Peak: 6 * s}
+			units := pipeline.Units(in, "spins") / math.Pow(4, float64(p.Steps))
+			return pipeline.Sizes{Out: map[string]float64{"spins": s, pipeline.UnitsKey("spins"): units}, Peak: 6 * s}
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *rgBlockParams) error {
 			a, err := env.Array("spins")

@@ -169,7 +169,8 @@ func arrayTake() pipeline.Op {
 		In:  []pipeline.InputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "lattices [...][L][L]"}},
 		Out: []pipeline.OutputSpec{{Name: "array", Kind: artifact.KindArray, Doc: "[count][L][L], of the input's type"}},
 		Memory: func(_ *arrayTakeParams, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array")}, Peak: 9 * pipeline.One(in, "array")}
+			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array"), pipeline.UnitsKey("array"): pipeline.Units(in, "array")},
+				Peak: 9 * pipeline.One(in, "array")}
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *arrayTakeParams) error {
 			a, err := env.Array("array")
