@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/correlator"
 	"github.com/kadanoff/kadanoff/experiments/linalg"
@@ -48,6 +49,7 @@ func panelG() pipeline.Op {
 		Memory: func(p *panelGParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"g": tableBytes}, Peak: 4 * pipeline.One(in, "panels")}
 		},
+		Time: quick[panelGParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *panelGParams) error {
 			a, err := env.Array("panels")
 			if err != nil {
@@ -102,6 +104,12 @@ func hiddenVisible() pipeline.Op {
 			}
 			return pipeline.Sizes{Out: map[string]float64{"panels": 4 * pairs, pipeline.UnitsKey("panels"): pipeline.Units(in, "visible")},
 				Peak: 10*pipeline.Total(in) + 24*pairs}
+		},
+		Time: func(_ *hiddenVisibleParams, in map[string][]float64) time.Duration {
+			// One product of the centred hidden and visible matrices.
+			n := pipeline.One(in, "visible") / pipeline.Units(in, "visible")
+			pairs := pipeline.Units(in, "visible") * pipeline.Units(in, "hidden")
+			return estimate(1 + 2*n*pairs/boundFlops + pipeline.Total(in)/quickRate)
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *hiddenVisibleParams) error {
 			v, err := env.Array("visible")
@@ -167,6 +175,7 @@ func panelLocality() pipeline.Op {
 		Memory: func(_ *panelLocalityParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"panels": tableBytes, "summary": tableBytes}, Peak: 4 * pipeline.One(in, "panels")}
 		},
+		Time: quick[panelLocalityParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *panelLocalityParams) error {
 			a, err := env.Array("panels")
 			if err != nil {

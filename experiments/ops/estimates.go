@@ -35,6 +35,36 @@ const (
 	boundFloor   = 10 * time.Minute
 )
 
+// quickRate is the input bytes a second an op that makes a few passes over
+// its inputs is bounded at (sorting, tables, FFTs of panels): far below what
+// it does.
+const quickRate = 20e6
+
+// quick is the time bound of an op whose work is a few passes over its
+// inputs: one second and quickRate; unknown when an input's size is.
+func quick[P any](_ *P, in map[string][]float64) time.Duration {
+	return estimate(1 + pipeline.Total(in)/quickRate)
+}
+
+// estimate converts seconds to a duration (0, unknown, for NaN or
+// infinity), without the floor of a training's bound: the scheduler weighs
+// chains of steps with it, and a cluster job gets at least its executor's
+// minimum.
+func estimate(s float64) time.Duration {
+	if math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+		return 0
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// gemmTime bounds an op that multiplies n configurations by an RBM's
+// weights (its model input, float32) passes times, and reads its inputs.
+func gemmTime(in map[string][]float64, passes float64) time.Duration {
+	w := (pipeline.One(in, "model") - tableBytes) / 4
+	n := pipeline.One(in, "data") / pipeline.Units(in, "data")
+	return estimate(1 + 2*passes*n*w/boundFlops + pipeline.Total(in)/quickRate)
+}
+
 // seconds converts an estimate to a bound (nothing below boundFloor; 0,
 // unknown, for NaN).
 func seconds(s float64) time.Duration {

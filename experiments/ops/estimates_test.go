@@ -55,3 +55,13 @@ func TestEveryOpEstimatesMemory(t *testing.T) {
 		}
 	}
 }
+
+// Every op declares a time bound, so that --max-time and a cluster's time
+// limits cover every step.
+func TestEveryOpEstimatesTime(t *testing.T) {
+	for _, op := range All() {
+		if op.(*pipeline.Func).TimeFunc == nil {
+			t.Errorf("op %s declares no time bound (Def.Time)", op.Name())
+		}
+	}
+}

@@ -57,6 +57,7 @@ func criticalFit() pipeline.Op {
 			t := pipeline.Total(in)
 			return pipeline.Sizes{Out: map[string]float64{"fits": t, "points": tableBytes, "curve": tableBytes}, Peak: 6 * t}
 		},
+		Time: quick[criticalFitParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *criticalFitParams) error {
 			t, err := env.Table("series")
 			if err != nil {

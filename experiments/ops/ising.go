@@ -226,6 +226,7 @@ func scalingDimension() pipeline.Op {
 			s := pipeline.One(in, "spins")
 			return pipeline.Sizes{Out: map[string]float64{"delta": tableBytes, "correlators": tableBytes}, Peak: 10 * s}
 		},
+		Time: quick[scalingDimensionParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *scalingDimensionParams) error {
 			a, temps, err := spinsByTemperature(env, true)
 			if err != nil {
@@ -395,6 +396,7 @@ func selectTemperatures() pipeline.Op {
 			s := pipeline.One(in, "spins") // at most all of it
 			return pipeline.Sizes{Out: map[string]float64{"spins": s, pipeline.UnitsKey("spins"): pipeline.Units(in, "spins"), "meta": tableBytes}, Peak: 2 * s}
 		},
+		Time: quick[selectTemperaturesParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *selectTemperaturesParams) error {
 			a, temps, err := spinsByTemperature(env, false)
 			if err != nil {
@@ -468,6 +470,7 @@ func flowMagnetization() pipeline.Op {
 		Memory: func(p *flowMagnetizationParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"m": tableBytes}, Peak: 9 * pipeline.One(in, "flow")}
 		},
+		Time: quick[flowMagnetizationParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *flowMagnetizationParams) error {
 			a, err := env.Array("flow")
 			if err != nil {
@@ -530,6 +533,7 @@ func flowScalingDimension() pipeline.Op {
 		Memory: func(p *flowScalingDimensionParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"delta": tableBytes}, Peak: 10 * pipeline.One(in, "flow")}
 		},
+		Time: quick[flowScalingDimensionParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *flowScalingDimensionParams) error {
 			a, err := env.Array("flow")
 			if err != nil {
@@ -638,6 +642,7 @@ func energyTemperature() pipeline.Op {
 		Memory: func(_ *energyTemperatureParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: 5 * pipeline.One(in, "data")}
 		},
+		Time: quick[energyTemperatureParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *energyTemperatureParams) error {
 			a, L, n, sets, setT, err := configSets(env)
 			if err != nil {

@@ -170,6 +170,7 @@ func mlpPredict() pipeline.Op {
 		Memory: func(_ *mlpPredictParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"prediction": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
 		},
+		Time: quick[mlpPredictParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *mlpPredictParams) error {
 			data, err := env.Input("model")
 			if err != nil {
@@ -382,6 +383,7 @@ func mlpTemperature() pipeline.Op {
 		Memory: func(_ *mlpTemperatureParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
 		},
+		Time: quick[mlpTemperatureParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *mlpTemperatureParams) error {
 			net, ct, err := readThermometer(env)
 			if err != nil {
@@ -462,6 +464,7 @@ func flowTemperature() pipeline.Op {
 		Memory: func(_ *flowTemperatureParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes, "summary": tableBytes}, Peak: 9 * pipeline.One(in, "flow")}
 		},
+		Time: quick[flowTemperatureParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *flowTemperatureParams) error {
 			net, ct, err := readThermometer(env)
 			if err != nil {

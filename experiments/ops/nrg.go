@@ -194,6 +194,7 @@ func nrgReceptiveFields() pipeline.Op {
 		Memory: func(_ *nrgReceptiveFieldsParams, _ map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN(), "spread": tableBytes, "summary": tableBytes}, Peak: math.NaN()}
 		},
+		Time: quick[nrgReceptiveFieldsParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *nrgReceptiveFieldsParams) error {
 			f, _, err := loadFlow(env)
 			if err != nil {

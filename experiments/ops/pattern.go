@@ -28,6 +28,7 @@ func whiteNoise() pipeline.Op {
 			out := 8 * float64(p.Panels) * float64(p.Size) * float64(p.Size)
 			return pipeline.Sizes{Out: map[string]float64{"panels": out}, Peak: 2 * out}
 		},
+		Time: quick[whiteNoiseParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *whiteNoiseParams) error {
 			data, err := pattern.WhiteNoise(env.Rand("noise"), p.Panels, p.Size, p.Distribution)
 			if err != nil {
@@ -59,6 +60,7 @@ func checkerboard() pipeline.Op {
 			L := float64(p.Size)
 			return pipeline.Sizes{Out: map[string]float64{"panels": 8 * L * L}, Peak: 16 * L * L}
 		},
+		Time: quick[checkerboardParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *checkerboardParams) error {
 			return env.PutArray("panels", artifact.NewFloat64(pattern.Checkerboard(p.Size, p.Block), 1, p.Size, p.Size))
 		},

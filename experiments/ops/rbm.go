@@ -276,6 +276,9 @@ func rbmFlow() pipeline.Op {
 			// Every step is kept as a float32 matrix until the end.
 			return pipeline.Sizes{Out: map[string]float64{"flow": out, pipeline.UnitsKey("flow"): pipeline.Units(in, "data")}, Peak: 4*steps*d + out}
 		},
+		Time: func(p *rbmFlowParams, in map[string][]float64) time.Duration {
+			return gemmTime(in, 2*float64(p.Steps+1))
+		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *rbmFlowParams) error {
 			s, v, lead, unitShape, err := modelAndData(env)
 			if err != nil {
@@ -322,6 +325,11 @@ func rbmReceptiveFields() pipeline.Op {
 		Out:     []pipeline.OutputSpec{{Name: "fields", Kind: artifact.KindArray, Doc: "float32 [hidden][L][L] (or [hidden][visible])"}},
 		Memory: func(_ *rbmReceptiveFieldsParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"fields": math.NaN()}, Peak: math.NaN()}
+		},
+		Time: func(_ *rbmReceptiveFieldsParams, in map[string][]float64) time.Duration {
+			// The product W₁⋯W_k: at most visible × weights multiply-adds.
+			w := (pipeline.One(in, "model") - tableBytes) / 4
+			return estimate(1 + 2*math.Sqrt(w)*w/boundFlops)
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, par *rbmReceptiveFieldsParams) error {
 			s, err := loadStack(env, "model")
@@ -370,6 +378,7 @@ func rbmActivations() pipeline.Op {
 			// Every layer's activations, each at most the data's float32 size.
 			return pipeline.Sizes{Out: map[string]float64{"hidden": math.NaN()}, Peak: math.NaN()}
 		},
+		Time: func(_ *rbmActivationsParams, in map[string][]float64) time.Duration { return gemmTime(in, 1) },
 		Run: func(ctx context.Context, env *pipeline.Env, p *rbmActivationsParams) error {
 			s, v, lead, _, err := modelAndData(env)
 			if err != nil {
@@ -423,6 +432,7 @@ func rbmReconstruct() pipeline.Op {
 			d := pipeline.One(in, "data")
 			return pipeline.Sizes{Out: map[string]float64{"reconstruction": 4 * d}, Peak: 16 * d}
 		},
+		Time: func(_ *rbmReconstructParams, in map[string][]float64) time.Duration { return gemmTime(in, 2) },
 		Run: func(ctx context.Context, env *pipeline.Env, par *rbmReconstructParams) error {
 			s, v, lead, unitShape, err := modelAndData(env)
 			if err != nil {

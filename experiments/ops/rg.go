@@ -33,6 +33,7 @@ func rgBlock() pipeline.Op {
 			units := pipeline.Units(in, "spins") / math.Pow(4, float64(p.Steps))
 			return pipeline.Sizes{Out: map[string]float64{"spins": s, pipeline.UnitsKey("spins"): units}, Peak: 6 * s}
 		},
+		Time: quick[rgBlockParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *rgBlockParams) error {
 			a, err := env.Array("spins")
 			if err != nil {

@@ -33,6 +33,7 @@ func trend() pipeline.Op {
 		Memory: func(_ *trendParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[trendParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *trendParams) error {
 			_, xs, ys, err := seriesXY(env, par.X, par.Y)
 			if err != nil {
@@ -88,6 +89,7 @@ func level() pipeline.Op {
 		Memory: func(_ *levelParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[levelParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *levelParams) error {
 			t, x, y, err := seriesXY(env, p.X, p.Y)
 			if err != nil {
@@ -173,6 +175,7 @@ func seriesTail() pipeline.Op {
 		Memory: func(_ *seriesTailParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[seriesTailParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *seriesTailParams) error {
 			t, err := env.Table("series")
 			if err != nil {
@@ -279,6 +282,7 @@ func seriesGrowth() pipeline.Op {
 		Memory: func(_ *seriesGrowthParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[seriesGrowthParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *seriesGrowthParams) error {
 			_, xs, ys, err := seriesXY(env, p.X, p.Y)
 			if err != nil {
@@ -327,6 +331,7 @@ func tableSpread() pipeline.Op {
 		Memory: func(_ *tableSpreadParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[tableSpreadParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *tableSpreadParams) error {
 			blobs, err := env.Inputs("tables")
 			if err != nil {

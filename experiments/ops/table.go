@@ -63,6 +63,7 @@ func tableStack() pipeline.Op {
 			t := pipeline.Total(in)
 			return pipeline.Sizes{Out: map[string]float64{"table": t}, Peak: 4 * t}
 		},
+		Time: quick[tableStackParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *tableStackParams) error {
 			blobs, err := env.Inputs("tables")
 			if err != nil {
@@ -127,6 +128,7 @@ func tablePick() pipeline.Op {
 		Memory: func(_ *tablePickParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[tablePickParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *tablePickParams) error {
 			t, err := env.Table("table")
 			if err != nil {
@@ -172,6 +174,7 @@ func arrayTake() pipeline.Op {
 			return pipeline.Sizes{Out: map[string]float64{"array": pipeline.One(in, "array"), pipeline.UnitsKey("array"): pipeline.Units(in, "array")},
 				Peak: 9 * pipeline.One(in, "array")}
 		},
+		Time: quick[arrayTakeParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *arrayTakeParams) error {
 			a, err := env.Array("array")
 			if err != nil {
@@ -216,6 +219,7 @@ func arrayCompare() pipeline.Op {
 		Memory: func(_ *arrayCompareParams, in map[string][]float64) pipeline.Sizes {
 			return small(9 * pipeline.Total(in))
 		},
+		Time: quick[arrayCompareParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *arrayCompareParams) error {
 			a, err := env.Array("a")
 			if err != nil {
@@ -300,6 +304,7 @@ func arrayNorms() pipeline.Op {
 		Memory: func(_ *arrayNormsParams, in map[string][]float64) pipeline.Sizes {
 			return pipeline.Sizes{Out: map[string]float64{"norms": tableBytes, "summary": tableBytes}, Peak: 9 * pipeline.One(in, "array")}
 		},
+		Time: quick[arrayNormsParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *arrayNormsParams) error {
 			a, err := env.Array("array")
 			if err != nil {
@@ -366,6 +371,7 @@ func scalarRatio() pipeline.Op {
 		Memory: func(_ *scalarRatioParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
+		Time: quick[scalarRatioParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *scalarRatioParams) error {
 			read := func(input, key string) (artifact.Scalar, error) {
 				data, err := env.Input(input)

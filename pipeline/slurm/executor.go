@@ -89,6 +89,10 @@ type jobEnd struct {
 // memOverhead is added to a step's estimated peak for the process itself.
 const memOverhead = 256 << 20
 
+// minJobTime is the shortest time limit a job asks for: an op's bound for a
+// step of seconds leaves room for the job's start and its reads.
+const minJobTime = 10 * time.Minute
+
 func (e *Executor) init() {
 	e.once.Do(func() {
 		if e.Poll <= 0 {
@@ -203,6 +207,7 @@ func (e *Executor) size(t *pipeline.Task) *job {
 	if d <= 0 {
 		d = e.DefaultTime
 	}
+	d = max(d, minJobTime)
 	minutes := int(math.Ceil(d.Minutes())) + 1
 	t.Threads = cpus
 	return &job{task: t, cpus: cpus, mib: mib, minute: minutes,
