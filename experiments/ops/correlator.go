@@ -17,6 +17,11 @@ import (
 // The correlator ops: two-point functions of panels, hidden–visible correlators
 // and their locality.
 
+// correlatorOps are the ops of this file, for All.
+func correlatorOps() []pipeline.Op {
+	return []pipeline.Op{panelG(), hiddenVisible(), panelLocality()}
+}
+
 // panelStack returns the panels of an array shaped [L][L] or [n][L][L].
 func panelStack(a *artifact.Array) (data []float64, L int, err error) {
 	switch len(a.Shape) {

@@ -13,6 +13,11 @@ import (
 
 // The fit ops: critical-law fits.
 
+// fitOps are the ops of this file, for All.
+func fitOps() []pipeline.Op {
+	return []pipeline.Op{criticalFit()}
+}
+
 type criticalFitParams struct {
 	X            string    `param:"x" doc:"column of the temperature" default:"T"`
 	Y            string    `param:"y" doc:"column of the order parameter" default:"abs_m"`

@@ -21,6 +21,11 @@ import (
 // samples and on flows of them (temperatures selected, ⟨|m|⟩, scaling dimensions, the
 // exact-energy thermometer).
 
+// isingOps are the ops of this file, for All.
+func isingOps() []pipeline.Op {
+	return []pipeline.Op{isingSample(), scalingDimension(), selectTemperatures(), flowMagnetization(), flowScalingDimension(), energyTemperature()}
+}
+
 // parallel runs f(i) for i in [0, n) on the step's threads, returning the
 // first error. A panic in f is returned as an error, so it fails the step,
 // not the process.

@@ -16,6 +16,11 @@ import (
 
 // The mlp ops: thermometer networks, trained and read.
 
+// mlpOps are the ops of this file, for All.
+func mlpOps() []pipeline.Op {
+	return []pipeline.Op{mlpTrain(), mlpPredict(), mlpTemperature(), flowTemperature()}
+}
+
 type mlpTrainParams struct {
 	Hidden     []int64 `param:"hidden" doc:"sizes of the hidden layers" check:"min=1"`
 	Activation string  `param:"activation" doc:"tanh or relu" default:"tanh" check:"oneof=tanh,relu"`

@@ -18,6 +18,11 @@ import (
 
 // The nrg ops: the Neural Network Renormalization Group flow (Li & Wang).
 
+// nrgOps are the ops of this file, for All.
+func nrgOps() []pipeline.Op {
+	return []pipeline.Op{nrgTrain(), nrgReceptiveFields()}
+}
+
 // nrgModel is what nrg.train stores: the flow's shape, the temperature it
 // was trained at, and its parameters.
 type nrgModel struct {

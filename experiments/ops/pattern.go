@@ -11,6 +11,11 @@ import (
 
 // The pattern ops: synthetic correlator panels (white noise, checkerboards).
 
+// patternOps are the ops of this file, for All.
+func patternOps() []pipeline.Op {
+	return []pipeline.Op{whiteNoise(), checkerboard()}
+}
+
 type whiteNoiseParams struct {
 	Size         int    `param:"size" doc:"lattice side L" check:"min=1"`
 	Panels       int    `param:"panels" doc:"number of panels" default:"1" check:"min=1"`

@@ -17,6 +17,11 @@ import (
 // The rbm ops: restricted Boltzmann machines and their stacks, trained, flowed,
 // read out (receptive fields, activations, reconstructions).
 
+// rbmOps are the ops of this file, for All.
+func rbmOps() []pipeline.Op {
+	return []pipeline.Op{rbmTrain(), rbmFlow(), rbmReceptiveFields(), rbmActivations(), rbmReconstruct()}
+}
+
 // configurations flattens an array of configurations [...][L][L] (or [...][n])
 // into rows: the last two axes (or the last, when the array is 2-D) are the
 // units. It returns the rows, the leading shape and the unit shape.

@@ -12,6 +12,11 @@ import (
 
 // The rg ops: block-spin renormalization.
 
+// rgOps are the ops of this file, for All.
+func rgOps() []pipeline.Op {
+	return []pipeline.Op{rgBlock()}
+}
+
 type rgBlockParams struct {
 	Steps int    `param:"steps" doc:"block-spin steps" default:"1" check:"min=1"`
 	Rule  string `param:"rule" doc:"average or majority" default:"average" check:"oneof=average,majority"`

@@ -13,6 +13,11 @@ import (
 
 // The series ops: trends, levels, tails, growth and spreads of the curves in tables.
 
+// seriesOps are the ops of this file, for All.
+func seriesOps() []pipeline.Op {
+	return []pipeline.Op{trend(), level(), seriesTail(), seriesGrowth(), tableSpread()}
+}
+
 type trendParams struct {
 	X          string  `param:"x" doc:"column of x" default:"r"`
 	Y          string  `param:"y" doc:"column of y" default:"g"`

@@ -14,6 +14,11 @@ import (
 // The table, array and scalars ops: picking, stacking, comparing and summarising
 // outputs of other steps.
 
+// tableOps are the ops of this file, for All.
+func tableOps() []pipeline.Op {
+	return []pipeline.Op{tableStack(), tablePick(), arrayTake(), arrayCompare(), arrayNorms(), scalarRatio()}
+}
+
 // table builds a table from named columns.
 func table(names []string, cols map[string][]float64) *artifact.Table {
 	t := &artifact.Table{}
