@@ -173,7 +173,7 @@ func mlpPredict() pipeline.Op {
 		},
 		Out: []pipeline.OutputSpec{{Name: "prediction", Kind: artifact.KindTable, Doc: "set, class, mean_prob, argmax_fraction", Columns: []string{"set", "class", "mean_prob", "argmax_fraction"}}},
 		Memory: func(_ *mlpPredictParams, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"prediction": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
+			return pipeline.Sizes{Out: map[string]float64{"prediction": tableBytes}, Peak: readingPeak(in, "data")}
 		},
 		Time: quick[mlpPredictParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *mlpPredictParams) error {
@@ -386,7 +386,7 @@ func mlpTemperature() pipeline.Op {
 			Doc:     "set, T (the set's own temperature from meta, NaN without), t_mean, t_sd (spread over samples), t_se (standard error of the mean), at_min, at_max (fractions at the grid's ends)",
 			Columns: []string{"set", "T", "t_mean", "t_sd", "t_se", "at_min", "at_max"}}},
 		Memory: func(_ *mlpTemperatureParams, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: 9 * pipeline.One(in, "data")}
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes}, Peak: readingPeak(in, "data")}
 		},
 		Time: quick[mlpTemperatureParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *mlpTemperatureParams) error {
@@ -467,7 +467,7 @@ func flowTemperature() pipeline.Op {
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "dist_first, dist_last: the mean over starting temperatures of |t_mean − exact| at the first and last step; ratio: last over first"},
 		},
 		Memory: func(_ *flowTemperatureParams, in map[string][]float64) pipeline.Sizes {
-			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes, "summary": tableBytes}, Peak: 9 * pipeline.One(in, "flow")}
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes, "summary": tableBytes}, Peak: readingPeak(in, "flow")}
 		},
 		Time: quick[flowTemperatureParams],
 		Run: func(ctx context.Context, env *pipeline.Env, par *flowTemperatureParams) error {
@@ -542,4 +542,18 @@ func flowTemperature() pipeline.Op {
 			return env.PutScalars("summary", sc)
 		},
 	})
+}
+
+// readingPeak bounds what an op holds that reads the configurations of
+// input name with a thermometer: float32 copies of the data and, per
+// configuration, the network's activations and class probabilities
+// (float64; a few hundred units: 4 KiB). Without the input's units, 32 times
+// its bytes (a lattice of 8×8 int8 spins carries 64 bytes a configuration).
+func readingPeak(in map[string][]float64, name string) float64 {
+	d := pipeline.One(in, name)
+	n := d / pipeline.Units(in, name)
+	if math.IsNaN(n) {
+		return 32 * d
+	}
+	return 9*d + 4096*n
 }
