@@ -113,8 +113,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	cmd, ok := lookupCommand(args[0])
 	if !ok || cmd.run == nil {
-		fmt.Fprintf(env.Stderr, "kadanoff: unknown command %q\n", args[0])
-		usage(env.Stderr)
+		var names []string
+		for _, c := range commands() {
+			names = append(names, c.name)
+		}
+		fmt.Fprintf(env.Stderr, "kadanoff: unknown command %q%s; \"kadanoff help\" lists the commands\n", args[0], didYouMean(args[0], names, ""))
 		return ExitUsage
 	}
 	for _, a := range args[1:] {
@@ -161,10 +164,27 @@ func (c *common) register(fs *flag.FlagSet) {
 }
 
 // parse parses flags that may appear before or after positional arguments.
+// A flag it does not know is named with the flags it is close to, not
+// followed by the whole usage; -h prints the usage.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			fs.SetOutput(out)
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, err
+			}
+			msg := err.Error()
+			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+				var names []string
+				fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+				msg = fmt.Sprintf("unknown flag --%s%s", name, didYouMean(name, names, "--"))
+			}
+			fmt.Fprintf(out, "%s: %s (%s -h lists its flags)\n", fs.Name(), msg, fs.Name())
 			return nil, err
 		}
 		args = fs.Args()
@@ -186,10 +206,62 @@ func newFlags(name string, env Env) *flag.FlagSet {
 		fs.VisitAll(func(*flag.Flag) { n++ })
 		if n > 0 {
 			fmt.Fprintln(fs.Output(), "\nFlags:")
-			fs.PrintDefaults()
+			printFlags(fs)
 		}
 	}
 	return fs
+}
+
+// printFlags lists a command's flags as its usage line writes them, with
+// two dashes.
+func printFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, doc := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "0s" {
+			doc += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(fs.Output(), "%s\n    \t%s\n", line, strings.ReplaceAll(doc, "\n", "\n    \t"))
+	})
+}
+
+// didYouMean is " (did you mean X?)" for the names within two edits of
+// name (or that start with it), each written with prefix; "" when none is.
+func didYouMean(name string, names []string, prefix string) string {
+	var close []string
+	for _, n := range names {
+		if d := editDistance(name, n); d <= 2 || (len(name) >= 3 && strings.HasPrefix(n, name)) {
+			close = append(close, prefix+n)
+		}
+	}
+	if len(close) == 0 || len(close) > 3 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(close, " or ") + "?)"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 func (c *common) openCache(env Env) (*cache.Cache, error) {
