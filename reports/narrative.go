@@ -244,7 +244,8 @@ func (e Extension) Extend(m goldmark.Markdown) {
 // GitHub tables, math and directives; raw HTML in the source is not passed
 // through.
 func newMarkdown(r Resolver) goldmark.Markdown {
-	return goldmark.New(goldmark.WithExtensions(extension.GFM, Extension{R: r}))
+	return goldmark.New(goldmark.WithExtensions(extension.GFM, Extension{R: r}),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()))
 }
 
 // directives returns the narrative's directives in order, with whether each

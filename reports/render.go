@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -11,11 +12,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/kadanoff/kadanoff/figures"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
 //go:embed assets
@@ -187,7 +191,7 @@ func writePaper(out string, p *Paper) error {
 	if err != nil {
 		return err
 	}
-	body := header(p, htmlMode)
+	body := header(p, htmlMode) + contents(p, narr)
 	if len(p.Spec.Claims) > 0 {
 		body += ledger(p, htmlMode)
 	}
@@ -249,6 +253,57 @@ func writePaper(out string, p *Paper) error {
 		return nil
 	}
 	return writeStamp(dir, p.Inputs, files, summary)
+}
+
+// headingRE finds the narrative's section headings, which carry ids.
+var headingRE = regexp.MustCompile(`<h([23]) id="([^"]+)">(.*?)</h[23]>`)
+
+// contents is the report's table of contents: the claims ledger, the
+// narrative's sections (h2, with their h3 under them) and the figures.
+func contents(p *Paper, narr string) string {
+	var b strings.Builder
+	b.WriteString(`<nav class="toc"><h2>Contents</h2><ul>` + "\n")
+	if len(p.Spec.Claims) > 0 {
+		b.WriteString(`<li><a href="#ledger">Claims ledger</a></li>` + "\n")
+	}
+	open := false
+	for _, m := range headingRE.FindAllStringSubmatch(narr, -1) {
+		if m[1] == "3" {
+			if !open {
+				b.WriteString("<ul>")
+				open = true
+			}
+		} else if open {
+			b.WriteString("</ul>")
+			open = false
+		}
+		fmt.Fprintf(&b, `<li><a href="#%s">%s</a></li>`+"\n", m[2], m[3])
+	}
+	if open {
+		b.WriteString("</ul>")
+	}
+	fs := slices.Clone(p.Spec.Figures)
+	slices.SortStableFunc(fs, func(a, b *spec.Figure) int { return cmp.Compare(figureOrder(a.Number), figureOrder(b.Number)) })
+	var figs []string
+	for _, f := range fs {
+		figs = append(figs, fmt.Sprintf(`<a href="#%s">%s</a>`, html.EscapeString(f.Name), html.EscapeString(f.Number)))
+	}
+	if len(figs) > 0 {
+		b.WriteString(`<li>Figures: ` + strings.Join(figs, ", ") + "</li>\n")
+	}
+	b.WriteString("</ul></nav>\n")
+	return b.String()
+}
+
+// figureOrder sorts figure numbers as a reader counts them: 2, 5a, 5b, 12,
+// then supplementary ones (S1, S2, …).
+func figureOrder(number string) string {
+	supp := "0"
+	if strings.HasPrefix(number, "S") {
+		supp, number = "1", number[1:]
+	}
+	digits := len(number) - len(strings.TrimLeft(number, "0123456789"))
+	return supp + strings.Repeat("0", max(0, 6-digits)) + number
 }
 
 func writeAssets(out string) error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -333,5 +334,14 @@ func TestRefusesLinkedReportDirectory(t *testing.T) {
 		if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
 			t.Errorf("%s a link: %d files written through it", sub, len(entries))
 		}
+	}
+}
+
+// Figures are listed as a reader counts them.
+func TestFigureOrder(t *testing.T) {
+	numbers := []string{"S2", "12", "5b", "2", "S1", "5a", "S10", "1<i>"}
+	slices.SortStableFunc(numbers, func(a, b string) int { return strings.Compare(figureOrder(a), figureOrder(b)) })
+	if got, want := strings.Join(numbers, " "), "1<i> 2 5a 5b 12 S1 S2 S10"; got != want {
+		t.Errorf("order %s, want %s", got, want)
 	}
 }
