@@ -225,6 +225,7 @@ func (r *buildRun) run(ctx context.Context, env Env) int {
 	var rep pipeline.Reporter
 	if env.Terminal && !toStdout {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
+		tr.SetTotal(len(r.plan.Closure(r.targets)))
 		defer tr.Close() // on early returns; closed below otherwise
 		rep = tr
 	} else {

@@ -72,7 +72,9 @@ func round(d time.Duration) time.Duration {
 // up, and below them each running step shows its elapsed time and progress.
 type TerminalReporter struct {
 	mu       sync.Mutex
-	finished int
+	finished int // steps that ran
+	ended    int // steps that ran, were cached or failed
+	total    int // steps of the build, when known (SetTotal)
 	w        io.Writer
 	now      func() time.Time
 	running  map[*Node]*live
@@ -107,6 +109,14 @@ func NewTerminalReporter(w io.Writer) *TerminalReporter {
 		}
 	}()
 	return t
+}
+
+// SetTotal tells the display how many steps the build has, so that it shows
+// how many have ended.
+func (t *TerminalReporter) SetTotal(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total = n
 }
 
 // Start implements Reporter.
@@ -144,6 +154,7 @@ func (t *TerminalReporter) Finish(r *Result) {
 	if r.Status == Ran {
 		t.finished++
 	}
+	t.ended++
 	t.redraw(finishLine(r))
 }
 
@@ -182,8 +193,14 @@ func (t *TerminalReporter) redraw(above string) {
 			}
 		}
 	}
+	header := 0
 	if remote > 0 {
 		b.WriteString(fmt.Sprintf("  %d queued, %d running, %d done\n", queued, len(nodes)-queued, t.finished))
+		header++
+	}
+	if t.total > 0 && len(nodes) > 0 {
+		b.WriteString(fmt.Sprintf("  %d of %d steps ended (%d ran)\n", t.ended, t.total, t.finished))
+		header++
 	}
 	for _, n := range nodes {
 		l := t.running[n]
@@ -199,9 +216,6 @@ func (t *TerminalReporter) redraw(above string) {
 		}
 		b.WriteString(line + "\n")
 	}
-	t.drawn = len(nodes)
-	if remote > 0 {
-		t.drawn++
-	}
+	t.drawn = len(nodes) + header
 	io.WriteString(t.w, b.String())
 }
