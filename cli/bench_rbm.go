@@ -102,6 +102,12 @@ func benchRBM(ctx context.Context, o benchOptions) []benchRow {
 			}
 		}
 		perEpoch := (three - one).Seconds() / 2
+		if perEpoch <= 0 {
+			// Tiny shapes (the --quick test) under a busy machine: the
+			// difference is noise; a third of three epochs, setup
+			// included, is an upper bound that keeps the ratios finite.
+			perEpoch = three.Seconds() / 3
+		}
 		monitorShare := (t3.Monitor - t1.Monitor).Seconds() / ((t3.Train - t1.Train) + (t3.Monitor - t1.Monitor)).Seconds()
 		name := fmt.Sprintf("%d→%d, %d samples, batch 100", s.nv, s.nh, s.n)
 		precision := "float32"

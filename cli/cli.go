@@ -56,7 +56,7 @@ func commands() []command {
 	return []command{
 		{"build", "[--profile P] [--jobs N] [--out DIR] [--cache DIR] [--only NAME,...] [--force NAME,...] [--dry-run] [--json FILE] [--max-memory SIZE] [--remote s3://B/P [--remote-read-only]] [--executor slurm [--partition P] [--account A]] [--from ARCHIVE] [SPEC.yaml ...]",
 			"build specs (default configs/*.yaml) and write their reports to DIR", build},
-		{"status", "[--json] [--check] [--profile P] [SPEC.yaml ...]", "every step as cached, stale (with the reason) or missing; --check exits 1 unless all are cached", status},
+		{"status", "[--json] [--check] [--state S,...] [--profile P] [SPEC.yaml ...]", "every step as cached, stale (with the reason) or missing; --state lists only some; --check exits 1 unless all are cached", status},
 		{"explain", "[--profile P] STEP [SPEC.yaml ...]", "the step's action-key preimage and what changed since its last build", explain},
 		{"log", "[--profile P] STEP [SPEC.yaml ...]", "what a step logged when it last ran (warnings, notes), kept with its cache entry", logCmd},
 		{"export", "[--profile P] [--to FILE] STEP[.OUTPUT] [SPEC.yaml ...]", "write a cached step output as .npy, .csv or .json", export},

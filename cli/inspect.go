@@ -83,9 +83,21 @@ func status(_ context.Context, args []string, env Env) int {
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	check := fs.Bool("check", false, "exit 1 unless every step is cached (an up-to-date check for CI)")
+	only := fs.String("state", "", "list only the steps in these states (comma-separated: cached, stale, missing); the count line counts all")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
 		return exitForFlags(err)
+	}
+	show := map[string]bool{}
+	for _, st := range strings.Split(*only, ",") {
+		switch st = strings.TrimSpace(st); st {
+		case "":
+		case "cached", "stale", "missing":
+			show[st] = true
+		default:
+			fmt.Fprintf(env.Stderr, "kadanoff status: --state %q: want cached, stale or missing%s\n", st, didYouMean(st, []string{"cached", "stale", "missing"}, ""))
+			return ExitUsage
+		}
 	}
 	plan, cc, code := c.plan(env)
 	if code != ExitOK {
@@ -97,9 +109,15 @@ func status(_ context.Context, args []string, env Env) int {
 		return ExitFailed
 	}
 	if *asJSON {
+		listed := []stepState{}
+		for _, st := range sts {
+			if len(show) == 0 || show[st.State] {
+				listed = append(listed, st)
+			}
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(sts)
+		enc.Encode(listed)
 		if *check {
 			for _, st := range sts {
 				if st.State != "cached" {
@@ -112,6 +130,9 @@ func status(_ context.Context, args []string, env Env) int {
 	counts := map[string]int{}
 	for _, s := range sts {
 		counts[s.State]++
+		if len(show) > 0 && !show[s.State] {
+			continue
+		}
 		line := fmt.Sprintf("%-8s %s", s.State, s.Step)
 		if s.Reason != "" {
 			line += "  (" + s.Reason + ")"

@@ -147,7 +147,7 @@ func verify(ctx context.Context, args []string, env Env) int {
 		enc.Encode(doc)
 	} else {
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "step\top\tseconds\tresult\tmax abs\tmax rel")
+		fmt.Fprintln(tw, "step\top\ttime\tresult\tmax abs\tmax rel")
 		for _, v := range out {
 			abs, rel := "", ""
 			if v.Result != "identical" && v.Result != "failed" {
@@ -157,11 +157,11 @@ func verify(ctx context.Context, args []string, env Env) int {
 			if v.Detail != "" {
 				result += " (" + v.Detail + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.3g\t%s\t%s\t%s\n", v.Step, v.Op, v.Seconds, result, abs, rel)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Step, v.Op, seconds(v.Seconds), result, abs, rel)
 		}
 		tw.Flush()
 		for _, n := range skipped {
-			fmt.Fprintf(env.Stdout, "skipped %s (built in %.3gs; over the budget)\n", n.ID, res[n].Entry.Seconds)
+			fmt.Fprintf(env.Stdout, "skipped %s (built in %s; over the budget)\n", n.ID, seconds(res[n].Entry.Seconds))
 		}
 		fmt.Fprintf(env.Stdout, "verified %d steps on %s: %d differ or failed, %d skipped\n", len(out), machineDescription(), bad, len(skipped))
 	}
@@ -296,4 +296,21 @@ func floatsOf(kind artifact.Kind, data []byte) ([]float64, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("cannot compare %s outputs as numbers", kind)
+}
+
+// seconds prints a step's time as a duration a reader takes in at once
+// ("48µs", "1.3s", "2m5s"), not as 4.87e-05.
+func seconds(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d >= 10*time.Second:
+		d = d.Round(time.Second)
+	case d >= time.Second:
+		d = d.Round(100 * time.Millisecond)
+	case d >= time.Millisecond:
+		d = d.Round(100 * time.Microsecond)
+	default:
+		d = d.Round(time.Microsecond)
+	}
+	return d.String()
 }
