@@ -97,11 +97,26 @@ func sharedQuickSpec(t *testing.T, file string) (cacheDir, outDir string) {
 // quick dmk2020 plan.
 func stepOutputs(t *testing.T, dir string) map[string][]cache.Output {
 	t.Helper()
+	_, _, res := resolveQuick(t, dir, filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
+	out := map[string][]cache.Output{}
+	for n, r := range res {
+		if r.Entry == nil {
+			t.Fatalf("%s not cached", n.ID)
+		}
+		out[n.ID+" "+string(r.Key)] = r.Entry.Outputs
+	}
+	return out
+}
+
+// resolveQuick plans the spec file under the quick profile and resolves its
+// steps in the cache directory dir.
+func resolveQuick(t *testing.T, dir, file string) (*cache.Cache, *pipeline.Plan, map[*pipeline.Node]*pipeline.Resolution) {
+	t.Helper()
 	c, err := cache.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := spec.Load(filepath.Join(repoRoot(t), "configs", "dmk2020.yaml"))
+	s, err := spec.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +128,7 @@ func stepOutputs(t *testing.T, dir string) map[string][]cache.Output {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]cache.Output{}
-	for n, r := range res {
-		if r.Entry == nil {
-			t.Fatalf("%s not cached", n.ID)
-		}
-		out[n.ID+" "+string(r.Key)] = r.Entry.Outputs
-	}
-	return out
+	return c, plan, res
 }
 
 // sameBuilds checks that two builds cached the same keys with the same output

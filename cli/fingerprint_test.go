@@ -10,9 +10,7 @@ import (
 	"testing"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
-	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
 // fingerprintFile records, per GEMM kernel, what every step of the quick
@@ -44,22 +42,7 @@ func TestOpFingerprints(t *testing.T) {
 	}
 	for _, f := range append(specs, filepath.Join("testdata", "fingerprint", "extra.yaml")) {
 		dir, _ := sharedQuickSpec(t, f)
-		c, err := cache.Open(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := spec.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := pipeline.NewPlan([]*spec.Spec{s}, DefaultRegistry(), "quick")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := pipeline.Resolve(c, plan.Nodes)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, plan, res := resolveQuick(t, dir, f)
 		for _, n := range plan.Nodes {
 			r := res[n]
 			if r.Entry == nil {

@@ -477,20 +477,9 @@ func flowMagnetization() pipeline.Op {
 		},
 		Time: quick[flowMagnetizationParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *flowMagnetizationParams) error {
-			a, err := env.Array("flow")
+			a, temps, err := flowAndTemperatures(env, true)
 			if err != nil {
 				return err
-			}
-			meta, err := env.Table("meta")
-			if err != nil {
-				return err
-			}
-			temps, err := meta.Col("T")
-			if err != nil {
-				return err
-			}
-			if len(a.Shape) != 5 || a.Shape[3] != a.Shape[4] || a.Shape[1] != len(temps) {
-				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
 			}
 			steps, nT, n, N := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]*a.Shape[4]
 			values := a.Float64s()
@@ -540,20 +529,9 @@ func flowScalingDimension() pipeline.Op {
 		},
 		Time: quick[flowScalingDimensionParams],
 		Run: func(ctx context.Context, env *pipeline.Env, p *flowScalingDimensionParams) error {
-			a, err := env.Array("flow")
+			a, temps, err := flowAndTemperatures(env, true)
 			if err != nil {
 				return err
-			}
-			meta, err := env.Table("meta")
-			if err != nil {
-				return err
-			}
-			temps, err := meta.Col("T")
-			if err != nil {
-				return err
-			}
-			if len(a.Shape) != 5 || a.Shape[3] != a.Shape[4] || a.Shape[1] != len(temps) {
-				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
 			}
 			steps, nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
 			var rows []int // temperature indices analysed
@@ -704,4 +682,26 @@ func energyTemperature() pipeline.Op {
 			return env.PutTable("temperature", t)
 		},
 	})
+}
+
+// flowAndTemperatures reads a flow [step][T][sample][L][L] (input "flow")
+// and its temperatures (column T of input "meta"), one per T of the flow;
+// square asks for L×L lattices.
+func flowAndTemperatures(env *pipeline.Env, square bool) (*artifact.Array, []float64, error) {
+	a, err := env.Array("flow")
+	if err != nil {
+		return nil, nil, err
+	}
+	meta, err := env.Table("meta")
+	if err != nil {
+		return nil, nil, err
+	}
+	temps, err := meta.Col("T")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(a.Shape) != 5 || a.Shape[1] != len(temps) || (square && a.Shape[3] != a.Shape[4]) {
+		return nil, nil, fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
+	}
+	return a, temps, nil
 }

@@ -475,20 +475,9 @@ func flowTemperature() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			meta, err := env.Table("meta")
+			a, temps, err := flowAndTemperatures(env, false)
 			if err != nil {
 				return err
-			}
-			temps, err := meta.Col("T")
-			if err != nil {
-				return err
-			}
-			a, err := env.Array("flow")
-			if err != nil {
-				return err
-			}
-			if len(a.Shape) != 5 || a.Shape[1] != len(temps) {
-				return fmt.Errorf("flow: want [step][T][sample][L][L] with %d temperatures, got shape %v", len(temps), a.Shape)
 			}
 			x, _, _, err := configurations(a)
 			if err != nil {
