@@ -411,15 +411,28 @@ func (s *scheduler) rebalance() {
 	}
 }
 
+// hit serves n from the cache when its key r.Key has an intact entry and n
+// is not forced, recording the key as the step's latest.
+func (b *Builder) hit(n *Node, r *Result) bool {
+	if b.Force[n] {
+		return false
+	}
+	e, err := b.Cache.GetAction(r.Key)
+	if err != nil || !entryIntact(b.Cache, n, e) {
+		return false
+	}
+	r.Status, r.Entry = Cached, e
+	b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
+	return true
+}
+
 // step brings one node up to date given the output digests of its inputs.
 func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, share *atomic.Int32) *Result {
 	start := time.Now()
 	r := &Result{Node: n, Threads: int(share.Load())}
 	r.Preimage = Preimage(n, digests)
 	r.Key = cache.Sum([]byte(r.Preimage))
-	if e, err := b.Cache.GetAction(r.Key); err == nil && !b.Force[n] && entryIntact(b.Cache, n, e) {
-		r.Status, r.Entry = Cached, e
-		b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
+	if b.hit(n, r) {
 		return r
 	}
 	// Of several builds sharing the cache, one computes the step; the others
@@ -435,12 +448,8 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, s
 		return r
 	}
 	defer release()
-	if !b.Force[n] {
-		if e, err := b.Cache.GetAction(r.Key); err == nil && entryIntact(b.Cache, n, e) {
-			r.Status, r.Entry = Cached, e
-			b.Cache.SetLatest(LatestName(b.profile, n), r.Key)
-			return r
-		}
+	if b.hit(n, r) { // computed by another build meanwhile
+		return r
 	}
 	if b.Reporter != nil {
 		b.Reporter.Start(n)
