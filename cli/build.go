@@ -406,7 +406,11 @@ func verdictSummary(s *reports.Summary) string {
 			parts = append(parts, fmt.Sprintf("%d %s", count[st], st))
 		}
 	}
-	return "claims: " + strings.Join(parts, ", ")
+	out := "claims: " + strings.Join(parts, ", ")
+	if s.Checks > 0 {
+		out += fmt.Sprintf("; checks: %d of %d pass", s.ChecksPassed, s.Checks)
+	}
+	return out
 }
 
 // paperReport is a paper's report as a build left it: written, or found

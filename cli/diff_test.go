@@ -26,7 +26,8 @@ figures:
 values:
   npeaks: {from: ntrend, key: peaks}
 claims:
-  peaks: {statement: G has several peaks, value: "trend:peaks", expect: {greater: 4.5}}
+  peaks: {quote: "G is peaked at several distances.", statement: G has several peaks, value: "trend:peaks", expect: {greater: 4.5}}
+checks:
   few: {statement: noise G has few peaks, value: npeaks, expect: {less: 100}}
 profiles: {quick: {}, paper: {}}
 `
@@ -145,15 +146,17 @@ func TestDiff(t *testing.T) {
 	var doc struct {
 		Steps  []struct{ Step, Status, Key string }
 		Papers []struct {
-			ID       string
-			Verdicts []struct{ Name, Verdict string }
+			ID            string
+			Verdicts      []struct{ Name, Verdict string }
+			CheckVerdicts []struct{ Name, Verdict string } `json:"check_verdicts"`
 		}
 	}
 	data, _ := os.ReadFile(jsonFile)
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Steps) != 8 || doc.Steps[0].Key == "" || len(doc.Papers) != 1 || len(doc.Papers[0].Verdicts) != 2 || doc.Papers[0].Verdicts[0].Verdict != "not reproduced" {
+	if len(doc.Steps) != 8 || doc.Steps[0].Key == "" || len(doc.Papers) != 1 || len(doc.Papers[0].Verdicts) != 1 || doc.Papers[0].Verdicts[0].Verdict != "not reproduced" ||
+		len(doc.Papers[0].CheckVerdicts) != 1 || doc.Papers[0].CheckVerdicts[0].Name != "few" {
 		t.Errorf("build --json:\n%s", data)
 	}
 

@@ -21,7 +21,7 @@ steps:
 figures:
   f: {number: 1, panels: [{kind: heatmap, input: board}, {kind: line, input: g, x: r, y: g}]}
 claims:
-  peaks: {statement: G has peaks, value: "trend:peaks", expect: {greater: 0.5}}
+  peaks: {quote: "G is peaked.", statement: G has peaks, value: "trend:peaks", expect: {greater: 0.5}}
 profiles: {quick: {}, paper: {}}
 `
 

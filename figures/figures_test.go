@@ -517,3 +517,83 @@ func TestLineReplicates(t *testing.T) {
 		t.Errorf("firstReplicates = %v", got)
 	}
 }
+
+// Marked rows are drawn as rings and named in the legend; points beyond
+// ylim become triangles at the axis's edge, named too; nothing is marked
+// or clipped where no row asks for it.
+func TestLineMarkAndClip(t *testing.T) {
+	tab := table(map[string][]float64{
+		"n": {0, 1, 2, 3}, "tc": {2.3, 2.2, 9.0, 2.25}, "half": {0.01, 0, 40, 0.02}, "edge": {0, 1, 0, 0},
+	}, "n", "tc", "half", "edge")
+	l := layout(t, 1, []float64{8, 6}, `[{kind: line, inputs: 1, x: n, y: tc, err: half, mark: edge, mark_label: at the constraint, ylim: [2, 3], style: points}]`)
+	svg, _, err := Render(l, []Data{tab}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"at the constraint", "beyond the axis"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("legend lacks %q", want)
+		}
+	}
+	one := &line{X: "n", Y: strList{"tc"}, Err: strList{"half"}, Mark: "edge", in: []Data{tab}}
+	ss, err := one.series()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frac := table(map[string][]float64{"n": {0, 1, 2}, "t": {2, 7.9, 7}, "at_max": {0, 0.9, 0.05}}, "n", "t", "at_max")
+	if ms, err := (&line{X: "n", Y: strList{"t"}, Mark: "at_max", MarkMin: 0.1, in: []Data{frac}}).series(); err != nil ||
+		!reflect.DeepEqual(ms[0].markv, []float64{0, 1, 0}) {
+		t.Errorf("mark_min 0.1 marks %v (%v), want only the row at 0.9", ms[0].markv, err)
+	}
+	tests := []struct {
+		name          string
+		s             series
+		ylim          []float64
+		marked, clips bool
+	}{
+		{"marked and clipped", ss[0], []float64{2, 3}, true, true},
+		{"no ylim: nothing clipped", ss[0], nil, true, false},
+		{"no mark column", series{x: ss[0].x, yv: ss[0].yv, style: "points"}, []float64{2, 10}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, c, err := addSeries(newPlot("", "", ""), tt.s, seriesColor(0), false, tt.ylim)
+			if err != nil || m != tt.marked || c != tt.clips {
+				t.Errorf("marked %v, clipped %v, %v; want %v, %v", m, c, err, tt.marked, tt.clips)
+			}
+		})
+	}
+}
+
+// where keeps the rows of one value of a column, for one input and for by.
+func TestLineWhere(t *testing.T) {
+	tab := table(map[string][]float64{
+		"layer": {0, 1, 2, 0, 1, 2}, "T": {2, 2, 2, 2.6, 2.6, 2.6}, "set": {1, 1, 1, 2, 2, 2}, "t": {2, 5, 6, 2.6, 7, 6.5},
+	}, "layer", "T", "set", "t")
+	tests := []struct {
+		name  string
+		l     line
+		want  []float64
+		fails bool
+	}{
+		{"one input", line{X: "layer", Y: strList{"t"}, Where: "set=2"}, []float64{2.6, 7, 6.5}, false},
+		{"by", line{X: "layer", Y: strList{"t"}, By: "T", Where: "set = 1"}, []float64{2, 5, 6}, false},
+		{"no such column", line{X: "layer", Y: strList{"t"}, Where: "seed=1"}, nil, true},
+		{"no row", line{X: "layer", Y: strList{"t"}, Where: "set=3"}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.l.in = []Data{tab}
+			ss, err := tt.l.series()
+			if (err != nil) != tt.fails {
+				t.Fatalf("err %v, want failure %v", err, tt.fails)
+			}
+			if !tt.fails && (len(ss) != 1 || !reflect.DeepEqual(ss[0].yv, tt.want)) {
+				t.Errorf("series %+v, want one with y %v", ss, tt.want)
+			}
+		})
+	}
+	if _, _, err := parseWhere("set"); err == nil {
+		t.Error("where without = is accepted")
+	}
+}

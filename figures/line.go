@@ -39,6 +39,16 @@ func (lineKind) Fields() []Field {
 			Check: eachOneOf("linepoints", "line", "points")},
 		{Name: "by", Kind: spec.String, Doc: "a column whose distinct values split one table's rows into series (a long table: step, T, Δ), labelled by the value"},
 		{Name: "note", Kind: spec.String, Doc: "text printed in the panel's top-right corner; {col} or {col:.3f} is the value of column col in the first row of the last input (a number from the data, never typed)"},
+		{Name: "where", Kind: spec.String, Doc: "COLUMN=VALUE: draw only the rows where the column has that value (one input temperature of a long table, say)",
+			Check: func(v spec.Value) error {
+				if _, _, err := parseWhere(v.Str); err != nil {
+					return err
+				}
+				return nil
+			}},
+		{Name: "mark", Kind: spec.String, Doc: "a column whose rows above mark_min are drawn as open rings without error bars (a fit at its constraint, a thermometer's reading at its bound: a value that bounds, not measures)"},
+		{Name: "mark_min", Kind: spec.Float, Doc: "rows whose mark column exceeds this are marked (default 0: every nonzero row)"},
+		{Name: "mark_label", Kind: spec.String, Doc: "the legend entry of the marked rows (default: the mark column's name)"},
 	}, axesFields()...)
 }
 
@@ -102,7 +112,8 @@ func (lineKind) columns(raw json.RawMessage, inputs int) [][]string {
 	}
 	out := make([][]string, inputs)
 	for i := range out {
-		out[i] = []string{l.X, l.By}
+		col, _, _ := parseWhere(l.Where)
+		out[i] = []string{l.X, l.By, l.Mark, col}
 		switch {
 		case inputs == 1:
 			out[i] = append(out[i], l.Y...)
@@ -125,6 +136,12 @@ type line struct {
 	Style  strList `json:"style"`
 	Note   string  `json:"note"`
 	By     string  `json:"by"`
+	Mark   string  `json:"mark"`
+	// MarkMin is the value of the mark column above which a row is marked.
+	MarkMin float64 `json:"mark_min"`
+	Where  string  `json:"where"`
+	// MarkLabel is the legend entry of the marked rows.
+	MarkLabel string `json:"mark_label"`
 	// Replicates, when above 1, is how many consecutive inputs each
 	// reference brought: the panel draws every replicate faintly and, where
 	// they share their x values, their median as the series.
@@ -150,6 +167,8 @@ type series struct {
 	style       string
 	source      string
 	x, yv, errv []float64
+	// markv, when the panel marks rows, is nonzero on the marked ones.
+	markv []float64
 }
 
 // pick returns the i-th entry of a list that holds one entry for all or one per series.
@@ -197,10 +216,27 @@ func (l *line) series() ([]series, error) {
 				return nil, err
 			}
 		}
+		if l.Mark != "" {
+			if s.markv, err = s.table.Col(l.Mark); err != nil {
+				return nil, err
+			}
+		}
 		// Copies: dropNonFinite compacts them, and columns are shared.
 		s.x, s.yv = append([]float64(nil), s.x...), append([]float64(nil), s.yv...)
 		if s.errv != nil {
 			s.errv = append([]float64(nil), s.errv...)
+		}
+		if s.markv != nil {
+			s.markv = l.marks(s.markv)
+		}
+		keep, err := l.rows(s.table)
+		if err != nil {
+			return nil, err
+		}
+		for k := range s.x {
+			if !keep(k) {
+				s.x[k] = math.NaN() // dropped with the non-finite points
+			}
 		}
 		s.dropNonFinite()
 		if len(s.x) == 0 {
@@ -222,7 +258,7 @@ func (l *line) seriesBy() ([]series, error) {
 		return nil, err
 	}
 	cols := map[string][]float64{}
-	for _, name := range []string{l.X, l.Y[0], pick(l.Err, 0)} {
+	for _, name := range []string{l.X, l.Y[0], pick(l.Err, 0), l.Mark} {
 		if name == "" {
 			continue
 		}
@@ -230,9 +266,16 @@ func (l *line) seriesBy() ([]series, error) {
 			return nil, err
 		}
 	}
+	keep, err := l.rows(t)
+	if err != nil {
+		return nil, err
+	}
 	var order []float64
 	rows := map[float64][]int{}
 	for i, k := range key {
+		if !keep(i) {
+			continue
+		}
 		if _, seen := rows[k]; !seen {
 			order = append(order, k)
 		}
@@ -253,11 +296,53 @@ func (l *line) seriesBy() ([]series, error) {
 			if e := pick(l.Err, 0); e != "" {
 				s.errv = append(s.errv, cols[e][r])
 			}
+			if l.Mark != "" {
+				s.markv = append(s.markv, l.marks(cols[l.Mark][r:r+1])[0])
+			}
 		}
 		s.dropNonFinite()
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// marks returns 1 for the values of a mark column above mark_min, else 0.
+func (l *line) marks(col []float64) []float64 {
+	out := make([]float64, len(col))
+	for i, v := range col {
+		if v > l.MarkMin {
+			out[i] = 1
+		}
+	}
+	return out
+}
+
+// parseWhere splits a where field, COLUMN=VALUE; an empty one selects all.
+func parseWhere(w string) (col string, v float64, err error) {
+	if w == "" {
+		return "", 0, nil
+	}
+	col, val, ok := strings.Cut(w, "=")
+	if !ok || col == "" {
+		return "", 0, fmt.Errorf("where: want COLUMN=VALUE, got %q", w)
+	}
+	if v, err = strconv.ParseFloat(strings.TrimSpace(val), 64); err != nil {
+		return "", 0, fmt.Errorf("where: %q is not a number", val)
+	}
+	return strings.TrimSpace(col), v, nil
+}
+
+// rows returns which rows of t the panel's where field selects.
+func (l *line) rows(t *artifact.Table) (func(int) bool, error) {
+	col, v, err := parseWhere(l.Where)
+	if err != nil || col == "" {
+		return func(int) bool { return true }, err
+	}
+	c, err := t.Col(col)
+	if err != nil {
+		return nil, err
+	}
+	return func(i int) bool { return math.Abs(c[i]-v) <= 1e-9*math.Max(1, math.Abs(v)) }, nil
 }
 
 // dropNonFinite removes the points whose x or y is NaN or infinite (a fit
@@ -271,6 +356,9 @@ func (s *series) dropNonFinite() {
 			continue
 		}
 		s.x[k], s.yv[k] = s.x[i], s.yv[i]
+		if s.markv != nil {
+			s.markv[k] = s.markv[i]
+		}
 		if s.errv != nil {
 			s.errv[k] = s.errv[i]
 			if !ok(s.errv[k]) {
@@ -282,6 +370,9 @@ func (s *series) dropNonFinite() {
 	s.x, s.yv = s.x[:k], s.yv[:k]
 	if s.errv != nil {
 		s.errv = s.errv[:k]
+	}
+	if s.markv != nil {
+		s.markv = s.markv[:k]
 	}
 }
 
@@ -331,11 +422,24 @@ func (l *line) Draw(c draw.Canvas) error {
 			}
 		}
 	}
+	marked, clipped := false, false
 	for i, s := range ss {
 		allX = append(allX, s.x...)
-		if err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil || l.By != ""); err != nil {
+		m, c, err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil || l.By != "", l.YLim)
+		if err != nil {
 			return err
 		}
+		marked, clipped = marked || m, clipped || c
+	}
+	if marked {
+		label := l.MarkLabel
+		if label == "" {
+			label = l.Mark
+		}
+		pl.Legend.Add(label, ringThumb{})
+	}
+	if clipped {
+		pl.Legend.Add("beyond the axis", clipThumb{})
 	}
 	l.apply(pl, integral(allX))
 	pl.Draw(c)
@@ -444,51 +548,156 @@ func fillNote(note string, t *artifact.Table) (string, error) {
 	}
 }
 
-func addSeries(pl *plot.Plot, s series, c drawColor, legend bool) error {
+// addSeries adds a series to the plot: its line, its points (rings where
+// marked), its error bars (none on marked points) and, when ylim is set,
+// a triangle at the axis's edge for each point beyond it. It reports
+// whether any point was marked and any clipped.
+func addSeries(pl *plot.Plot, s series, c drawColor, legend bool, ylim []float64) (marked, clipped bool, err error) {
 	pts := make(plotter.XYs, len(s.x))
 	for i := range s.x {
 		pts[i].X, pts[i].Y = s.x[i], s.yv[i]
+	}
+	isMarked := func(i int) bool { return s.markv != nil && s.markv[i] != 0 }
+	beyond := func(i int) int {
+		if len(ylim) != 2 {
+			return 0
+		}
+		switch {
+		case s.yv[i] > ylim[1]:
+			return 1
+		case s.yv[i] < ylim[0]:
+			return -1
+		}
+		return 0
+	}
+	var plain, rings plotter.XYs
+	for i, p := range pts {
+		switch {
+		case beyond(i) != 0:
+			clipped = true
+		case isMarked(i):
+			rings = append(rings, p)
+		default:
+			plain = append(plain, p)
+		}
 	}
 	var thumb plot.Thumbnailer
 	if s.style != "points" {
 		ln, err := plotter.NewLine(pts)
 		if err != nil {
-			return err
+			return false, false, err
 		}
 		ln.Color = c
 		pl.Add(ln)
 		thumb = ln
 	}
 	if s.style != "line" && (s.style == "points" || len(s.x) <= 200) { // a long curve: points would hide the line
-		sc, err := plotter.NewScatter(pts)
-		if err != nil {
-			return err
+		if len(plain) > 0 {
+			sc, err := plotter.NewScatter(plain)
+			if err != nil {
+				return false, false, err
+			}
+			sc.Color = c
+			sc.Radius = vg.Points(1.8)
+			sc.Shape = draw.CircleGlyph{}
+			pl.Add(sc)
+			if thumb == nil {
+				thumb = sc
+			}
 		}
-		sc.Color = c
-		sc.Radius = vg.Points(1.8)
-		sc.Shape = draw.CircleGlyph{}
-		pl.Add(sc)
-		if thumb == nil {
-			thumb = sc
+		if len(rings) > 0 {
+			sc, err := plotter.NewScatter(rings)
+			if err != nil {
+				return false, false, err
+			}
+			sc.Color = c
+			sc.Radius = vg.Points(2.6)
+			sc.Shape = draw.RingGlyph{}
+			pl.Add(sc)
+			marked = true
 		}
 	}
-	if s.errv != nil {
-		errs := make(plotter.YErrors, len(s.errv))
-		for i, v := range s.errv {
-			errs[i].Low, errs[i].High = v, v
+	for _, dir := range []int{1, -1} {
+		var edge plotter.XYs
+		for i, p := range pts {
+			if beyond(i) == dir {
+				y := ylim[1]
+				if dir < 0 {
+					y = ylim[0]
+				}
+				edge = append(edge, plotter.XY{X: p.X, Y: y})
+			}
 		}
-		bars, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{pts, errs})
+		if len(edge) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(edge)
 		if err != nil {
-			return err
+			return false, false, err
 		}
-		bars.Color = c
-		pl.Add(bars)
+		sc.Color = c
+		sc.Radius = vg.Points(3.2)
+		sc.Shape = edgeGlyph{down: dir < 0}
+		pl.Add(sc)
+	}
+	if s.errv != nil {
+		var bpts plotter.XYs
+		var errs plotter.YErrors
+		for i, v := range s.errv {
+			if isMarked(i) {
+				continue
+			}
+			bpts = append(bpts, pts[i])
+			errs = append(errs, struct{ Low, High float64 }{v, v})
+		}
+		if len(bpts) > 0 {
+			bars, err := plotter.NewYErrorBars(struct {
+				plotter.XYs
+				plotter.YErrors
+			}{bpts, errs})
+			if err != nil {
+				return false, false, err
+			}
+			bars.Color = c
+			pl.Add(bars)
+		}
 	}
 	if legend && thumb != nil {
 		pl.Legend.Add(s.label, thumb)
 	}
-	return nil
+	return marked, clipped, nil
+}
+
+// edgeGlyph is a filled triangle at the edge of the axis, pointing out of
+// it: the point lies beyond (up, or down).
+type edgeGlyph struct{ down bool }
+
+func (g edgeGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius
+	tip, base := r, -r*0.6
+	if g.down {
+		tip, base = -tip, -base
+	}
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y + tip})
+	p.Line(vg.Point{X: pt.X - r, Y: pt.Y + base})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y + base})
+	p.Close()
+	c.SetColor(sty.Color)
+	c.Fill(p)
+}
+
+// ringThumb and clipThumb draw the legend entries of marked and clipped points.
+type ringThumb struct{}
+
+func (ringThumb) Thumbnail(c *draw.Canvas) {
+	pt := vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: (c.Min.Y + c.Max.Y) / 2}
+	c.DrawGlyph(draw.GlyphStyle{Color: color.Gray{Y: 90}, Radius: vg.Points(2.6), Shape: draw.RingGlyph{}}, pt)
+}
+
+type clipThumb struct{}
+
+func (clipThumb) Thumbnail(c *draw.Canvas) {
+	pt := vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: (c.Min.Y + c.Max.Y) / 2}
+	c.DrawGlyph(draw.GlyphStyle{Color: color.Gray{Y: 90}, Radius: vg.Points(3.2), Shape: edgeGlyph{}}, pt)
 }

@@ -182,7 +182,7 @@ func Compare(old, new *Side) (*Comparison, error) {
 			continue
 		}
 		p := PaperDiff{ID: id, Profiles: [2]string{o.Profile, n.Profile}}
-		p.Verdicts = compareVerdicts(o.Verdicts, n.Verdicts)
+		p.Verdicts = compareVerdicts(append(o.Verdicts, o.CheckRecords...), append(n.Verdicts, n.CheckRecords...))
 		p.Values = compareValues(o.Values, n.Values)
 		var err error
 		if p.Figures, err = compareFigures(id, o.Figures, n.Figures, old, new); err != nil {

@@ -98,24 +98,18 @@ func stateCounts(count map[State]int, total int) string {
 // words and the command that rebuilds it, the value measured (median [range]
 // over seeds, with a strip of the replicates against the expected interval),
 // the expectation, in how many seeds it holds, the verdict and the time of
-// the steps behind it.
+// the steps behind it. The checks of the build follow in a table of their
+// own, counted apart.
 func ledger(p *Paper, m mode) string {
-	vs := p.Verdicts()
+	vs, cs := p.Verdicts(), p.Checks()
 	var b strings.Builder
 	count := CountStates(vs)
 	if m == mdMode {
 		b.WriteString("## Claims ledger\n\n" + stateCounts(count, len(vs)) + ". " + ledgerRule + "\n\n")
-		b.WriteString("| claim | the paper | measured | holds in | expected | verdict | time (all seeds) | rebuild |\n|---|---|---|---|---|---|---|---|\n")
-		for _, v := range vs {
-			k, n := v.Count()
-			cost := p.Costs[v.Claim.Name]
-			cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
-			fig := ""
-			if f := p.figure(v.Claim.Figure); f != nil {
-				fig = " (Fig. " + f.Number + ")"
-			}
-			fmt.Fprintf(&b, "| `%s`%s | %s | %s | %d/%d | %s | **%s** | %s | `%s` |\n", v.Claim.Name, cell(fig), cell(paperWords(v.Claim, m)),
-				cell(v.Measured), k, n, cell(v.Expected), v.Label(), formatTime(cost.Time), cell(rebuildCommand(p.Profile, cost.Step)))
+		ledgerRows(&b, p, vs, "claim", m)
+		if len(cs) > 0 {
+			b.WriteString("\n### Checks of the build\n\n" + checkCounts(cs) + ". " + checksRule + "\n\n")
+			ledgerRows(&b, p, cs, "check", m)
 		}
 		return b.String() + "\n"
 	}
@@ -124,9 +118,43 @@ func ledger(p *Paper, m mode) string {
 	for _, st := range States() {
 		fmt.Fprintf(&b, `<span class="%s">%d %s</span> `, Verdict{State: st}.class(), count[st], st)
 	}
-	fmt.Fprintf(&b, "of %d claims. %s The strip shows each seed's value (green where the claim holds, red where not) against the expected interval (shaded).</p>\n",
+	fmt.Fprintf(&b, "of %d claims. %s The strip shows each seed's value (green where the claim holds, red where not, grey where it is not evaluated) against the expected interval (shaded).</p>\n",
 		len(vs), html.EscapeString(ledgerRule))
-	b.WriteString(`<table class="ledger"><tr><th>claim</th><th>the paper, and the command that rebuilds the claim</th><th>measured</th><th>expected</th><th>holds in</th><th>verdict</th><th>time (all seeds)</th></tr>` + "\n")
+	ledgerRows(&b, p, vs, "claim", m)
+	if len(cs) > 0 {
+		fmt.Fprintf(&b, "<h3 id=\"ledger-checks\">Checks of the build</h3>\n<p class=\"counts\">%s. %s</p>\n", html.EscapeString(checkCounts(cs)), html.EscapeString(checksRule))
+		ledgerRows(&b, p, cs, "check", m)
+	}
+	b.WriteString("</section>\n")
+	return b.String()
+}
+
+// ledgerRows writes the ledger's table of claims (or checks) vs.
+func ledgerRows(b *strings.Builder, p *Paper, vs []Verdict, what string, m mode) {
+	if m == mdMode {
+		words := "the paper"
+		if what == "check" {
+			words = "what it checks"
+		}
+		fmt.Fprintf(b, "| %s | %s | measured | holds in | expected | verdict | time (all seeds) | rebuild |\n|---|---|---|---|---|---|---|---|\n", what, words)
+		for _, v := range vs {
+			k, n := v.Count()
+			cost := p.Costs[v.Claim.Name]
+			cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+			fig := ""
+			if f := p.figure(v.Claim.Figure); f != nil {
+				fig = " (Fig. " + f.Number + ")"
+			}
+			fmt.Fprintf(b, "| `%s`%s | %s | %s | %d/%d | %s | **%s** | %s | `%s` |\n", v.Claim.Name, cell(fig), cell(paperWords(v.Claim, m)),
+				cell(measured(v)), k, n, cell(v.Expected), v.Label(), formatTime(cost.Time), cell(rebuildCommand(p.Profile, cost.Step)))
+		}
+		return
+	}
+	words := "the paper, and the command that rebuilds the claim"
+	if what == "check" {
+		words = "what it checks, and the command that rebuilds it"
+	}
+	fmt.Fprintf(b, `<table class="ledger"><tr><th>%s</th><th>%s</th><th>measured</th><th>expected</th><th>holds in</th><th>verdict</th><th>time (all seeds)</th></tr>`+"\n", what, words)
 	for _, v := range vs {
 		k, n := v.Count()
 		cost := p.Costs[v.Claim.Name]
@@ -134,14 +162,49 @@ func ledger(p *Paper, m mode) string {
 		if f := p.figure(v.Claim.Figure); f != nil {
 			fig = fmt.Sprintf(`<br><a href="#%s">Fig. %s</a>`, html.EscapeString(f.Name), html.EscapeString(f.Number))
 		}
-		fmt.Fprintf(&b, `<tr id="ledger-%s"><td class="id"><a href="#claim-%s"><code>%s</code></a>%s</td><td>%s<br><code class="cmd">%s</code></td><td>%s<br>%s</td><td>%s <small>(%s)</small></td><td>%d/%d</td><td class="%s">%s</td><td class="time">%s</td></tr>`+"\n",
+		unmet := ""
+		if v.Unmet != "" {
+			unmet = "<br><small>" + html.EscapeString(v.Unmet) + "</small>"
+		}
+		fmt.Fprintf(b, `<tr id="ledger-%s"><td class="id"><a href="#claim-%s"><code>%s</code></a>%s</td><td>%s<br><code class="cmd">%s</code></td><td>%s<br>%s%s</td><td>%s <small>(%s)</small></td><td>%d/%d</td><td class="%s">%s</td><td class="time">%s</td></tr>`+"\n",
 			html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), fig, paperWords(v.Claim, m),
-			html.EscapeString(rebuildCommand(p.Profile, cost.Step)), html.EscapeString(v.Measured), strip(v), html.EscapeString(v.Expected),
+			html.EscapeString(rebuildCommand(p.Profile, cost.Step)), html.EscapeString(v.Measured), strip(v), unmet, html.EscapeString(v.Expected),
 			html.EscapeString(v.Claim.Against), k, n, v.class(), v.Label(), formatTime(cost.Time))
 	}
-	b.WriteString("</table></section>\n")
-	return b.String()
+	b.WriteString("</table>\n")
 }
+
+// measured is a verdict's measured value, with the condition it was
+// evaluated under when it has one.
+func measured(v Verdict) string {
+	if v.Unmet == "" {
+		return v.Measured
+	}
+	return v.Measured + "; " + v.Unmet
+}
+
+// checkCounts counts the checks by verdict.
+func checkCounts(cs []Verdict) string {
+	count := map[string]int{}
+	for _, v := range cs {
+		count[v.Label()]++
+	}
+	parts := []string{fmt.Sprintf("%d pass", count["passes"]), fmt.Sprintf("%d fail", count["fails"])}
+	for _, l := range []string{"seed-dependent", "not evaluated"} {
+		if count[l] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[l], l))
+		}
+	}
+	noun := "checks"
+	if len(cs) == 1 {
+		noun = "check"
+	}
+	return fmt.Sprintf("%s (of %d %s)", strings.Join(parts, ", "), len(cs), noun)
+}
+
+// checksRule says what the checks are.
+const checksRule = "A check tests the build itself — a bound that must hold, a sanity test of an estimator, a measurement " +
+	"beyond what the paper states — and is not counted among the paper's claims; it is evaluated across seeds as a claim is."
 
 // ledgerRule says how the ledger's verdicts and columns are read.
 const ledgerRule = "A claim on a trained network or a sample is checked on every replicate (seed): reproduced when it holds " +
@@ -152,6 +215,12 @@ const ledgerRule = "A claim on a trained network or a sample is checked on every
 // paperWords is the paper's sentence a claim tests, quoted with its section,
 // or the claim's statement when it quotes none.
 func paperWords(c *spec.Claim, m mode) string {
+	if c.Quote == "" && c.Check {
+		if m == mdMode {
+			return c.Statement
+		}
+		return inlineHTML(c.Statement)
+	}
 	if c.Quote == "" {
 		if m == mdMode {
 			return "*(no sentence of the paper)* " + c.Statement
@@ -206,7 +275,10 @@ func strip(v Verdict) string {
 			continue
 		}
 		fill := "#b3261e"
-		if v.Holds[i] {
+		switch {
+		case v.skipped(i):
+			fill = "#9a9a9a"
+		case v.Holds[i]:
 			fill = "#0a7b34"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%g" r="3" fill="%s" fill-opacity="0.75"/>`, pos(x), h/2, fill)

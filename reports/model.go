@@ -184,6 +184,12 @@ type Verdict struct {
 	// numbers, NaN where one is missing.
 	Holds  []bool
 	Values []float64
+	// Skipped marks the replicates in which the claim's condition (when:)
+	// fails: they are not evaluated. Nil when none is.
+	Skipped []bool
+	// Unmet says, for a claim with a condition, in how many replicates
+	// the condition held and what it is; empty otherwise.
+	Unmet string
 	// Lo and Hi bound the expected interval (±Inf for one-sided tests).
 	Lo, Hi float64
 }
@@ -194,10 +200,11 @@ func (v Verdict) Evaluated() bool { return v.State != NotEvaluated }
 // Pass reports whether the claim is reproduced.
 func (v Verdict) Pass() bool { return v.State == Reproduced }
 
-// Count returns in how many replicates the claim holds, of how many measured.
+// Count returns in how many replicates the claim holds, of how many
+// evaluated.
 func (v Verdict) Count() (k, n int) {
 	for i, h := range v.Holds {
-		if !math.IsNaN(v.Values[i]) {
+		if !math.IsNaN(v.Values[i]) && !v.skipped(i) {
 			n++
 			if h {
 				k++
@@ -207,8 +214,21 @@ func (v Verdict) Count() (k, n int) {
 	return k, n
 }
 
-// Label is the verdict's word.
-func (v Verdict) Label() string { return string(v.State) }
+func (v Verdict) skipped(i int) bool { return v.Skipped != nil && v.Skipped[i] }
+
+// Label is the verdict's word: a claim's state, or for a check of the
+// build "passes", "fails", "seed-dependent" or "not evaluated".
+func (v Verdict) Label() string {
+	if v.Claim != nil && v.Claim.Check {
+		switch v.State {
+		case Reproduced:
+			return "passes"
+		case NotReproduced:
+			return "fails"
+		}
+	}
+	return string(v.State)
+}
 
 func (v Verdict) class() string {
 	switch v.State {
@@ -222,56 +242,91 @@ func (v Verdict) class() string {
 	return "verdict-none"
 }
 
-// Evaluate checks claim c against its measured value n (nil or Missing when
-// unavailable). A replicated number is checked replicate by replicate: the
-// claim is reproduced when it holds in at least its quorum of them, not
-// reproduced when it holds in at most 1 − quorum, and seed-dependent between.
-func Evaluate(c *spec.Claim, n *Number, digits int) Verdict {
-	e := c.Expect
-	v := Verdict{Claim: c, Measured: n.Format(digits), State: NotEvaluated, Lo: math.Inf(-1), Hi: math.Inf(1)}
+// test returns the expectation's words, the interval it accepts and its test.
+func test(e spec.Expect) (expected string, lo, hi float64, pass func(float64) bool) {
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', 7, 64) }
-	var pass func(x float64) bool
+	lo, hi = math.Inf(-1), math.Inf(1)
 	switch {
 	case e.Less != nil:
-		v.Expected, v.Hi = "< "+g(*e.Less), *e.Less
-		pass = func(x float64) bool { return x < *e.Less }
+		return "< " + g(*e.Less), lo, *e.Less, func(x float64) bool { return x < *e.Less }
 	case e.Greater != nil:
-		v.Expected, v.Lo = "> "+g(*e.Greater), *e.Greater
-		pass = func(x float64) bool { return x > *e.Greater }
+		return "> " + g(*e.Greater), *e.Greater, hi, func(x float64) bool { return x > *e.Greater }
 	case len(e.Between) == 2:
-		v.Expected, v.Lo, v.Hi = fmt.Sprintf("in [%s, %s]", g(e.Between[0]), g(e.Between[1])), e.Between[0], e.Between[1]
-		pass = func(x float64) bool { return x >= e.Between[0] && x <= e.Between[1] }
+		return fmt.Sprintf("in [%s, %s]", g(e.Between[0]), g(e.Between[1])), e.Between[0], e.Between[1],
+			func(x float64) bool { return x >= e.Between[0] && x <= e.Between[1] }
 	case e.Equals != nil:
-		v.Expected = g(*e.Equals)
+		expected = g(*e.Equals)
 		if e.Tolerance > 0 {
-			v.Expected += " ± " + g(e.Tolerance)
+			expected += " ± " + g(e.Tolerance)
 		}
-		v.Lo, v.Hi = *e.Equals-e.Tolerance, *e.Equals+e.Tolerance
-		pass = func(x float64) bool { return math.Abs(x-*e.Equals) <= e.Tolerance }
+		return expected, *e.Equals - e.Tolerance, *e.Equals + e.Tolerance,
+			func(x float64) bool { return math.Abs(x-*e.Equals) <= e.Tolerance }
 	}
-	if n == nil || n.Missing != "" || pass == nil {
-		return v
-	}
+	return "", lo, hi, nil
+}
+
+// replicates returns a number's replicates (itself when not replicated) and
+// their values, NaN where missing.
+func replicates(n *Number) []float64 {
 	reps := n.Replicates
 	if reps == nil {
 		reps = []*Number{n}
 	}
-	k, m := 0, 0
-	for _, r := range reps {
-		x := math.NaN()
+	xs := make([]float64, len(reps))
+	for i, r := range reps {
+		xs[i] = math.NaN()
 		if r != nil && r.Missing == "" {
-			x = r.Value
-			m++
+			xs[i] = r.Value
 		}
-		h := !math.IsNaN(x) && pass(x)
-		if h {
-			k++
-		}
-		v.Values, v.Holds = append(v.Values, x), append(v.Holds, h)
+	}
+	return xs
+}
+
+// Evaluate checks claim c against its measured value n (nil or Missing when
+// unavailable) and, for a claim with a condition, the condition's number
+// when. A replicated number is checked replicate by replicate: the claim is
+// reproduced when it holds in at least its quorum of them, not reproduced
+// when it holds in at most 1 − quorum, and seed-dependent between. A
+// condition that fails leaves the claim not evaluated: replicate by
+// replicate when both numbers have the same replicates, else as a whole
+// (the condition must hold in the claim's quorum of its replicates).
+func Evaluate(c *spec.Claim, n *Number, digits int, when *Number) Verdict {
+	v := Verdict{Claim: c, Measured: n.Format(digits), State: NotEvaluated}
+	var pass func(float64) bool
+	v.Expected, v.Lo, v.Hi, pass = test(c.Expect)
+	if n == nil || n.Missing != "" || pass == nil {
+		return v
 	}
 	quorum := c.Quorum
 	if quorum == 0 {
 		quorum = spec.DefaultQuorum
+	}
+	v.Values = replicates(n)
+	for _, x := range v.Values {
+		v.Holds = append(v.Holds, !math.IsNaN(x) && pass(x))
+	}
+	if c.When != nil {
+		v.Skipped = conditionFails(c, when, len(v.Values), quorum)
+		met := 0
+		for _, s := range v.Skipped {
+			if !s {
+				met++
+			}
+		}
+		words := c.When.Statement
+		if when != nil && when.Missing == "" {
+			exp, _, _, _ := test(c.When.Expect)
+			words += fmt.Sprintf(" (%s; measured %s)", exp, when.Format(0))
+		}
+		if len(v.Values) > 1 {
+			v.Unmet = fmt.Sprintf("evaluated in the %d of %d seeds where its condition holds: %s", met, len(v.Values), words)
+		} else if met == 0 {
+			v.Unmet = "not evaluated, as its condition fails: " + words
+		}
+	}
+	k, m := v.Count()
+	if m == 0 {
+		return v
 	}
 	frac := float64(k) / float64(m)
 	const eps = 1e-9
@@ -284,4 +339,40 @@ func Evaluate(c *spec.Claim, n *Number, digits int) Verdict {
 		v.State = SeedDependent
 	}
 	return v
+}
+
+// conditionFails returns, per replicate of a claim's number (reps of them),
+// whether its condition fails there: replicate by replicate when the
+// condition's number has as many replicates, else all alike, by whether the
+// condition holds in the quorum of its own.
+func conditionFails(c *spec.Claim, when *Number, reps int, quorum float64) []bool {
+	fails := make([]bool, reps)
+	if when == nil || when.Missing != "" {
+		for i := range fails {
+			fails[i] = true
+		}
+		return fails
+	}
+	_, _, _, pass := test(c.When.Expect)
+	xs := replicates(when)
+	if len(xs) == reps {
+		for i, x := range xs {
+			fails[i] = math.IsNaN(x) || !pass(x)
+		}
+		return fails
+	}
+	k, m := 0, 0
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			m++
+			if pass(x) {
+				k++
+			}
+		}
+	}
+	ok := m > 0 && float64(k)/float64(m) >= quorum-1e-9
+	for i := range fails {
+		fails[i] = !ok
+	}
+	return fails
 }

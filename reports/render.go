@@ -109,7 +109,11 @@ func writeIndex(out string) error {
 		}{{Reproduced, s.Reproduced}, {SeedDependent, s.SeedDependent}, {NotReproduced, s.NotReproduced}, {NotEvaluated, s.NotEvaluated}} {
 			fmt.Fprintf(&idx, `<span class="badge %s">%d %s</span> `, Verdict{State: st.state}.class(), st.n, st.state)
 		}
-		fmt.Fprintf(&idx, "of %d</li>\n", s.Claims)
+		fmt.Fprintf(&idx, "of %d", s.Claims)
+		if s.Checks > 0 {
+			fmt.Fprintf(&idx, `; <a href="%s/index.html#ledger-checks">checks</a>: %d of %d pass`, html.EscapeString(s.ID), s.ChecksPassed, s.Checks)
+		}
+		idx.WriteString("</li>\n")
 	}
 	idx.WriteString("</ul>\n")
 	var b bytes.Buffer
@@ -264,7 +268,11 @@ func contents(p *Paper, narr string) string {
 	var b strings.Builder
 	b.WriteString(`<nav class="toc"><h2>Contents</h2><ul>` + "\n")
 	if len(p.Spec.Claims) > 0 {
-		b.WriteString(`<li><a href="#ledger">Claims ledger</a></li>` + "\n")
+		b.WriteString(`<li><a href="#ledger">Claims ledger</a>`)
+		if len(p.Checks()) > 0 {
+			b.WriteString(`<ul><li><a href="#ledger-checks">Checks of the build</a></li></ul>`)
+		}
+		b.WriteString("</li>\n")
 	}
 	open := false
 	for _, m := range headingRE.FindAllStringSubmatch(narr, -1) {

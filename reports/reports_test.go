@@ -105,12 +105,12 @@ func TestEvaluate(t *testing.T) {
 		{spec.Expect{Equals: f(1), Tolerance: 0}, 1, true, "1"},
 	}
 	for _, tt := range tests {
-		v := Evaluate(&spec.Claim{Expect: tt.expect}, &Number{Value: tt.value}, 0)
+		v := Evaluate(&spec.Claim{Expect: tt.expect}, &Number{Value: tt.value}, 0, nil)
 		if !v.Evaluated() || v.Pass() != tt.pass || v.Expected != tt.expected {
 			t.Errorf("%s with %v: pass=%v expected=%q", tt.expected, tt.value, v.Pass(), v.Expected)
 		}
 	}
-	if v := Evaluate(&spec.Claim{Expect: spec.Expect{Less: f(1)}}, &Number{Missing: "x"}, 0); v.Evaluated() || v.Label() != "not evaluated" {
+	if v := Evaluate(&spec.Claim{Expect: spec.Expect{Less: f(1)}}, &Number{Missing: "x"}, 0, nil); v.Evaluated() || v.Label() != "not evaluated" {
 		t.Errorf("missing value evaluated: %+v", v)
 	}
 }
@@ -153,10 +153,57 @@ func TestEvaluateReplicates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &spec.Claim{Expect: spec.Expect{Less: f(1)}, Quorum: tt.quorum}
-			v := Evaluate(c, tt.n, 0)
+			v := Evaluate(c, tt.n, 0, nil)
 			k, m := v.Count()
 			if v.State != tt.want || k != tt.k || m != tt.m || v.Measured != tt.measure {
 				t.Errorf("%s, %d of %d, measured %q; want %s, %d of %d, %q", v.State, k, m, v.Measured, tt.want, tt.k, tt.m, tt.measure)
+			}
+		})
+	}
+}
+
+// A claim with a condition is evaluated only where the condition holds:
+// replicate by replicate when the two numbers have the same replicates,
+// else as a whole; where it holds nowhere the claim is not evaluated.
+func TestEvaluateCondition(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	reps := func(xs ...float64) *Number {
+		var out []*Number
+		for _, x := range xs {
+			out = append(out, &Number{Value: x})
+		}
+		return Replicated(out)
+	}
+	claim := reps(0.5, 0.2, 0.9, 1.5, 1.6) // holds (< 1) in the first three
+	tests := []struct {
+		name  string
+		n     *Number
+		when  *Number
+		want  State
+		k, m  int
+		unmet string
+	}{
+		{"per seed, held where evaluated", claim, reps(1, 1, 1, 0, 0), Reproduced, 3, 3,
+			"evaluated in the 3 of 5 seeds where its condition holds: steep (> 0.5; measured 1 [0, 1] (5 seeds))"},
+		{"per seed, failed where evaluated", claim, reps(0, 0, 0, 1, 1), NotReproduced, 0, 2, ""},
+		{"per seed, nowhere", claim, reps(0, 0, 0, 0, 0), NotEvaluated, 0, 0, ""},
+		{"as a whole, holds", claim, &Number{Value: 1}, SeedDependent, 3, 5, ""},
+		{"as a whole, below its quorum", claim, reps(1, 1, 0), NotEvaluated, 0, 0, ""},
+		{"condition missing", claim, &Number{Missing: "failed"}, NotEvaluated, 0, 0, ""},
+		{"one value, condition fails", &Number{Value: 0.5}, &Number{Value: 0}, NotEvaluated, 0, 0,
+			"not evaluated, as its condition fails: steep (> 0.5; measured 0)"},
+		{"one value, condition holds", &Number{Value: 0.5}, &Number{Value: 1}, Reproduced, 1, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &spec.Claim{Expect: spec.Expect{Less: f(1)}, When: &spec.Condition{Statement: "steep", Expect: spec.Expect{Greater: f(0.5)}}}
+			v := Evaluate(c, tt.n, 0, tt.when)
+			k, m := v.Count()
+			if v.State != tt.want || k != tt.k || m != tt.m {
+				t.Errorf("%s, %d of %d; want %s, %d of %d", v.State, k, m, tt.want, tt.k, tt.m)
+			}
+			if tt.unmet != "" && v.Unmet != tt.unmet {
+				t.Errorf("unmet %q, want %q", v.Unmet, tt.unmet)
 			}
 		})
 	}

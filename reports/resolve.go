@@ -261,14 +261,26 @@ func (p *Paper) verdict(c *spec.Claim) Verdict {
 	if n := p.number(c.Value); n != nil {
 		digits = n.Digits
 	}
-	return Evaluate(c, p.Numbers[c.Value], digits)
+	var when *Number
+	if c.When != nil {
+		when = p.Numbers[c.When.Value]
+	}
+	return Evaluate(c, p.Numbers[c.Value], digits, when)
 }
 
-// Verdicts returns the verdict of every claim, in spec order.
-func (p *Paper) Verdicts() []Verdict {
+// Verdicts returns the verdict of every claim of the paper, in spec order
+// (not the checks of the build: Checks).
+func (p *Paper) Verdicts() []Verdict { return p.verdicts(false) }
+
+// Checks returns the verdict of every check of the build, in spec order.
+func (p *Paper) Checks() []Verdict { return p.verdicts(true) }
+
+func (p *Paper) verdicts(checks bool) []Verdict {
 	var out []Verdict
 	for _, c := range p.Spec.Claims {
-		out = append(out, p.verdict(c))
+		if c.Check == checks {
+			out = append(out, p.verdict(c))
+		}
 	}
 	return out
 }
@@ -354,22 +366,36 @@ func provenance(p *Paper) string {
 		"(kadanoff explain STEP prints it).", p.Profile, p.Tool)
 }
 
+// claimsTable is the table of the paper's claims ({{claims}}), followed by
+// that of the build's checks when there are any.
 func claimsTable(p *Paper, m mode) string {
+	s := verdictTable(p, p.Verdicts(), "claim", m)
+	if cs := p.Checks(); len(cs) > 0 {
+		if m == mdMode {
+			s += "\nChecks of the build (not claims of the paper):\n\n"
+		} else {
+			s += "\n<p>Checks of the build (not claims of the paper):</p>\n"
+		}
+		s += verdictTable(p, cs, "check", m)
+	}
+	return s
+}
+
+func verdictTable(p *Paper, vs []Verdict, what string, m mode) string {
 	var b strings.Builder
-	vs := p.Verdicts()
 	if m == mdMode {
-		b.WriteString("| claim | figure | expected | measured | verdict |\n|---|---|---|---|---|\n")
+		b.WriteString("| " + what + " | figure | expected | measured | verdict |\n|---|---|---|---|---|\n")
 		for _, v := range vs {
 			fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s | **%s** |\n", strings.ReplaceAll(v.Claim.Statement, "|", "\\|"), figNumber(p, v.Claim.Figure),
-				v.Expected, v.Claim.Against, v.Measured, v.Label())
+				v.Expected, v.Claim.Against, measured(v), v.Label())
 		}
 		return b.String()
 	}
-	b.WriteString(`<table class="claims"><tr><th>claim</th><th>figure</th><th>expected</th><th>measured</th><th>verdict</th></tr>` + "\n")
+	b.WriteString(`<table class="claims"><tr><th>` + what + `</th><th>figure</th><th>expected</th><th>measured</th><th>verdict</th></tr>` + "\n")
 	for _, v := range vs {
 		fmt.Fprintf(&b, `<tr id="claim-%s"><td>%s</td><td>%s</td><td>%s <small>(%s)</small></td><td>%s</td><td class="%s">%s</td></tr>`+"\n",
 			html.EscapeString(v.Claim.Name), inlineHTML(v.Claim.Statement), html.EscapeString(figNumber(p, v.Claim.Figure)),
-			html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against), html.EscapeString(v.Measured), v.class(), v.Label())
+			html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against), html.EscapeString(measured(v)), v.class(), v.Label())
 	}
 	b.WriteString("</table>")
 	return b.String()
@@ -379,7 +405,7 @@ func claimsTable(p *Paper, m mode) string {
 // claim group name (name[axis=value,…]), in spec order.
 func groupVerdicts(p *Paper, name string) []Verdict {
 	var out []Verdict
-	for _, v := range p.Verdicts() {
+	for _, v := range append(p.Verdicts(), p.Checks()...) {
 		if v.Claim.Name == name || strings.HasPrefix(v.Claim.Name, name+"[") {
 			out = append(out, v)
 		}
@@ -401,14 +427,14 @@ func groupTable(p *Paper, name string, m mode) string {
 	if m == mdMode {
 		b.WriteString("| " + name + " | expected | measured | verdict |\n|---|---|---|---|\n")
 		for _, v := range vs {
-			fmt.Fprintf(&b, "| %s | %s (%s) | %s | **%s** |\n", member(v), v.Expected, v.Claim.Against, v.Measured, v.Label())
+			fmt.Fprintf(&b, "| %s | %s (%s) | %s | **%s** |\n", member(v), v.Expected, v.Claim.Against, measured(v), v.Label())
 		}
 		return b.String()
 	}
 	b.WriteString(`<table class="claims"><tr><th>` + html.EscapeString(name) + `</th><th>expected</th><th>measured</th><th>verdict</th></tr>` + "\n")
 	for _, v := range vs {
 		fmt.Fprintf(&b, `<tr><td>%s</td><td>%s <small>(%s)</small></td><td>%s</td><td><a class="%s" href="#ledger-%s">%s</a></td></tr>`+"\n",
-			html.EscapeString(member(v)), html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against), html.EscapeString(v.Measured),
+			html.EscapeString(member(v)), html.EscapeString(v.Expected), html.EscapeString(v.Claim.Against), html.EscapeString(measured(v)),
 			v.class(), html.EscapeString(v.Claim.Name), v.Label())
 	}
 	b.WriteString("</table>")

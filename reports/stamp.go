@@ -109,7 +109,7 @@ func ReadSummary(out, id string) (*Summary, error) {
 
 // writeStamp records that the files of dir were written from inputs.
 func writeStamp(dir string, inputs cache.Digest, files map[string][]byte, sum Summary) error {
-	sum.Verdicts, sum.Values, sum.Figures, sum.Steps = nil, nil, nil, nil
+	sum.Verdicts, sum.CheckRecords, sum.Values, sum.Figures, sum.Steps = nil, nil, nil, nil, nil
 	st := stamp{Inputs: inputs, Files: map[string]int64{}, Counts: &sum}
 	names := make([]string, 0, len(files))
 	for name := range files {

@@ -27,14 +27,20 @@ type Summary struct {
 	Tool       string `json:"tool,omitempty"`
 	Reproduced int    `json:"reproduced"`
 	// SeedDependent, NotReproduced and NotEvaluated count the other verdicts.
-	SeedDependent int            `json:"seed_dependent"`
-	NotReproduced int            `json:"not_reproduced"`
-	NotEvaluated  int            `json:"not_evaluated"`
-	Claims        int            `json:"claims"`
-	Verdicts      []ClaimRecord  `json:"verdicts,omitempty"`
-	Values        []ValueRecord  `json:"values,omitempty"`
-	Figures       []FigureRecord `json:"figures,omitempty"`
-	Steps         []StepRecord   `json:"steps,omitempty"`
+	SeedDependent int           `json:"seed_dependent"`
+	NotReproduced int           `json:"not_reproduced"`
+	NotEvaluated  int           `json:"not_evaluated"`
+	Claims        int           `json:"claims"`
+	Verdicts      []ClaimRecord `json:"verdicts,omitempty"`
+	// ChecksPassed of Checks passed: the checks of the build, which are not
+	// claims of the paper and are not counted among the verdicts above;
+	// CheckRecords are theirs (verdict "reproduced" where a check passes).
+	ChecksPassed int            `json:"checks_passed"`
+	Checks       int            `json:"checks"`
+	CheckRecords []ClaimRecord  `json:"check_verdicts,omitempty"`
+	Values       []ValueRecord  `json:"values,omitempty"`
+	Figures      []FigureRecord `json:"figures,omitempty"`
+	Steps        []StepRecord   `json:"steps,omitempty"`
 }
 
 // ClaimRecord is a claim's verdict: "reproduced", "seed-dependent", "not
@@ -43,11 +49,13 @@ type Summary struct {
 // whether the claim holds in it, and how many of them it holds in (Holds of
 // Seeds).
 type ClaimRecord struct {
-	Name       string     `json:"name"`
-	Statement  string     `json:"statement"`
-	Against    string     `json:"against,omitempty"`
-	Expected   string     `json:"expected"`
-	Measured   string     `json:"measured"`
+	Name      string `json:"name"`
+	Statement string `json:"statement"`
+	Against   string `json:"against,omitempty"`
+	Expected  string `json:"expected"`
+	Measured  string `json:"measured"`
+	// Condition says where the claim's condition held, for a claim with one.
+	Condition  string     `json:"condition,omitempty"`
 	Value      *float64   `json:"value,omitempty"`
 	Verdict    string     `json:"verdict"`
 	Replicates []*float64 `json:"replicates,omitempty"`
@@ -87,6 +95,30 @@ type StepRecord struct {
 	Error   string            `json:"error,omitempty"`
 }
 
+// record is the summary record of a verdict.
+func (p *Paper) record(v Verdict) ClaimRecord {
+	c := ClaimRecord{Name: v.Claim.Name, Statement: v.Claim.Statement, Against: v.Claim.Against, Expected: v.Expected,
+		Measured: v.Measured, Condition: v.Unmet, Verdict: string(v.State)}
+	c.Holds, c.Seeds = v.Count()
+	n := p.Numbers[v.Claim.Value]
+	if n != nil && n.Missing == "" {
+		x := n.Value
+		c.Value = &x
+	}
+	if n != nil && n.Replicates != nil {
+		c.Hold = v.Holds
+		for _, x := range v.Values {
+			if math.IsNaN(x) {
+				c.Replicates = append(c.Replicates, nil)
+			} else {
+				x := x
+				c.Replicates = append(c.Replicates, &x)
+			}
+		}
+	}
+	return c
+}
+
 // Summary returns the paper's summary record.
 func (p *Paper) Summary() Summary {
 	s := Summary{ID: p.Spec.Paper.ID, Title: p.Spec.Paper.Title, Authors: p.Spec.Paper.Authors, Profile: p.Profile, Tool: p.Tool}
@@ -94,25 +126,14 @@ func (p *Paper) Summary() Summary {
 	count := CountStates(vs)
 	s.Claims, s.Reproduced, s.SeedDependent, s.NotReproduced, s.NotEvaluated = len(vs), count[Reproduced], count[SeedDependent], count[NotReproduced], count[NotEvaluated]
 	for _, v := range vs {
-		c := ClaimRecord{Name: v.Claim.Name, Statement: v.Claim.Statement, Against: v.Claim.Against, Expected: v.Expected, Measured: v.Measured, Verdict: v.Label()}
-		c.Holds, c.Seeds = v.Count()
-		n := p.Numbers[v.Claim.Value]
-		if n != nil && n.Missing == "" {
-			x := n.Value
-			c.Value = &x
+		s.Verdicts = append(s.Verdicts, p.record(v))
+	}
+	for _, v := range p.Checks() {
+		s.Checks++
+		if v.Pass() {
+			s.ChecksPassed++
 		}
-		if n != nil && n.Replicates != nil {
-			c.Hold = v.Holds
-			for _, x := range v.Values {
-				if math.IsNaN(x) {
-					c.Replicates = append(c.Replicates, nil)
-				} else {
-					x := x
-					c.Replicates = append(c.Replicates, &x)
-				}
-			}
-		}
-		s.Verdicts = append(s.Verdicts, c)
+		s.CheckRecords = append(s.CheckRecords, p.record(v))
 	}
 	names := make([]string, 0, len(p.Numbers))
 	for name := range p.Numbers {

@@ -65,19 +65,30 @@ func FitCriticalSeries(by, t, y, sigma, temps []float64, level float64) (*Series
 }
 
 // ConvergedFrom returns the first group value from which every fit's Tc
-// interval contains exact, or −1 when the last does not.
-func (s *Series) ConvergedFrom(exact float64) float64 {
+// interval locates target (Locates), or −1 when the last does not.
+func (s *Series) ConvergedFrom(target, resolution float64) float64 {
 	from := -1.0
 	for i, c := range s.Fits {
-		covers := c.TcLo <= exact && exact <= c.TcHi
+		ok := Locates(c.TcLo, c.TcHi, target, resolution)
 		switch {
-		case covers && from < 0:
+		case ok && from < 0:
 			from = s.By[i]
-		case !covers:
+		case !ok:
 			from = -1
 		}
 	}
 	return from
+}
+
+// Locates reports whether the interval [lo, hi] contains v and its
+// half-width is at most resolution: an interval wider than that (a fit that
+// runs away where the data are flat) contains almost anything and locates
+// nothing. A resolution ≤ 0 leaves the width unchecked.
+func Locates(lo, hi, v, resolution float64) bool {
+	if math.IsNaN(lo) || math.IsNaN(hi) || lo > v || v > hi {
+		return false
+	}
+	return resolution <= 0 || (hi-lo)/2 <= resolution
 }
 
 // Group returns the index of the group whose value is b (within 1e-9), or −1.

@@ -37,8 +37,17 @@ func TestFitCriticalSeries(t *testing.T) {
 			t.Errorf("group %v fitted %d rows", b, len(s.Rows[i]))
 		}
 	}
-	if got := s.ConvergedFrom(2.269); got != 2 {
+	if got := s.ConvergedFrom(2.269, 0); got != 2 {
 		t.Errorf("converged from %v, want 2", got)
+	}
+	// An interval wider than the resolution locates nothing: a resolution
+	// below the last interval's half-width leaves the series unconverged.
+	half := (s.Fits[3].TcHi - s.Fits[3].TcLo) / 2
+	if got := s.ConvergedFrom(2.269, half/2); got != -1 {
+		t.Errorf("converged from %v at resolution %v (half-width %v), want -1", got, half/2, half)
+	}
+	if got := s.ConvergedFrom(2.269, 2*half); got != 2 { // groups 2 and 3 have the same noise, so the same width
+		t.Errorf("converged from %v at resolution %v, want 2", got, 2*half)
 	}
 	if s.Group(3) != 3 || s.Group(7) != -1 {
 		t.Errorf("Group(3) = %d, Group(7) = %d", s.Group(3), s.Group(7))

@@ -21,20 +21,23 @@ func fitOps() []pipeline.Op {
 type criticalFitParams struct {
 	X            string    `param:"x" doc:"column of the temperature" default:"T"`
 	Y            string    `param:"y" doc:"column of the order parameter" default:"abs_m"`
-	Err          string    `param:"err" doc:"column of y's standard error; when set, points are weighted by 1/err²" default:""`
+	Err          string    `param:"err" doc:"column of y's standard error, output with the points; when set and weighted, points are weighted by 1/err²" default:""`
+	Weighted     bool      `param:"weighted" doc:"weight the points by 1/err² (when err is set); false fits them equally and only reports the errors" default:"true"`
 	By           string    `param:"by" doc:"column whose values are fitted separately" default:"step"`
 	Temperatures []float64 `param:"temperatures" doc:"the temperatures fitted (below Tc; at least 4 for an error)"`
 	Level        float64   `param:"level" doc:"confidence level of the intervals" default:"0.9"`
 	At           float64   "param:\"at\" doc:\"the `by` value whose points and curve are output and summarised\""
 	Exact        float64   `param:"exact" doc:"the exact Tc, for the convergence summary"`
 	ExactBeta    float64   `param:"exact_beta" doc:"the exact β, for the summary's beta_covers" default:"0.125"`
+	Resolution   float64   `param:"resolution" doc:"an interval locates a value when it contains it and its half-width is at most this (Tc); wider intervals, of fits that run away, locate nothing" default:"0.1" check:"min=0"`
+	BetaRes      float64   `param:"beta_resolution" doc:"the same for β" default:"0.125" check:"min=0"`
 }
 
 // criticalFit fits M(T) = A(Tc − T)^β for every step of a flow.
 func criticalFit() pipeline.Op {
 	return pipeline.Define(pipeline.Def[criticalFitParams]{
 		Name:    "fit.critical",
-		Version: 2,
+		Version: 3,
 		Doc: "Fits y = A (Tc − T)^β to the rows of a table at the given temperatures, separately for each value of a `by` column " +
 			"(a flow's step): least squares with Tc above the data, standard errors from the covariance scaled by the residual variance, " +
 			"and intervals from the Student t distribution with n − 3 degrees of freedom (Mathematica's NonlinearModelFit).",
@@ -53,7 +56,9 @@ func criticalFit() pipeline.Op {
 			{Name: "curve", Kind: artifact.KindTable, Doc: "the fitted law at `at` on a fine grid up to Tc: x, fit, and the fit's tc, tc_half, beta, beta_half repeated on every row (for a figure's note)",
 				Columns: []string{"x", "fit", "tc", "tc_half", "beta", "beta_half"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "tc, beta (with errors), their interval ends and A at `at`; tc_edge (1: the fit at `at` is on the constraint); tc_covers, beta_covers: 1 when the interval at `at` contains exact (exact_beta), else 0; " +
-				"converged_from: the first by value from which every interval contains `exact` (−1 if none); half_first, half_last, half_ratio: Tc's interval half-widths at the first and last by values and their ratio"},
+				"tc_half, beta_half: the intervals' half-widths at `at`; converged_from: the first by value from which every interval locates `exact` " +
+				"(contains it and is no wider than the resolution; −1 if none); tc_0: Tc fitted at the first by value (a flow's n = 0: the data's own, finite-size, " +
+				"critical temperature as this fit sees it); converged_from_0: the first by value from which every interval locates tc_0; half_first, half_last, half_ratio: Tc's interval half-widths at the first and last by values and their ratio"},
 		},
 		Checks: map[string]func(spec.Value) error{
 			"level": fraction,
@@ -73,7 +78,11 @@ func criticalFit() pipeline.Op {
 				return err
 			}
 			by, xs, ys, es := cols[0], cols[1], cols[2], cols[3]
-			series, err := fit.FitCriticalSeries(by, xs, ys, es, par.Temperatures, par.Level)
+			weights := es
+			if !par.Weighted {
+				weights = nil
+			}
+			series, err := fit.FitCriticalSeries(by, xs, ys, weights, par.Temperatures, par.Level)
 			if err != nil {
 				return fmt.Errorf("by column %s: %w", par.By, err)
 			}
@@ -90,7 +99,9 @@ func criticalFit() pipeline.Op {
 				return fmt.Errorf("at = %v is not a %s value of the table", at, par.By)
 			}
 			atFit, atRows := series.Fits[g], series.Rows[g]
-			converged := series.ConvergedFrom(par.Exact)
+			converged := series.ConvergedFrom(par.Exact, par.Resolution)
+			base := series.Fits[0]
+			converged0 := series.ConvergedFrom(base.Tc, par.Resolution)
 			fits := &artifact.Table{}
 			for j, name := range []string{"by", "tc", "tc_err", "tc_lo", "tc_hi", "tc_half", "beta", "beta_err", "beta_lo", "beta_hi", "beta_half", "a", "chi2", "dof", "edge"} {
 				fits.Columns = append(fits.Columns, artifact.Column{Name: name, Values: out[j]})
@@ -153,16 +164,22 @@ func criticalFit() pipeline.Op {
 			put("beta_hi", atFit.BetaHi, 0, "")
 			put("a", atFit.A, atFit.AErr, "")
 			put("tc_edge", indicator(atFit.Edge), 0, "1: the fit sits at the highest temperature fitted (β → 0) and bounds nothing")
-			put("converged_from", converged, 0, "first value from which every interval contains the exact Tc; -1 if none")
+			put("tc_half", (atFit.TcHi-atFit.TcLo)/2, 0, "")
+			put("beta_half", (atFit.BetaHi-atFit.BetaLo)/2, 0, "")
+			put("converged_from", converged, 0, fmt.Sprintf("first value from which every interval contains the exact Tc and is at most %v wide (half); -1 if none", par.Resolution))
+			put("tc_0", base.Tc, base.TcErr, fmt.Sprintf("Tc fitted at %s = %v", par.By, series.By[0]))
+			put("converged_from_0", converged0, 0, fmt.Sprintf("first value from which every interval contains tc_0 and is at most %v wide (half); -1 if none", par.Resolution))
 			first, last := out[5][0], out[5][len(out[5])-1]
 			put("half_first", first, 0, "")
 			put("half_last", last, 0, "")
 			put("half_ratio", last/first, 0, "")
 			if !math.IsNaN(atFit.TcErr) {
-				put("tc_covers", indicator(atFit.TcLo <= par.Exact && par.Exact <= atFit.TcHi), 0, "")
+				put("tc_covers", indicator(fit.Locates(atFit.TcLo, atFit.TcHi, par.Exact, par.Resolution)), 0,
+					fmt.Sprintf("1 when the interval contains the exact Tc and its half-width is at most %v", par.Resolution))
 			}
 			if !math.IsNaN(atFit.BetaErr) {
-				put("beta_covers", indicator(atFit.BetaLo <= par.ExactBeta && par.ExactBeta <= atFit.BetaHi), 0, "")
+				put("beta_covers", indicator(fit.Locates(atFit.BetaLo, atFit.BetaHi, par.ExactBeta, par.BetaRes)), 0,
+					fmt.Sprintf("1 when the interval contains the exact β and its half-width is at most %v", par.BetaRes))
 			}
 			return env.PutScalars("summary", sc)
 		},

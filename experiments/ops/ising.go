@@ -212,11 +212,12 @@ func scalingDimension() pipeline.Op {
 	return pipeline.Define(pipeline.Def[scalingDimensionParams]{
 		Name:    "ising.scaling_dimension",
 		Seeded:  true,
-		Version: 1,
+		Version: 2,
 		Doc: "Scaling dimension Δ at each temperature from a power-law fit A·r^(−2Δ) of the connected two-point function of the spin " +
 			"(σ) or bond-energy (ε(x) = Σ_μ σ(x)σ(x+μ)) field over r_min ≤ r ≤ r_max, periodic Euclidean distance. G(r) errors and the error " +
 			"of Δ come from a bootstrap over samples; the fit is weighted by the G(r) errors. Temperatures where the field does not " +
-			"fluctuate at all (every sample perfectly ordered) have no Δ and are left out of the delta table.",
+			"fluctuate at all (every sample perfectly ordered), or whose fitted amplitude A is not positive (a correlator that barely " +
+			"fluctuates and follows no power law), have no Δ and are left out of the delta table (the step's log names them).",
 		In: []pipeline.InputSpec{
 			{Name: "spins", Kind: artifact.KindArray, Doc: "int8 [T][sample][L][L]"},
 			{Name: "meta", Kind: artifact.KindTable, Doc: "a table with column T, one row per temperature", Check: pipeline.RequireColumns("T")},
@@ -254,6 +255,10 @@ func scalingDimension() pipeline.Op {
 			var corr [4][]float64
 			for i, r := range res {
 				if r.c == nil {
+					continue
+				}
+				if !(r.amp > 0) {
+					env.Logf("T=%v: the fitted amplitude is %g, not positive: no power law, no Δ (the row is left out)", temps[i], r.amp)
 					continue
 				}
 				for k, v := range []float64{temps[i], r.delta, r.deltaErr, r.fitErr, r.amp, r.chi2, float64(r.points)} {

@@ -20,7 +20,7 @@ import (
 
 // nrgOps are the ops of this file, for All.
 func nrgOps() []pipeline.Op {
-	return []pipeline.Op{nrgTrain(), nrgReceptiveFields()}
+	return []pipeline.Op{nrgTrain(), nrgReceptiveFields(), nrgExact()}
 }
 
 // nrgModel is what nrg.train stores: the flow's shape, the temperature it
@@ -265,6 +265,43 @@ func nrgReceptiveFields() pipeline.Op {
 				return err
 			}
 			return env.PutScalars("summary", sc)
+		},
+	})
+}
+
+type nrgExactParams struct {
+	Size int     `param:"size" doc:"the lattice's side L (periodic)" check:"min=2"`
+	T    float64 `param:"T" doc:"the temperature" check:"min=0.01"`
+}
+
+// nrgExact gives the exact numbers a flow's loss is measured against.
+func nrgExact() pipeline.Op {
+	return pipeline.Define(pipeline.Def[nrgExactParams]{
+		Name:    "nrg.exact",
+		Version: 1,
+		Doc: "The exact free energies of an L×L periodic Ising lattice at T and of its continuous dual (the model nrg.train's flow " +
+			"learns): ln Z of the Ising lattice (Kaufman), the Gaussian shift between the two, and the dual's −ln Z, the floor of the loss. " +
+			"A flow's gap (loss − floor) over ln Z_Ising is its error on the Ising model's own free energy.",
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
+			Doc: "ln_z_ising, shift, ln_z (the dual's: ln_z_ising + shift), floor (−ln_z)"}},
+		Memory: func(p *nrgExactParams, _ map[string][]float64) pipeline.Sizes {
+			n := float64(p.Size * p.Size)
+			return small(16 * n * n)
+		},
+		Time: quick[nrgExactParams],
+		Run: func(ctx context.Context, env *pipeline.Env, p *nrgExactParams) error {
+			tg, err := nrg.NewTarget(p.Size, p.T)
+			if err != nil {
+				return err
+			}
+			lnZ := tg.LogZ()
+			shift := tg.Shift()
+			return env.PutScalars("summary", artifact.Scalars{
+				"ln_z_ising": {Value: lnZ - shift, Note: fmt.Sprintf("Kaufman's ln Z of the %d×%d periodic lattice at T = %v", p.Size, p.Size, p.T)},
+				"shift":      {Value: shift, Note: "ln Z of the dual minus ln Z of the Ising lattice"},
+				"ln_z":       {Value: lnZ, Note: "ln Z of the continuous dual"},
+				"floor":      {Value: -lnZ, Note: "−ln Z of the dual: the variational loss is bounded below by it"},
+			})
 		},
 	})
 }

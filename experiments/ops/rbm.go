@@ -105,7 +105,7 @@ type rbmTrainParams struct {
 	K           int     `param:"k" doc:"Gibbs steps of CD-k" default:"1" check:"min=1"`
 	Persistent  bool    `param:"persistent" doc:"persistent CD" default:"false"`
 	InitStd     float64 `param:"init_std" doc:"standard deviation of the initial weights" default:"0.01" check:"min=0"`
-	Monitor     int     `param:"monitor" doc:"samples on which the per-epoch curve is measured" default:"500" check:"min=1"`
+	Monitor     int     `param:"monitor" doc:"samples on which the per-epoch curve is measured, spread evenly over the training (and held-out) rows so that data stored temperature by temperature are monitored at every temperature" default:"500" check:"min=1"`
 	HeldOut     int     `param:"held_out" doc:"every held_out-th sample is held out (0: none)" default:"10" check:"min=0"`
 	Seed        int     `param:"seed" doc:"names an independent training (initial weights and batches); trainings differing only in seed are repetitions" default:"0"`
 	Precision   string  `param:"precision" doc:"float32, or bf16: the training products in bfloat16 with float32 sums" default:"float32" check:"oneof=float32,bf16"`
@@ -115,7 +115,7 @@ func rbmTrain() pipeline.Op {
 	return pipeline.Define(pipeline.Def[rbmTrainParams]{
 		Name:    "rbm.train",
 		Seeded:  true,
-		Version: 3,
+		Version: 4,
 		Threads: pipeline.AllThreadsOf[rbmTrainParams],
 		Doc: "Trains an RBM, or a stack of them layer by layer (a deep belief network), on ±1 spin configurations by contrastive " +
 			"divergence (CD-k or persistent CD), minibatch SGD with momentum, weight decay and L1. Units are ±1 spins (mean tanh) or " +

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/kadanoff/kadanoff/experiments/series"
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -28,13 +31,15 @@ type trendParams struct {
 func trend() pipeline.Op {
 	return pipeline.Define(pipeline.Def[trendParams]{
 		Name:    "series.trend",
-		Version: 1,
+		Version: 2,
 		Doc: "Summarises a curve y(x) over x >= min_x: Spearman's rank correlation of y with x and its p-value, a " +
-			"least-squares slope with its standard error, and the number of peaks whose prominence is at least " +
-			"the given fraction of the range of y.",
+			"least-squares line (slope with its standard error, R² signed by the slope's direction, and the line's fall), and " +
+			"the number of peaks whose prominence is at least the given fraction of the range of y.",
 		In: []pipeline.InputSpec{{Name: "series", Kind: artifact.KindTable, Doc: "a table with the x and y columns", Check: pipeline.ColumnsCheck("x", "y")}},
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
-			Doc: "spearman_rho, spearman_p, slope (± error), peaks, points"}},
+			Doc: "spearman_rho, spearman_p, slope (± error), fall_r2 (R² of the line, positive when it falls with x, negative when it rises: " +
+				"a straight fall-off gives near 1), fall (the line's drop from the first to the last x), fall_fraction (that drop over |y| " +
+				"at the first x: how far the curve falls relative to its offset), peaks, points"}},
 		Memory: func(_ *trendParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
@@ -54,22 +59,38 @@ func trend() pipeline.Op {
 			if err != nil {
 				return err
 			}
-			slope, _, slopeErr, err := series.LinearFit(x, y)
+			slope, icept, slopeErr, err := series.LinearFit(x, y)
 			if err != nil {
 				return err
 			}
+			r2 := stat.RSquared(x, y, nil, icept, slope)
+			if math.IsNaN(r2) { // a constant y: no line explains anything
+				r2 = 0
+			}
+			if slope > 0 {
+				r2 = -r2
+			}
+			x0, x1 := slices.Min(x), slices.Max(x)
+			fall := slope * (x0 - x1)
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for _, v := range y {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 			peaks := series.Peaks(y, par.Prominence*(hi-lo))
-			return env.PutScalars("summary", artifact.Scalars{
+			sc := artifact.Scalars{
 				"spearman_rho": {Value: rho, Note: "Spearman rank correlation of y with x"},
 				"spearman_p":   {Value: p, Note: "two-sided p-value of rho under no trend"},
 				"slope":        {Value: slope, Err: slopeErr, Note: "least-squares slope dy/dx"},
-				"peaks":        {Value: float64(len(peaks)), Note: "peaks of prominence >= the threshold"},
-				"points":       {Value: float64(len(x)), Note: "points included"},
-			})
+				"fall_r2":      {Value: r2, Note: "R² of the least-squares line, signed: positive when y falls with x"},
+				"fall":         {Value: fall, Note: "the line's drop from the smallest to the largest x"},
+
+				"peaks":  {Value: float64(len(peaks)), Note: "peaks of prominence >= the threshold"},
+				"points": {Value: float64(len(x)), Note: "points included"},
+			}
+			if y0 := icept + slope*x0; y0 != 0 {
+				sc["fall_fraction"] = artifact.Scalar{Value: fall / math.Abs(y0), Note: "the drop over |y| of the line at the smallest x"}
+			}
+			return env.PutScalars("summary", sc)
 		},
 	})
 }
@@ -167,7 +188,7 @@ type seriesTailParams struct {
 func seriesTail() pipeline.Op {
 	return pipeline.Define(pipeline.Def[seriesTailParams]{
 		Name:    "series.tail",
-		Version: 1,
+		Version: 2,
 		Doc: "Where the curves of a long table end up: for each value of the by column, the mean of y over the rows with x ≥ from " +
 			"(the tail of a flow) and how much it drifts; then whether a level lies between the lowest and highest tail means, and how " +
 			"many curves have settled at it.",
@@ -176,7 +197,7 @@ func seriesTail() pipeline.Op {
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "tail[BY=v] (mean of y over the tail, with its standard error over the tail's rows) and drift[BY=v] (the change of the " +
 				"tail's least-squares line from its first to its last x) for each curve; tail_min, tail_max; brackets: 1 when " +
-				"tail_min < level < tail_max; settled: how many curves have settled at the level (tail within the tolerance of it, drift within the tolerance); curves"}},
+				"tail_min < level < tail_max; sides: 1 when the curve of the lowest by value ends below the level and that of the highest above it; settled: how many curves have settled at the level (tail within the tolerance of it, drift within the tolerance); curves"}},
 		Memory: func(_ *seriesTailParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
@@ -241,6 +262,10 @@ func seriesTail() pipeline.Op {
 			sc["tail_min"] = artifact.Scalar{Value: lo}
 			sc["tail_max"] = artifact.Scalar{Value: hi}
 			sc["brackets"] = artifact.Scalar{Value: indicator(lo < level && level < hi), Note: "1 when the level lies between the lowest and highest tails"}
+			first, last := slices.Min(order), slices.Max(order)
+			below, above := stat.Mean(vals[first], nil), stat.Mean(vals[last], nil)
+			sc["sides"] = artifact.Scalar{Value: indicator(below < level && level < above),
+				Note: fmt.Sprintf("1 when the curve of %s = %v ends below %v and that of %s = %v above it", p.By, first, level, p.By, last)}
 			sc["settled"] = artifact.Scalar{Value: float64(near), Note: fmt.Sprintf("curves whose tail is within %v of %v and drifts by less than %v", tol, level, tol)}
 			sc["curves"] = artifact.Scalar{Value: float64(len(order))}
 			return env.PutScalars("summary", sc)

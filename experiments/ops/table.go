@@ -16,7 +16,7 @@ import (
 
 // tableOps are the ops of this file, for All.
 func tableOps() []pipeline.Op {
-	return []pipeline.Op{tableStack(), tablePick(), arrayTake(), arrayCompare(), arrayNorms(), scalarRatio()}
+	return []pipeline.Op{tableStack(), tablePick(), arrayTake(), arrayCompare(), arrayNorms(), scalarRatio(), scalarMax()}
 }
 
 // table builds a table from named columns.
@@ -417,6 +417,53 @@ func scalarRatio() pipeline.Op {
 				"ratio": {Value: r, Err: rerr, Note: p.KeyNum + " / " + kd},
 				"num":   {Value: a.Value, Err: a.Err, Note: a.Note},
 				"den":   {Value: b.Value, Err: b.Err, Note: b.Note},
+			})
+		},
+	})
+}
+
+type scalarMaxParams struct {
+	Key string `param:"key" doc:"the key read from every input"`
+}
+
+// scalarMax is the largest of several measured numbers.
+func scalarMax() pipeline.Op {
+	return pipeline.Define(pipeline.Def[scalarMaxParams]{
+		Name:    "scalars.max",
+		Version: 1,
+		Doc: "The largest of several measured numbers, values[i][key]: e.g. the worst share of readings at a thermometer's bound " +
+			"over the layers a claim compares, for the claim's condition.",
+		In:  []pipeline.InputSpec{{Name: "values", Kind: artifact.KindScalars, Doc: "scalars holding the key", Many: true}},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "max (with the error of the largest), argmax (its input's index, from 0)"}},
+		Memory: func(_ *scalarMaxParams, in map[string][]float64) pipeline.Sizes {
+			return small(4 * pipeline.Total(in))
+		},
+		Time: quick[scalarMaxParams],
+		Run: func(ctx context.Context, env *pipeline.Env, p *scalarMaxParams) error {
+			blobs, err := env.Inputs("values")
+			if err != nil {
+				return err
+			}
+			if len(blobs) == 0 {
+				return fmt.Errorf("values: no inputs")
+			}
+			best, arg := artifact.Scalar{Value: math.Inf(-1)}, -1
+			for i, data := range blobs {
+				s, err := artifact.DecodeJSON(data)
+				if err != nil {
+					return fmt.Errorf("values[%d]: %w", i, err)
+				}
+				v, ok := s[p.Key]
+				if !ok {
+					return fmt.Errorf("values[%d] has no scalar %q (has %v)", i, p.Key, s.Names())
+				}
+				if v.Value > best.Value {
+					best, arg = v, i
+				}
+			}
+			return env.PutScalars("summary", artifact.Scalars{
+				"max":    {Value: best.Value, Err: best.Err, Note: best.Note},
+				"argmax": {Value: float64(arg), Note: "the input holding the largest value, counted from 0"},
 			})
 		},
 	})

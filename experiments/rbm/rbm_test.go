@@ -3,6 +3,7 @@ package rbm
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
@@ -306,5 +307,31 @@ func TestFlowAndReceptiveFields(t *testing.T) {
 	}
 	if _, err := s.Flow(g, linalg.NewRand(1), linalg.NewMatrix(2, 5), 1, Mean); err == nil {
 		t.Error("flow of mismatched data: no error")
+	}
+}
+
+// The monitored rows are spread evenly over the data: data stored in blocks
+// (temperature by temperature) are monitored in every block.
+func TestSpread(t *testing.T) {
+	a := linalg.NewMatrix(10, 2)
+	for i := 0; i < 10; i++ {
+		a.Set(i, 0, float32(i))
+	}
+	tests := []struct {
+		k    int
+		want []float32
+	}{{3, []float32{0, 3, 6}}, {5, []float32{0, 2, 4, 6, 8}}, {10, []float32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}, {1, []float32{0}}}
+	for _, tt := range tests {
+		got := spread(a, tt.k)
+		var rows []float32
+		for i := 0; i < got.Rows; i++ {
+			rows = append(rows, got.At(i, 0))
+		}
+		if !slices.Equal(rows, tt.want) {
+			t.Errorf("spread(10 rows, %d) = %v, want %v", tt.k, rows, tt.want)
+		}
+	}
+	if e := spread(linalg.Matrix{}, 3); e.Rows != 0 {
+		t.Errorf("spread of no rows has %d", e.Rows)
 	}
 }

@@ -25,7 +25,8 @@ type Config struct {
 	Persistent  bool    // persistent CD: negative chains carry over between batches
 	InitStd     float64 // std of the initial weights
 	// Monitor is the number of training samples (and at most as many
-	// held-out ones) on which the per-epoch curve is measured.
+	// held-out ones), spread evenly over the rows, on which the per-epoch
+	// curve is measured.
 	Monitor int
 }
 
@@ -127,6 +128,11 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 		order[i] = i
 	}
 	batches := n / bs
+	// The monitored rows are spread evenly over the data, not its first
+	// rows: data stored temperature by temperature (D10) would otherwise be
+	// monitored at its first temperature only.
+	size := min(max(cfg.Monitor, 1), n)
+	monTrain, monHeld := spread(data, size), spread(held, min(size, held.Rows))
 	curve := make([]Epoch, 0, cfg.Epochs)
 	var timing Timing
 	clock := time.Now()
@@ -152,7 +158,7 @@ func (t *Trainer) Train(ctx context.Context, data, held linalg.Matrix, progress 
 			m.step(vel, cfg, lr)
 		}
 		lap(&timing.Train)
-		curve = append(curve, mon.monitor(data, held, cfg.Monitor, lr, epoch+1))
+		curve = append(curve, mon.monitor(monTrain, monHeld, lr, epoch+1))
 		lap(&timing.Monitor)
 		if progress != nil {
 			progress(epoch + 1)
@@ -270,10 +276,23 @@ func (m *Machine) step(vel velocity, cfg Config, lr float64) {
 	linalg.Axpy(1, vel.C, m.C)
 }
 
-// monitor measures the curve on the first `size` training rows and held-out rows.
-func (m *Machine) monitor(data, held linalg.Matrix, size int, lr float64, epoch int) Epoch {
-	size = min(max(size, 1), data.Rows)
-	train := data.Slice(0, size, 0, data.Cols)
+// spread returns k rows of a spread evenly over it (rows i·n/k), in order: a
+// systematic sample that is stratified by however the rows are stored.
+func spread(a linalg.Matrix, k int) linalg.Matrix {
+	if k <= 0 || a.Rows == 0 {
+		return linalg.Matrix{}
+	}
+	out := linalg.NewMatrix(k, a.Cols)
+	for i := 0; i < k; i++ {
+		copy(out.Row(i), a.Row(i*a.Rows/k))
+	}
+	return out
+}
+
+// monitor measures the curve on the monitored training rows and held-out
+// rows (spread over the data).
+func (m *Machine) monitor(train, held linalg.Matrix, lr float64, epoch int) Epoch {
+	size := train.Rows
 	e := Epoch{Epoch: epoch, LR: lr, FreeEnergyGap: math.NaN()}
 	h := linalg.NewMatrix(size, m.NH)
 	v := linalg.NewMatrix(size, m.NV)
@@ -307,8 +326,8 @@ func (m *Machine) monitor(data, held linalg.Matrix, size int, lr float64, epoch 
 	}
 	e.PseudoLL = pl / float64(size)
 	if held.Rows > 0 {
-		hs := min(size, held.Rows)
-		fh := m.FreeEnergy(held.Slice(0, hs, 0, held.Cols))
+		hs := held.Rows
+		fh := m.FreeEnergy(held)
 		e.FreeEnergyGap = mean(fh) - mean(f[:hs])
 	}
 	return e

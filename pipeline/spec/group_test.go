@@ -33,8 +33,8 @@ figures:
         panels: [{kind: line, input: f, title: "L = ${L}"}]
       - {kind: heatmap, input: "checker[block=4,size=16].panel"}
 claims:
-  c: {foreach: fit, statement: "fit ${L}", value: "f:slope", expect: {less: $Tc}}
-  d: {statement: direct, value: "checker[block=4,size=32].g:peaks", expect: {greater: 1}}
+  c: {foreach: fit, quote: q, statement: "fit ${L}", value: "f:slope", expect: {less: $Tc}}
+  d: {quote: q, statement: direct, value: "checker[block=4,size=32].g:peaks", expect: {greater: 1}}
 profiles:
   quick:
     op:board: {size: 8, block: 2}

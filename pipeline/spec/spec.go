@@ -203,8 +203,24 @@ type Claim struct {
 	// reproduced (default DefaultQuorum); it holds in at most 1 − Quorum of
 	// them to be not reproduced, and is seed-dependent in between.
 	Quorum float64
+	// Check marks a sanity check of the build (a spec's checks: section),
+	// not a statement of the paper: reports list checks apart and count
+	// only claims.
+	Check bool
+	// When, if set, is the condition under which the claim is meaningful:
+	// where it fails (replicate by replicate when both numbers have the
+	// same replicates) the claim is not evaluated.
+	When   *Condition
 	Pos    Pos
 	member *Member
+}
+
+// Condition is a claim's precondition: a number and the test it must pass,
+// with a statement of what it means.
+type Condition struct {
+	Statement string
+	Value     string
+	Expect    Expect
 }
 
 // DefaultQuorum is a claim's quorum when it sets none.
@@ -448,7 +464,7 @@ func reservedIDs() []string { return []string{"assets", "index", "index.html"} }
 func (p *parser) spec(doc *yaml.Node) *Spec {
 	s := &Spec{File: p.file, Profiles: map[string]*Profile{}, groups: map[string]*Group{}, steps: map[string]*Step{}}
 	root := resolve(doc)
-	fields := p.mapping(root, "", "paper", "narrative", "vars", "defaults", "steps", "figures", "values", "claims", "profiles")
+	fields := p.mapping(root, "", "paper", "narrative", "vars", "defaults", "steps", "figures", "values", "claims", "checks", "profiles")
 	have := map[string]field{}
 	for _, f := range fields {
 		have[f.key] = f
@@ -463,7 +479,7 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		f.val = subst(f.val, s.Vars)
 		return f
 	}
-	for _, key := range []string{"paper", "narrative", "defaults", "steps", "figures", "values", "claims", "profiles"} {
+	for _, key := range []string{"paper", "narrative", "defaults", "steps", "figures", "values", "claims", "checks", "profiles"} {
 		f, ok := have[key]
 		if !ok {
 			continue
@@ -497,10 +513,17 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 					s.Numbers = append(s.Numbers, p.number(vf))
 				}
 			}
-		case "claims":
+		case "claims", "checks":
 			for _, cf := range p.mapping(f.val, f.path) {
-				if p.name(cf) {
-					s.Claims = append(s.Claims, p.claims(s, cf)...)
+				if !p.name(cf) {
+					continue
+				}
+				for _, c := range p.claims(s, cf, key == "checks") {
+					if prev := s.Claim(c.Name); prev != nil {
+						p.errorf(cf.kn, cf.path, "%q is declared twice (claims and checks share one namespace; first at line %d)", c.Name, prev.Pos.Line)
+						continue
+					}
+					s.Claims = append(s.Claims, c)
 				}
 			}
 		case "profiles":
@@ -702,6 +725,8 @@ func (p *parser) figure(s *Spec, f field) {
 		st.Params = append(st.Params, &Param{Name: name, Node: n, Pos: p.pos(n), Path: path})
 	}
 	letters := false
+	var names []string // the panels' own letters, when the spec lists them
+	var lettersField *field
 	var panelsField *field
 	for _, ff := range p.mapping(f.val, f.path, "number", "title", "caption", "columns", "panel_size", "panels", "colorscale", "letters") {
 		switch ff.key {
@@ -725,9 +750,19 @@ func (p *parser) figure(s *Spec, f field) {
 		case "colorscale":
 			param("colorscale", ff.val, ff.path)
 		case "letters":
+			if ff.val.Kind == yaml.SequenceNode {
+				v, err := Decode(ff.val, Strings)
+				if err != nil {
+					p.errorf(ff.val, ff.path, "%v", err)
+				}
+				names, letters = v.Strings, true
+				lf := ff
+				lettersField = &lf
+				continue
+			}
 			v, err := Decode(ff.val, Bool)
 			if err != nil {
-				p.errorf(ff.val, ff.path, "%v", err)
+				p.errorf(ff.val, ff.path, "want true, false or a list of the panels' letters: %v", err)
 			}
 			letters = v.Bool
 		case "panels":
@@ -748,9 +783,16 @@ func (p *parser) figure(s *Spec, f field) {
 	if panelsField != nil {
 		seq.Line, seq.Column = panelsField.val.Line, panelsField.val.Column
 	}
+	if lettersField != nil && len(names) != len(fig.Panels) {
+		p.errorf(lettersField.val, lettersField.path, "%d letters for %d panels: give one per panel, or true for (a), (b), …", len(names), len(fig.Panels))
+		names = nil
+	}
 	for i, pn := range fig.Panels {
 		if letters {
 			prefix := "(" + string(rune('a'+i%26)) + ")"
+			if names != nil {
+				prefix = "(" + names[i] + ")"
+			}
 			setTitle(pn.Node, prefix)
 		}
 		seq.Content = append(seq.Content, pn.Node)
@@ -799,13 +841,14 @@ func (p *parser) panels(s *Spec, f field, m *Member, vars map[string]*yaml.Node)
 			}
 			continue
 		}
-		var over *field
-		var body *field
-		for _, bf := range p.mapping(c, path, "foreach", "panels") {
+		var over, body, with *field
+		for _, bf := range p.mapping(c, path, "foreach", "with", "panels") {
 			bf := bf
 			switch bf.key {
 			case "foreach":
 				over = &bf
+			case "with":
+				with = &bf
 			case "panels":
 				body = &bf
 			}
@@ -825,7 +868,13 @@ func (p *parser) panels(s *Spec, f field, m *Member, vars map[string]*yaml.Node)
 		} else {
 			g := &Group{Name: "panels"}
 			p.foreach(*over, g)
+			if with != nil {
+				p.with(*with, g)
+			}
 			members = g.Members
+		}
+		if with != nil && over.val.Kind == yaml.ScalarNode {
+			p.errorf(with.val, with.path, "with binds values to the members of axes of the panels' own, not of group %q", over.val.Value)
 		}
 		for _, mm := range members {
 			inner := *body
@@ -917,12 +966,12 @@ func (p *parser) number(f field) *Number {
 // claims reads a claim, or one claim per member when it has foreach (a group,
 // whose steps its value names by their template names, or axes); ${axis} in
 // its strings is the member's value, and the claims are named NAME[axis=v].
-func (p *parser) claims(s *Spec, f field) []*Claim {
+func (p *parser) claims(s *Spec, f field, check bool) []*Claim {
 	known := sortedKeys(s.Vars)
 	over := fieldOf(f.val, "foreach")
 	if over == nil {
 		p.unresolved(f.val, f.path, known)
-		return []*Claim{p.claim(f, nil)}
+		return []*Claim{p.claim(f, nil, check)}
 	}
 	var members []*Member
 	if over.Kind == yaml.ScalarNode {
@@ -941,12 +990,12 @@ func (p *parser) claims(s *Spec, f field) []*Claim {
 	for _, m := range members {
 		name := f.key + m.Selector()
 		body := subst(withoutKey(f.val, "foreach"), withVars(s.Vars, m))
-		p.unresolved(body, "claims."+name, sortedKeys(withVars(s.Vars, m)))
+		p.unresolved(body, section(check)+"."+name, sortedKeys(withVars(s.Vars, m)))
 		ctx := m
 		if m.Group.Name == f.key {
 			ctx = nil // axes of the claim itself, not of a group
 		}
-		out = append(out, p.claim(field{key: name, kn: f.kn, val: body, path: "claims." + name}, ctx))
+		out = append(out, p.claim(field{key: name, kn: f.kn, val: body, path: section(check) + "." + name}, ctx, check))
 	}
 	return out
 }
@@ -979,11 +1028,24 @@ func withoutKey(n *yaml.Node, key string) *yaml.Node {
 
 func againstKinds() []string { return []string{"paper", "exact", "qualitative"} }
 
-func (p *parser) claim(f field, m *Member) *Claim {
-	c := &Claim{Name: f.key, Pos: p.pos(f.kn), Against: "paper", Quorum: DefaultQuorum, member: m}
+// section is the spec section a claim or check is declared in.
+func section(check bool) string {
+	if check {
+		return "checks"
+	}
+	return "claims"
+}
+
+func (p *parser) claim(f field, m *Member, check bool) *Claim {
+	c := &Claim{Name: f.key, Pos: p.pos(f.kn), Against: "paper", Quorum: DefaultQuorum, Check: check, member: m}
+	if check {
+		c.Against = "exact"
+	}
 	haveExpect := false
-	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against", "quote", "section", "quorum") {
+	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against", "quote", "section", "quorum", "when") {
 		switch cf.key {
+		case "when":
+			c.When = p.condition(cf)
 		case "quote":
 			c.Quote = p.str(cf)
 		case "section":
@@ -1012,12 +1074,42 @@ func (p *parser) claim(f field, m *Member) *Claim {
 	for _, req := range []struct {
 		name string
 		ok   bool
-	}{{"statement", c.Statement != ""}, {"value", c.Value != ""}, {"expect", haveExpect}} {
+	}{{"statement", c.Statement != ""}, {"value", c.Value != ""}, {"expect", haveExpect}, {"quote", check || c.Quote != ""}} {
+		if !req.ok {
+			msg := fmt.Sprintf("missing required field %q", req.name)
+			if req.name == "quote" {
+				msg += " (a claim names the paper's sentence it tests; a check of the build that the paper does not state goes under checks:)"
+			}
+			p.errorf(f.kn, f.path+"."+req.name, "%s", msg)
+		}
+	}
+	return c
+}
+
+// condition reads a claim's when: {statement, value, expect}.
+func (p *parser) condition(f field) *Condition {
+	w := &Condition{}
+	haveExpect := false
+	for _, cf := range p.mapping(f.val, f.path, "statement", "value", "expect") {
+		switch cf.key {
+		case "statement":
+			w.Statement = p.str(cf)
+		case "value":
+			w.Value = p.str(cf)
+		case "expect":
+			haveExpect = true
+			w.Expect = p.expect(cf)
+		}
+	}
+	for _, req := range []struct {
+		name string
+		ok   bool
+	}{{"statement", w.Statement != ""}, {"value", w.Value != ""}, {"expect", haveExpect}} {
 		if !req.ok {
 			p.errorf(f.kn, f.path+"."+req.name, "missing required field %q", req.name)
 		}
 	}
-	return c
+	return w
 }
 
 func (p *parser) expect(f field) Expect {
@@ -1122,30 +1214,13 @@ func (p *parser) link(s *Spec) {
 		figs[fig.Name] = true
 	}
 	for _, c := range s.Claims {
-		path := "claims." + c.Name + ".value"
-		if ref, key, direct := strings.Cut(c.Value, ":"); direct {
-			if vals[c.Value] {
-				continue
-			}
-			n := synth(&yaml.Node{Line: c.Pos.Line, Column: c.Pos.Col}, "!!str", ref)
-			refs := p.resolveRef(s, rawRef{text: ref, node: n, path: path, member: c.member})
-			switch {
-			case key == "":
-				p.errorf(n, path, "want STEP[.OUTPUT]:KEY, got %q", c.Value)
-			case len(refs) > 1:
-				p.errorf(n, path, "a claim reads one step; %q names %d", ref, len(refs))
-			case len(refs) == 1:
-				c.Value = refs[0].String() + ":" + key
-				if !vals[c.Value] {
-					s.Numbers = append(s.Numbers, &Number{Name: c.Value, From: refs[0], Key: key, Pos: c.Pos})
-					vals[c.Value] = true
-				}
-			}
-		} else if c.Value != "" && !vals[c.Value] {
-			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: path, Msg: fmt.Sprintf("unknown value %q (a value's name, or STEP:KEY)", c.Value)})
+		base := section(c.Check) + "." + c.Name
+		c.Value = p.claimValue(s, c, c.Value, base+".value", vals)
+		if c.When != nil {
+			c.When.Value = p.claimValue(s, c, c.When.Value, base+".when.value", vals)
 		}
 		if c.Figure != "" && !figs[c.Figure] {
-			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: "claims." + c.Name + ".figure", Msg: fmt.Sprintf("unknown figure %q", c.Figure)})
+			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: base + ".figure", Msg: fmt.Sprintf("unknown figure %q", c.Figure)})
 		}
 	}
 	for _, name := range sortedKeys(s.Profiles) {
@@ -1242,6 +1317,47 @@ func (o *Override) applies(st *Step) bool {
 		return st.Op == o.Op
 	}
 	return contains(o.Steps, st.Name)
+}
+
+// claimValue resolves the number a claim (or its condition) reads: a value
+// of the spec, or STEP[.OUTPUT]:KEY, for which it synthesizes a number. It
+// returns the value's canonical name.
+func (p *parser) claimValue(s *Spec, c *Claim, value, path string, vals map[string]bool) string {
+	ref, key, direct := strings.Cut(value, ":")
+	if !direct {
+		if value != "" && !vals[value] {
+			p.errs = append(p.errs, &Error{Pos: c.Pos, Path: path, Msg: fmt.Sprintf("unknown value %q (a value's name, or STEP:KEY)", value)})
+		}
+		return value
+	}
+	if vals[value] {
+		return value
+	}
+	n := synth(&yaml.Node{Line: c.Pos.Line, Column: c.Pos.Col}, "!!str", ref)
+	refs := p.resolveRef(s, rawRef{text: ref, node: n, path: path, member: c.member})
+	switch {
+	case key == "":
+		p.errorf(n, path, "want STEP[.OUTPUT]:KEY, got %q", value)
+	case len(refs) > 1:
+		p.errorf(n, path, "a claim reads one step; %q names %d", ref, len(refs))
+	case len(refs) == 1:
+		value = refs[0].String() + ":" + key
+		if !vals[value] {
+			s.Numbers = append(s.Numbers, &Number{Name: value, From: refs[0], Key: key, Pos: c.Pos})
+			vals[value] = true
+		}
+	}
+	return value
+}
+
+// Claim returns the claim or check named name, or nil.
+func (s *Spec) Claim(name string) *Claim {
+	for _, c := range s.Claims {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 // Number returns the number a narrative or claim names: a value of the spec,
