@@ -139,7 +139,7 @@ type line struct {
 	Mark   string  `json:"mark"`
 	// MarkMin is the value of the mark column above which a row is marked.
 	MarkMin float64 `json:"mark_min"`
-	Where  string  `json:"where"`
+	Where   string  `json:"where"`
 	// MarkLabel is the legend entry of the marked rows.
 	MarkLabel string `json:"mark_label"`
 	// Replicates, when above 1, is how many consecutive inputs each
@@ -297,7 +297,7 @@ func (l *line) seriesBy() ([]series, error) {
 				s.errv = append(s.errv, cols[e][r])
 			}
 			if l.Mark != "" {
-				s.markv = append(s.markv, l.marks(cols[l.Mark][r:r+1])[0])
+				s.markv = append(s.markv, l.marks(cols[l.Mark][r : r+1])[0])
 			}
 		}
 		s.dropNonFinite()
