@@ -23,7 +23,8 @@ import (
 
 // isingOps are the ops of this file, for All.
 func isingOps() []pipeline.Op {
-	return []pipeline.Op{isingSample(), scalingDimension(), selectTemperatures(), flowMagnetization(), flowScalingDimension(), energyTemperature()}
+	return []pipeline.Op{isingSample(), scalingDimension(), selectTemperatures(), flowMagnetization(), flowScalingDimension(), energyTemperature(),
+		flowEnergyTemperature()}
 }
 
 // parallel runs f(i) for i in [0, n) on the step's threads, returning the
@@ -641,50 +642,159 @@ func energyTemperature() pipeline.Op {
 				return fmt.Errorf("t_max %v must exceed t_min %v", hi, lo)
 			}
 			x := float32s(a)
-			eLo, eHi := exact.Energy(L, lo), exact.Energy(L, hi)
 			var cols [7][]float64
 			for s := 0; s < sets; s++ {
-				var s1, s2 float64
-				for k := 0; k < n; k++ {
-					c := x[(s*n+k)*L*L : (s*n+k+1)*L*L]
-					var e float64
-					for y := 0; y < L; y++ {
-						for i := 0; i < L; i++ {
-							v := float64(c[y*L+i])
-							e -= v * (float64(c[y*L+(i+1)%L]) + float64(c[((y+1)%L)*L+i]))
-						}
-					}
-					e /= float64(L * L)
-					s1, s2 = s1+e, s2+e*e
-				}
-				mean := s1 / float64(n)
-				se := math.Sqrt(math.Max(0, s2/float64(n)-mean*mean) / float64(n))
-				t, bound := lo, 1.0
-				switch {
-				case mean >= eHi:
-					t = hi
-				case mean > eLo:
-					a, b := lo, hi // exact.Energy increases with T
-					for b-a > 1e-6*b {
-						m := (a + b) / 2
-						if exact.Energy(L, m) < mean {
-							a = m
-						} else {
-							b = m
-						}
-					}
-					t, bound = (a+b)/2, 0
-				}
-				tse := math.NaN()
-				if c := exact.SpecificHeat(L, t); bound == 0 && c > 0 {
-					tse = se / c // the specific heat per site is de/dT
-				}
-				for j, v := range []float64{float64(s), setT[s], t, tse, mean, se, bound} {
+				r := readEnergy(x[s*n*L*L:(s+1)*n*L*L], n, L, lo, hi)
+				for j, v := range []float64{float64(s), setT[s], r.t, r.tse, r.e, r.ese, indicator(r.bound)} {
 					cols[j] = append(cols[j], v)
 				}
 			}
 			t := artifact.NewTable([]string{"set", "T", "t_mean", "t_se", "e_mean", "e_se", "at_bound"}, cols[:])
 			return env.PutTable("temperature", t)
+		},
+	})
+}
+
+// energyReading is what the exact thermometer reads from a set of
+// configurations: the temperature t (with its standard error; NaN at a
+// bound), the mean energy per site e and its standard error, and whether t
+// is an end of the range read.
+type energyReading struct {
+	t, tse, e, ese float64
+	bound          bool
+}
+
+// readEnergy reads n L×L configurations x (periodic) with the exact
+// thermometer on [lo, hi]: the temperature at which Kaufman's mean energy
+// per site of the lattice equals theirs.
+func readEnergy(x []float32, n, L int, lo, hi float64) energyReading {
+	var s1, s2 float64
+	for k := 0; k < n; k++ {
+		c := x[k*L*L : (k+1)*L*L]
+		var e float64
+		for y := 0; y < L; y++ {
+			for i := 0; i < L; i++ {
+				v := float64(c[y*L+i])
+				e -= v * (float64(c[y*L+(i+1)%L]) + float64(c[((y+1)%L)*L+i]))
+			}
+		}
+		e /= float64(L * L)
+		s1, s2 = s1+e, s2+e*e
+	}
+	mean := s1 / float64(n)
+	se := math.Sqrt(math.Max(0, s2/float64(n)-mean*mean) / float64(n))
+	eLo, eHi := exact.Energy(L, lo), exact.Energy(L, hi)
+	r := energyReading{t: lo, tse: math.NaN(), e: mean, ese: se, bound: true}
+	switch {
+	case mean >= eHi:
+		r.t = hi
+	case mean > eLo:
+		a, b := lo, hi // exact.Energy increases with T
+		for b-a > 1e-6*b {
+			m := (a + b) / 2
+			if exact.Energy(L, m) < mean {
+				a = m
+			} else {
+				b = m
+			}
+		}
+		r.t, r.bound = (a+b)/2, false
+	}
+	if c := exact.SpecificHeat(L, r.t); !r.bound && c > 0 {
+		r.tse = se / c // the specific heat per site is de/dT
+	}
+	return r
+}
+
+type flowEnergyTemperatureParams struct {
+	Exact float64 `param:"exact" doc:"the exact Tc, for the summary"`
+	TMin  float64 `param:"t_min" doc:"lowest temperature read" default:"0.5" check:"min=0.01"`
+	TMax  float64 `param:"t_max" doc:"highest temperature read" default:"50"`
+}
+
+// flowEnergyTemperature reads a flow with the exact thermometer.
+func flowEnergyTemperature() pipeline.Op {
+	return pipeline.Define(pipeline.Def[flowEnergyTemperatureParams]{
+		Name:    "ising.flow_temperature",
+		Version: 1,
+		Doc: "The temperature of a flow as the exact thermometer reads it (see ising.energy_temperature): per step and starting " +
+			"temperature, the temperature at which the lattice's exact mean energy per site equals the flowed configurations'. " +
+			"Unlike a trained thermometer it needs no training and cannot be fooled by what a network learned (Veiga and Vicente, " +
+			"arXiv:2006.10176); for configurations that are not Ising samples of one temperature it reads their energy, not their state.",
+		In: []pipeline.InputSpec{
+			{Name: "flow", Kind: artifact.KindArray, Doc: "configurations [step][T][sample][L][L], int8 or float"},
+			{Name: "meta", Kind: artifact.KindTable, Doc: "the flow's starting temperatures: a table with column T", Check: pipeline.RequireColumns("T")},
+		},
+		Out: []pipeline.OutputSpec{
+			{Name: "temperature", Kind: artifact.KindTable, Doc: "step, T (starting), t_mean (the reading), t_se, e_mean, at_bound (1 at t_min or t_max)",
+				Columns: []string{"step", "T", "t_mean", "t_se", "e_mean", "at_bound"}},
+			{Name: "trace", Kind: artifact.KindTable, Doc: "step, t_mean: the reading averaged over the starting temperatures",
+				Columns: []string{"step", "t_mean"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "t_first, t_last: the reading averaged over starting temperatures at the first and last step; " +
+				"dist_first, dist_last: the mean of |reading − exact| there; ratio: dist_last over dist_first; bound_last: the share of starting temperatures read at a bound at the last step"},
+		},
+		Memory: func(_ *flowEnergyTemperatureParams, in map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"temperature": tableBytes, "trace": tableBytes}, Peak: 3 * pipeline.One(in, "flow")}
+		},
+		Time: quick[flowEnergyTemperatureParams],
+		Run: func(ctx context.Context, env *pipeline.Env, p *flowEnergyTemperatureParams) error {
+			if p.TMax <= p.TMin {
+				return fmt.Errorf("t_max %v must exceed t_min %v", p.TMax, p.TMin)
+			}
+			a, temps, err := flowAndTemperatures(env, true)
+			if err != nil {
+				return err
+			}
+			steps, nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
+			x := float32s(a)
+			reads := make([]energyReading, steps*nT)
+			if err := parallel(ctx, env.Threads(), steps*nT, func(i int) error {
+				reads[i] = readEnergy(x[i*n*L*L:(i+1)*n*L*L], n, L, p.TMin, p.TMax)
+				return nil
+			}); err != nil {
+				return err
+			}
+			var cols [6][]float64
+			var trace [2][]float64
+			for st := 0; st < steps; st++ {
+				var sum float64
+				for j := 0; j < nT; j++ {
+					r := reads[st*nT+j]
+					for k, v := range []float64{float64(st), temps[j], r.t, r.tse, r.e, indicator(r.bound)} {
+						cols[k] = append(cols[k], v)
+					}
+					sum += r.t
+				}
+				trace[0], trace[1] = append(trace[0], float64(st)), append(trace[1], sum/float64(nT))
+			}
+			at := func(st int) (t, dist, bound float64) {
+				for j := 0; j < nT; j++ {
+					r := reads[st*nT+j]
+					t += r.t / float64(nT)
+					dist += math.Abs(r.t-p.Exact) / float64(nT)
+					bound += indicator(r.bound) / float64(nT)
+				}
+				return
+			}
+			t0, d0, _ := at(0)
+			t1, d1, b1 := at(steps - 1)
+			if err := env.PutTable("temperature", artifact.NewTable([]string{"step", "T", "t_mean", "t_se", "e_mean", "at_bound"}, cols[:])); err != nil {
+				return err
+			}
+			if err := env.PutTable("trace", artifact.NewTable([]string{"step", "t_mean"}, trace[:])); err != nil {
+				return err
+			}
+			sc := artifact.Scalars{
+				"t_first":    {Value: t0, Note: "reading at the first step, averaged over the starting temperatures"},
+				"t_last":     {Value: t1, Note: "reading at the last step, averaged over the starting temperatures"},
+				"dist_first": {Value: d0, Note: "mean |reading − exact| at the first step"},
+				"dist_last":  {Value: d1, Note: "mean |reading − exact| at the last step"},
+				"bound_last": {Value: b1, Note: "share of starting temperatures read at a bound at the last step"},
+			}
+			if d0 > 0 {
+				sc["ratio"] = artifact.Scalar{Value: d1 / d0, Note: "dist_last / dist_first"}
+			}
+			return env.PutScalars("summary", sc)
 		},
 	})
 }

@@ -408,3 +408,40 @@ profiles: {quick: {}, paper: {}}
 		t.Errorf("step 0: Δσ %v ± %v, the data's %v", got[0], errs[0], want[1])
 	}
 }
+
+// The exact thermometer reads a flow's step 0 — the Monte Carlo samples —
+// at their own temperatures, and its trace and summary average over the
+// starting temperatures.
+func TestFlowEnergyTemperatureStepZero(t *testing.T) {
+	c, plan, sum := build(t, `
+paper: {id: t, title: T}
+steps:
+  mc: {op: ising.sample, params: {size: 8, temperatures: [2.0, 3.0], samples: 400, equilibrate: 100, pilot: 200}}
+  rbm: {op: rbm.train, inputs: {data: mc.spins}, params: {hidden: [16], epochs: 2, batch: 50}}
+  flow: {op: rbm.flow, inputs: {model: rbm.model, data: mc.spins}, params: {steps: 2, feed: mean}}
+  ft: {op: ising.flow_temperature, inputs: {flow: flow, meta: mc.meta}, params: {exact: 2.269185314213022}}
+profiles: {quick: {}, paper: {}}
+`)
+	tt := outputTable(t, c, plan, sum, "ft", "temperature")
+	steps, _ := tt.Col("step")
+	temps, _ := tt.Col("T")
+	got, _ := tt.Col("t_mean")
+	se, _ := tt.Col("t_se")
+	if len(steps) != 6 || steps[0] != 0 || steps[5] != 2 || temps[1] != 3 {
+		t.Fatalf("rows: steps %v, T %v; want 3 steps × 2 temperatures", steps, temps)
+	}
+	for i, want := range []float64{2.0, 3.0} {
+		if math.Abs(got[i]-want) > 5*se[i] || se[i] > 0.2 {
+			t.Errorf("step 0 at T = %v reads %.3f ± %.3f", want, got[i], se[i])
+		}
+	}
+	tr := outputTable(t, c, plan, sum, "ft", "trace")
+	tm, _ := tr.Col("t_mean")
+	s := scalars(t, c, plan, sum, "ft")
+	if len(tm) != 3 || math.Abs(tm[0]-(got[0]+got[1])/2) > 1e-12 || s["t_first"].Value != tm[0] || s["t_last"].Value != tm[2] {
+		t.Errorf("trace %v, summary t_first %v t_last %v; want the mean over starting temperatures", tm, s["t_first"].Value, s["t_last"].Value)
+	}
+	if want := (math.Abs(got[0]-2.269185314213022) + math.Abs(got[1]-2.269185314213022)) / 2; math.Abs(s["dist_first"].Value-want) > 1e-12 {
+		t.Errorf("dist_first %v, want %v", s["dist_first"].Value, want)
+	}
+}

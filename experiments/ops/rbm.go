@@ -363,6 +363,10 @@ type rbmActivationsParams struct {
 	Layer  int    `param:"layer" doc:"layer k (1 = first)" default:"1" check:"min=1"`
 	Feed   string `param:"feed" doc:"mean activations or samples" default:"mean" check:"oneof=mean,sample"`
 	Square bool   `param:"square" doc:"store the units as an l×l lattice (their count must be a square), so they can be the visible layer of a correlator" default:"false"`
+	// Permute lays the units out in a random order (the same for every
+	// configuration): hidden units have no positions, so a reading that
+	// depends on their layout measures the layout.
+	Permute bool `param:"permute" doc:"lay the units out in a random order, the same for every configuration (drawn from the step's seed), rather than the weight matrix's column order: a check that what is read of them does not depend on their layout" default:"false"`
 }
 
 func rbmActivations() pipeline.Op {
@@ -398,10 +402,18 @@ func rbmActivations() pipeline.Op {
 				return err
 			}
 			h := acts[k-1]
+			order := make([]int, h.Cols)
+			for j := range order {
+				order[j] = j
+			}
+			if p.Permute {
+				env.Rand("layout").Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+			}
 			out := make([]float32, 0, h.Rows*h.Cols)
 			for i := 0; i < h.Rows; i++ {
-				for _, x := range h.Row(i) {
-					out = append(out, spins(x, s.Layers[k-1].Units))
+				row := h.Row(i)
+				for _, j := range order {
+					out = append(out, spins(row[j], s.Layers[k-1].Units))
 				}
 			}
 			shape := append(append([]int{}, lead...), h.Cols)
