@@ -256,7 +256,7 @@ func TestTerminalDisplay(t *testing.T) {
 	if !strings.Contains(out, "running dmk2020/") || !strings.Contains(out, "\x1b[1A\x1b[2K") || !regexp.MustCompile(`\d+ of \d+ steps ended \(\d+ ran\)`).MatchString(out) {
 		t.Errorf("no live display in the output:\n%q", out)
 	}
-	if !regexp.MustCompile(`steps: \d+ total, \d+ ran, 0 cached, 0 failed\n$`).MatchString(out) {
+	if !regexp.MustCompile(`steps: \d+ total, \d+ ran, \d+ cached, 0 failed\n$`).MatchString(out) { // steps of equal keys run once
 		t.Errorf("output does not end with the summary:\n%q", out[max(0, len(out)-200):])
 	}
 }

@@ -148,10 +148,13 @@ func Render(l *Layout, data []Data, meta *Provenance) (svg, png []byte, err erro
 		}
 		in := data[next : next+h.Inputs]
 		next += h.Inputs
+		refs := 1 // inputs per reference: a kind that draws replicates gets them all
 		if rk, ok := k.(replicated); h.Replicates > 1 && !(ok && rk.drawsReplicates()) {
 			in = firstReplicates(in, h.Replicates)
+		} else if h.Replicates > 1 {
+			refs = h.Replicates
 		}
-		if err := checkInputs(k, in); err != nil {
+		if err := checkInputs(k, in, refs); err != nil {
 			return nil, nil, fmt.Errorf("panel %d (%s): %w", i+1, h.Kind, err)
 		}
 		if panels[i], err = k.New(raw, in); err != nil {
@@ -208,13 +211,16 @@ func Render(l *Layout, data []Data, meta *Provenance) (svg, png []byte, err erro
 	return svg, png, nil
 }
 
-func checkInputs(k Kind, in []Data) error {
+// checkInputs checks a panel's inputs against its kind: their number (of
+// references, each bringing reps replicates) and their kind.
+func checkInputs(k Kind, in []Data, reps int) error {
 	lo, hi, kind := k.Inputs()
-	if len(in) < lo || (hi > 0 && len(in) > hi) {
+	n := len(in) / max(reps, 1)
+	if n < lo || (hi > 0 && n > hi) {
 		if hi == lo {
-			return fmt.Errorf("takes %d input(s), got %d", lo, len(in))
+			return fmt.Errorf("takes %d input(s), got %d", lo, n)
 		}
-		return fmt.Errorf("takes %d to %d inputs, got %d", lo, hi, len(in))
+		return fmt.Errorf("takes %d to %d inputs, got %d", lo, hi, n)
 	}
 	for i, d := range in {
 		if kind == artifact.KindArray && d.Array == nil || kind == artifact.KindTable && d.Table == nil {
