@@ -109,9 +109,25 @@ func pack(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
 		return ExitFailed
 	}
+	date, err := packDate(env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+		return ExitUsage
+	}
+	contents.Root = packRoot(plan, date)
+	var sums []*reports.Summary
+	for _, s := range plan.Specs {
+		sum, err := reports.ReadSummary(out, s.Paper.ID)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+			return ExitFailed
+		}
+		sums = append(sums, sum)
+	}
+	contents.Docs = packDocs(plan, contents, sums, date)
 	dest := *to
 	if dest == "" {
-		dest = "kadanoff-" + plan.Profile + ".tar.zst"
+		dest = contents.Root + ".tar.zst"
 	}
 	var buf bytes.Buffer
 	if err := archive.Write(&buf, contents); err != nil {

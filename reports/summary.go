@@ -54,6 +54,11 @@ type ClaimRecord struct {
 	Against   string `json:"against,omitempty"`
 	Expected  string `json:"expected"`
 	Measured  string `json:"measured"`
+	// Check marks a check of the build rather than a claim of the paper.
+	Check bool `json:"check,omitempty"`
+	// Step is the spec step the claim's number comes from (what
+	// kadanoff build --only rebuilds), when known.
+	Step string `json:"step,omitempty"`
 	// Condition says where the claim's condition held, for a claim with one.
 	Condition  string     `json:"condition,omitempty"`
 	Value      *float64   `json:"value,omitempty"`
@@ -98,7 +103,7 @@ type StepRecord struct {
 // record is the summary record of a verdict.
 func (p *Paper) record(v Verdict) ClaimRecord {
 	c := ClaimRecord{Name: v.Claim.Name, Statement: v.Claim.Statement, Against: v.Claim.Against, Expected: v.Expected,
-		Measured: v.Measured, Condition: v.Unmet, Verdict: string(v.State)}
+		Measured: v.Measured, Condition: v.Unmet, Verdict: string(v.State), Check: v.Claim.Check, Step: p.Costs[v.Claim.Name].Step}
 	c.Holds, c.Seeds = v.Count()
 	n := p.Numbers[v.Claim.Value]
 	if n != nil && n.Missing == "" {

@@ -1,10 +1,13 @@
 // Package archive reads and writes Kadanoff's peer-review archives: one
-// zstd-compressed tar holding a manifest (every step's action key, preimage
-// and output digests, and what built them), the specs and narratives, the
-// cache entries and blobs a build of them uses, and the rendered report. The
-// archive is written deterministically (sorted names, no times), and every
-// byte is checked when it is read: blobs against their digests, entries
-// against their keys, the manifest against the entries.
+// zstd-compressed tar whose files all lie under one root folder, holding a
+// manifest (every step's action key, preimage and output digests, and what
+// built them), the specs and narratives, the cache entries and blobs a build
+// of them uses, the rendered report, and the documents a reader opens first
+// (README.md, CITATION.cff, LICENSE and an RO-Crate, ro-crate-metadata.json,
+// describing every file). The archive is written deterministically (sorted
+// names, no times), and every byte is checked when it is read: blobs against
+// their digests, entries against their keys, the manifest against the
+// entries, the crate's file entities against the files.
 package archive
 
 import (
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,8 +28,15 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline/cache"
 )
 
-// Format names this layout of archives. Format 2 added the specs' digests.
-const Format = "kadanoff archive 2"
+// Format names this layout of archives. Format 2 added the specs' digests,
+// format 3 the root folder and the documents.
+const Format = "kadanoff archive 3"
+
+// Documents are the files an archive holds at its root beside manifest.json,
+// for a reader: what it is, how to cite it, its licence, and an RO-Crate.
+func Documents() []string {
+	return []string{"README.md", "CITATION.cff", "LICENSE", CrateFile}
+}
 
 // Manifest describes an archive.
 type Manifest struct {
@@ -55,17 +66,26 @@ type Step struct {
 
 // Contents is an archive's files by kind.
 type Contents struct {
+	// Root is the folder every file lies under (one path element).
+	Root     string
 	Manifest *Manifest
+	// Docs are the documents at the root (Documents), by name; Write adds
+	// the crate when it is absent.
 	Specs    map[string][]byte // specs and narratives, by path relative to the specs tree
 	Entries  map[cache.Digest]*cache.Entry
 	Blobs    map[cache.Digest][]byte
 	Report   map[string][]byte // the rendered report, by path relative to the output directory
+	Docs     map[string][]byte
 }
 
-// Write writes c as a zstd-compressed tar: manifest.json, specs/…, actions/KEY,
-// blobs/DIGEST, report/…. It records the specs' digests in c.Manifest when
-// it has none.
+// Write writes c as a zstd-compressed tar: ROOT/manifest.json, ROOT/specs/…,
+// ROOT/actions/KEY, ROOT/blobs/DIGEST, ROOT/report/… and the documents. It
+// records the specs' digests in c.Manifest when it has none, and writes the
+// RO-Crate (Crate) when c.Docs has none.
 func Write(w io.Writer, c *Contents) error {
+	if _, ok := inside(c.Root); !ok || strings.Contains(c.Root, "/") || c.Root == "." {
+		return fmt.Errorf("archive: root folder %q: want one path element", c.Root)
+	}
 	files := map[string][]byte{}
 	if c.Manifest.SpecDigests == nil {
 		c.Manifest.SpecDigests = map[string]cache.Digest{}
@@ -94,6 +114,23 @@ func Write(w io.Writer, c *Contents) error {
 	for p, data := range c.Report {
 		files["report/"+p] = data
 	}
+	for name, data := range c.Docs {
+		if !slices.Contains(Documents(), name) {
+			return fmt.Errorf("archive: unknown document %s (documents: %s)", name, strings.Join(Documents(), ", "))
+		}
+		files[name] = data
+	}
+	if _, ok := files[CrateFile]; !ok {
+		sums := map[string]FileSum{}
+		for n, data := range files {
+			sums[n] = FileSum{Digest: cache.Sum(data), Size: int64(len(data))}
+		}
+		crate, err := Crate(c, sums)
+		if err != nil {
+			return err
+		}
+		files[CrateFile] = crate
+	}
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -105,7 +142,7 @@ func Write(w io.Writer, c *Contents) error {
 	}
 	tw := tar.NewWriter(zw)
 	for _, n := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Format: tar.FormatPAX}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: c.Root + "/" + n, Mode: 0o644, Size: int64(len(files[n])), Format: tar.FormatPAX}); err != nil {
 			return err
 		}
 		if _, err := tw.Write(files[n]); err != nil {
@@ -142,9 +179,10 @@ func read(ctx context.Context, r io.Reader, maxFile, maxTotal int64) (*Contents,
 		return nil, fmt.Errorf("archive: %w", err)
 	}
 	defer zr.Close()
-	c := &Contents{Specs: map[string][]byte{}, Entries: map[cache.Digest]*cache.Entry{}, Blobs: map[cache.Digest][]byte{}, Report: map[string][]byte{}}
+	c := &Contents{Specs: map[string][]byte{}, Entries: map[cache.Digest]*cache.Entry{}, Blobs: map[cache.Digest][]byte{}, Report: map[string][]byte{}, Docs: map[string][]byte{}}
 	tr := tar.NewReader(zr)
 	seen := map[string]bool{}
+	sums := map[string]FileSum{} // every file but the crate, for checking the crate
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -160,9 +198,18 @@ func read(ctx context.Context, r io.Reader, maxFile, maxTotal int64) (*Contents,
 		if h.Typeflag != tar.TypeReg {
 			return nil, fmt.Errorf("archive: %s is not a regular file", h.Name)
 		}
-		name, ok := inside(h.Name)
+		full, ok := inside(h.Name)
 		if !ok {
 			return nil, fmt.Errorf("archive: %s lies outside the archive", h.Name)
+		}
+		root, name, ok := strings.Cut(full, "/")
+		if !ok {
+			return nil, fmt.Errorf("archive: %s lies outside the archive's root folder (archives of format %q keep every file in one folder; pack it again with this kadanoff)", h.Name, Format)
+		}
+		if c.Root == "" {
+			c.Root = root
+		} else if root != c.Root {
+			return nil, fmt.Errorf("archive: %s lies outside the archive's root folder %s", h.Name, c.Root)
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("archive: %s appears twice", name)
@@ -177,6 +224,9 @@ func read(ctx context.Context, r io.Reader, maxFile, maxTotal int64) (*Contents,
 		data, err := readAll(ctx, tr, h.Size)
 		if err != nil {
 			return nil, fmt.Errorf("archive: %s: %w", name, err)
+		}
+		if name != CrateFile {
+			sums[name] = FileSum{Digest: cache.Sum(data), Size: int64(len(data))}
 		}
 		dir, rest, _ := strings.Cut(name, "/")
 		switch {
@@ -195,6 +245,8 @@ func read(ctx context.Context, r io.Reader, maxFile, maxTotal int64) (*Contents,
 				return nil, fmt.Errorf("archive: manifest.json: format %q, this kadanoff reads %q (pack it again with this kadanoff)", m.Format, Format)
 			}
 			c.Manifest = &m
+		case slices.Contains(Documents(), name):
+			c.Docs[name] = data
 		case dir == "specs":
 			c.Specs[rest] = data
 		case dir == "report":
@@ -222,7 +274,15 @@ func read(ctx context.Context, r io.Reader, maxFile, maxTotal int64) (*Contents,
 	if c.Manifest == nil {
 		return nil, errors.New("archive: no manifest.json")
 	}
-	return c, c.check()
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if crate, ok := c.Docs[CrateFile]; ok {
+		if err := CheckCrate(crate, sums); err != nil {
+			return nil, fmt.Errorf("archive: %s: %w", CrateFile, err)
+		}
+	}
+	return c, nil
 }
 
 // check checks that the parts of an archive agree with one another.
