@@ -226,6 +226,9 @@ func (r *buildRun) run(ctx context.Context, env Env) int {
 	if env.Terminal && !toStdout {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
 		tr.SetTotal(len(r.plan.Closure(r.targets)))
+		if exp, _, err := expectedTimes(r.cc, r.plan, r.plan.Closure(r.targets), r.force); err == nil {
+			tr.SetExpected(exp, r.jobs)
+		}
 		defer tr.Close() // on early returns; closed below otherwise
 		rep = tr
 	} else {
@@ -553,6 +556,45 @@ func dryRunBuild(env Env, cc *cache.Cache, plan *pipeline.Plan, targets []*pipel
 		run++
 		fmt.Fprintf(env.Stdout, "would run %s  (%s)\n", st.Step, why)
 	}
-	fmt.Fprintf(env.Stdout, "dry run: %d of %d steps would run\n", run, len(in))
+	fmt.Fprintf(env.Stdout, "dry run: %d of %d steps would run", run, len(in))
+	if exp, unknown, err := expectedTimes(cc, plan, plan.Closure(targets), force); err == nil && run > 0 {
+		var sum time.Duration
+		for _, d := range exp {
+			sum += d
+		}
+		switch {
+		case len(exp) > 0 && unknown > 0:
+			fmt.Fprintf(env.Stdout, "; %d of them took %s when last built, %d were never built", len(exp), sum.Round(time.Second), unknown)
+		case len(exp) > 0:
+			fmt.Fprintf(env.Stdout, "; they took %s when last built", sum.Round(time.Second))
+		default:
+			fmt.Fprintf(env.Stdout, "; none was built before, so there is no estimate of their time")
+		}
+	}
+	fmt.Fprintln(env.Stdout)
 	return ExitOK
+}
+
+// expectedTimes returns what each of nodes that a build would run (not
+// cached, or forced) took when it was last built, where that build's entry
+// is still in the cache, and how many it does not know. The sum, spread over
+// the jobs, estimates a build's time.
+func expectedTimes(cc *cache.Cache, plan *pipeline.Plan, nodes []*pipeline.Node, force map[*pipeline.Node]bool) (map[*pipeline.Node]time.Duration, int, error) {
+	res, err := pipeline.Resolve(cc, nodes)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := map[*pipeline.Node]time.Duration{}
+	unknown := 0
+	for _, n := range nodes {
+		if r := res[n]; r != nil && r.Entry != nil && !force[n] {
+			continue
+		}
+		if e, ok := previous(cc, plan.Profile, n); ok {
+			out[n] = time.Duration(e.Seconds * float64(time.Second))
+		} else {
+			unknown++
+		}
+	}
+	return out, unknown, nil
 }

@@ -253,7 +253,7 @@ func TestTerminalDisplay(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	if !strings.Contains(out, "running dmk2020/") || !strings.Contains(out, "\x1b[1A\x1b[2K") || !regexp.MustCompile(`\d+ of \d+ steps ended \(\d+ ran\)`).MatchString(out) {
+	if !strings.Contains(out, "running dmk2020/") || !strings.Contains(out, "\x1b[1A\x1b[2K") || !regexp.MustCompile(`\d+ of \d+ steps ended \(\d+ ran\), \d+s elapsed`).MatchString(out) {
 		t.Errorf("no live display in the output:\n%q", out)
 	}
 	if !regexp.MustCompile(`steps: \d+ total, \d+ ran, \d+ cached, 0 failed\n$`).MatchString(out) { // steps of equal keys run once

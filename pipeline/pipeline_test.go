@@ -589,3 +589,35 @@ func TestConcurrentBuildsComputeOnce(t *testing.T) {
 		t.Errorf("4 builds of 2 steps executed the op %d times (%d reported ran), want 2", runs.Load(), ran)
 	}
 }
+
+// The ETA sums the expected times of the steps not ended (less what a
+// running step has run), scaled by how the ended steps compared with theirs,
+// spread over the jobs.
+func TestETA(t *testing.T) {
+	a, b, c := &Node{ID: "a"}, &Node{ID: "b"}, &Node{ID: "c"}
+	s := time.Second
+	exp := map[*Node]time.Duration{a: 10 * s, b: 20 * s, c: 40 * s}
+	tests := []struct {
+		name    string
+		ended   map[*Node]time.Duration
+		running map[*Node]time.Duration
+		jobs    int
+		want    time.Duration
+		ok      bool
+	}{
+		{"nothing ended", nil, nil, 1, 70 * s, true},
+		{"two jobs", nil, nil, 2, 35 * s, true},
+		{"a took twice as long", map[*Node]time.Duration{a: 20 * s}, nil, 1, 120 * s, true},
+		{"b running for 5 s", map[*Node]time.Duration{a: 10 * s}, map[*Node]time.Duration{b: 5 * s}, 1, 55 * s, true},
+		{"b overran", map[*Node]time.Duration{a: 10 * s}, map[*Node]time.Duration{b: 50 * s}, 1, 40 * s, true},
+		{"all ended", map[*Node]time.Duration{a: s, b: s, c: s}, nil, 1, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ETA(exp, tt.ended, tt.running, tt.jobs)
+			if ok != tt.ok || (ok && (got-tt.want).Abs() > time.Millisecond) {
+				t.Errorf("ETA = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}

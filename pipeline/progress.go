@@ -82,6 +82,10 @@ type TerminalReporter struct {
 	stop     chan struct{}
 	stopped  chan struct{}
 	once     sync.Once
+	begin    time.Time               // when the build started (SetTotal)
+	expected map[*Node]time.Duration // what each step to run took when last built (SetExpected)
+	jobs     int
+	took     map[*Node]time.Duration // what each ended step took
 }
 
 type live struct {
@@ -92,7 +96,7 @@ type live struct {
 
 // NewTerminalReporter starts a live display on w; call Close when the build ends.
 func NewTerminalReporter(w io.Writer) *TerminalReporter {
-	t := &TerminalReporter{w: w, now: time.Now, running: map[*Node]*live{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+	t := &TerminalReporter{w: w, now: time.Now, running: map[*Node]*live{}, took: map[*Node]time.Duration{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
 		defer close(t.stopped)
 		tick := time.NewTicker(200 * time.Millisecond)
@@ -112,11 +116,50 @@ func NewTerminalReporter(w io.Writer) *TerminalReporter {
 }
 
 // SetTotal tells the display how many steps the build has, so that it shows
-// how many have ended.
+// how many have ended and the time elapsed since.
 func (t *TerminalReporter) SetTotal(n int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.total = n
+	t.total, t.begin = n, t.now()
+}
+
+// SetExpected tells the display how long each step is expected to run (what
+// it took when last built) and how many run at once, so that it shows an
+// estimate of the time left (ETA).
+func (t *TerminalReporter) SetExpected(expected map[*Node]time.Duration, jobs int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expected, t.jobs = expected, max(jobs, 1)
+}
+
+// ETA estimates the time left from the expected times of the steps not yet
+// ended (a running step's less what it has run), scaled by how the ended
+// steps' times compared with theirs, spread over the jobs; ok is false when
+// no step has an expected time.
+func ETA(expected map[*Node]time.Duration, ended map[*Node]time.Duration, running map[*Node]time.Duration, jobs int) (left time.Duration, ok bool) {
+	var took, thought float64
+	for n, d := range ended {
+		if e, known := expected[n]; known && e > 0 {
+			took, thought = took+d.Seconds(), thought+e.Seconds()
+		}
+	}
+	scale := 1.0
+	if thought > 0 {
+		scale = took / thought
+	}
+	var rest float64
+	for n, e := range expected {
+		if _, done := ended[n]; done {
+			continue
+		}
+		ok = true
+		r := e.Seconds() * scale
+		if d, run := running[n]; run {
+			r = max(r-d.Seconds(), 0)
+		}
+		rest += r
+	}
+	return time.Duration(rest / float64(max(jobs, 1)) * float64(time.Second)), ok
 }
 
 // Start implements Reporter.
@@ -150,6 +193,11 @@ func (t *TerminalReporter) State(n *Node, state string) {
 func (t *TerminalReporter) Finish(r *Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var took time.Duration // a cached step took nothing
+	if l := t.running[r.Node]; l != nil {
+		took = t.now().Sub(l.start)
+	}
+	t.took[r.Node] = took
 	delete(t.running, r.Node)
 	if r.Status == Ran {
 		t.finished++
@@ -199,7 +247,17 @@ func (t *TerminalReporter) redraw(above string) {
 		header++
 	}
 	if t.total > 0 && len(nodes) > 0 {
-		b.WriteString(fmt.Sprintf("  %d of %d steps ended (%d ran)\n", t.ended, t.total, t.finished))
+		line := fmt.Sprintf("  %d of %d steps ended (%d ran), %s elapsed", t.ended, t.total, t.finished, t.now().Sub(t.begin).Round(time.Second))
+		if t.expected != nil {
+			running := map[*Node]time.Duration{}
+			for n, l := range t.running {
+				running[n] = t.now().Sub(l.start)
+			}
+			if left, ok := ETA(t.expected, t.took, running, t.jobs); ok {
+				line += ", about " + left.Round(time.Second).String() + " left"
+			}
+		}
+		b.WriteString(line + "\n")
 		header++
 	}
 	for _, n := range nodes {
