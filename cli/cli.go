@@ -72,9 +72,33 @@ func commands() []command {
 		{"bench", "[--json] [--time D] [--quick] " + strings.Join(benchNames(), "|"), "kernel throughput, beside numpy or PyTorch when installed", bench},
 		{"ops", "[NAME]", "describe every operation a spec may use (or one), and the panel kinds of figures", listOps},
 		{"exec-task", "TASKFILE", "run one step of a build on a cluster node and write its result record (what --executor slurm submits)", execTask},
+		{"completion", "bash|zsh|fish", "print a shell completion script for kadanoff's commands, flags and spec files", completion},
 		{"version", "", "print the tool version and source revision", version},
 		{"help", "[COMMAND]", "describe kadanoff or one command", nil},
 	}
+}
+
+// examples are the command lines each command's help shows.
+func examples(name string) []string {
+	return map[string][]string{
+		"build": {"kadanoff build --profile quick                  # every paper, small scale, in under a minute",
+			"kadanoff build --dry-run                         # what would run, and how long it took last time",
+			"kadanoff build --only fig02 configs/dmk2020.yaml # one figure and what it needs",
+			"kadanoff build --from kadanoff-dmk2020-paper-2026-12-05.tar.zst --out review"},
+		"status":  {"kadanoff status --state stale,missing", "kadanoff status --check --profile quick"},
+		"explain": {"kadanoff explain 'tc_fit[rep=0]' configs/dmk2020.yaml"},
+		"log":     {"kadanoff log rbm64 configs/dmk2020.yaml"},
+		"export":  {"kadanoff export --to g.csv 'rgc[panel=a].g' configs/dmk2020.yaml", "kadanoff export --to - flow.summary configs/nrg2018.yaml"},
+		"graph":   {"kadanoff graph --format svg --to graph.svg configs/ms2014.yaml"},
+		"pack":    {"kadanoff pack --profile quick configs/nrg2018.yaml"},
+		"verify":  {"kadanoff verify --budget 10m", "kadanoff verify --from kadanoff-nrg2018-paper-2026-12-05.tar.zst --sample 0.1"},
+		"diff":    {"kadanoff diff HEAD~1 HEAD                  # two git revisions, built from their specs", "kadanoff diff --html diff-report old-out out"},
+		"gc":      {"kadanoff gc --older-than 168h --keep-current"},
+		"bench":   {"kadanoff bench gemm", "kadanoff bench --quick rbm"},
+		"ops":     {"kadanoff ops", "kadanoff ops rbm.train"},
+		"completion": {"source <(kadanoff completion bash)", "kadanoff completion zsh > \"${fpath[1]}/_kadanoff\"",
+			"kadanoff completion fish > ~/.config/fish/completions/kadanoff.fish"},
+	}[name]
 }
 
 func lookupCommand(name string) (command, bool) {
@@ -207,6 +231,12 @@ func newFlags(name string, env Env) *flag.FlagSet {
 		if n > 0 {
 			fmt.Fprintln(fs.Output(), "\nFlags:")
 			printFlags(fs)
+		}
+		if ex := examples(name); len(ex) > 0 {
+			fmt.Fprintln(fs.Output(), "\nExamples:")
+			for _, e := range ex {
+				fmt.Fprintln(fs.Output(), "  "+e)
+			}
 		}
 	}
 	return fs

@@ -24,7 +24,7 @@ func pack(ctx context.Context, args []string, env Env) int {
 	var c common
 	flags := newFlags("pack", env)
 	c.register(flags)
-	to := flags.String("to", "", "archive to write (default kadanoff-PROFILE.tar.zst)")
+	to := flags.String("to", "", "archive to write (default kadanoff-PAPERS-PROFILE-DATE.tar.zst, named as its root folder)")
 	var err error
 	if c.specs, err = parse(flags, args); err != nil {
 		return exitForFlags(err)
