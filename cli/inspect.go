@@ -36,7 +36,10 @@ func states(cc *cache.Cache, plan *pipeline.Plan) ([]stepState, error) {
 		case r.Entry != nil:
 			st.State = "cached"
 		case r.Missing != nil:
-			st.State, st.Reason = "missing", "input "+r.Missing.ID+" is not built"
+			st.State, st.Reason = "missing", "input "+r.Missing.ID+" was never built"
+			if hasHistory(cc, profile, r.Missing) {
+				st.Reason = "input " + r.Missing.ID + " is stale and is rebuilt first"
+			}
 			if hasHistory(cc, profile, n) {
 				st.State = "stale"
 			}

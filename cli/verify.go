@@ -40,6 +40,7 @@ func verify(ctx context.Context, args []string, env Env) int {
 	sample := fs.Float64("sample", 1, "verify this fraction of the cached steps, chosen by their keys (the same ones every time)")
 	budget := fs.Duration("budget", 0, "verify the cheapest steps whose recorded build times fit in this duration, and list the others")
 	asJSON := fs.Bool("json", false, "print JSON")
+	all := fs.Bool("all", false, "list every step verified, not only those that are not identical")
 	from := fs.String("from", "", "verify the steps of a kadanoff pack archive (its specs, profile and cache) instead of the local cache")
 	var err error
 	if c.specs, err = parse(fs, args); err != nil {
@@ -146,24 +147,38 @@ func verify(ctx context.Context, args []string, env Env) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(doc)
 	} else {
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "step\top\ttime\tresult\tmax abs\tmax rel")
+		counts := map[string]int{}
+		var listed []verified
 		for _, v := range out {
-			abs, rel := "", ""
-			if v.Result != "identical" && v.Result != "failed" {
-				abs, rel = fmt.Sprintf("%.3g", v.MaxAbs), fmt.Sprintf("%.3g", v.MaxRel)
+			counts[v.Result]++
+			if *all || v.Result != "identical" {
+				listed = append(listed, v)
 			}
-			result := v.Result
-			if v.Detail != "" {
-				result += " (" + v.Detail + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Step, v.Op, seconds(v.Seconds), result, abs, rel)
 		}
-		tw.Flush()
+		fmt.Fprintf(env.Stdout, "verified %d steps on %s: %d differ or failed, %d skipped; %d identical, %d within their op's tolerance\n",
+			len(out), machineDescription(), bad, len(skipped), counts["identical"], counts["within tolerance"])
+		if len(listed) > 0 {
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "step\top\ttime\tresult\tmax abs\tmax rel")
+			for _, v := range listed {
+				abs, rel := "", ""
+				if v.Result != "identical" && v.Result != "failed" {
+					abs, rel = fmt.Sprintf("%.3g", v.MaxAbs), fmt.Sprintf("%.3g", v.MaxRel)
+				}
+				result := v.Result
+				if v.Detail != "" {
+					result += " (" + v.Detail + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Step, v.Op, seconds(v.Seconds), result, abs, rel)
+			}
+			tw.Flush()
+		}
+		if !*all && counts["identical"] > 0 {
+			fmt.Fprintf(env.Stdout, "(%d identical steps not listed; --all lists them)\n", counts["identical"])
+		}
 		for _, n := range skipped {
 			fmt.Fprintf(env.Stdout, "skipped %s (built in %s; over the budget)\n", n.ID, seconds(res[n].Entry.Seconds))
 		}
-		fmt.Fprintf(env.Stdout, "verified %d steps on %s: %d differ or failed, %d skipped\n", len(out), machineDescription(), bad, len(skipped))
 	}
 	if ctx.Err() != nil {
 		return ExitInterrupted
