@@ -63,7 +63,8 @@ func checkDiff(t *testing.T, cmp *reports.Comparison) {
 	if len(p.Values) != 1 || p.Values[0].Name != "trend:peaks" || p.Values[0].Old != "6" || p.Values[0].New != "3" || p.Values[0].Relative == nil || *p.Values[0].Relative != -0.5 {
 		t.Errorf("values: %+v", p.Values)
 	}
-	if len(p.Figures) != 1 || p.Figures[0].Name != "f" || p.Figures[0].Changed == 0 {
+	if len(p.Figures) != 2 || p.Figures[0].Name != "f" || p.Figures[0].Changed == 0 ||
+		p.Figures[1].Name != "n" || p.Figures[1].Changed != 0 || p.Figures[1].NewCaption != "White noise." || p.Figures[1].OldCaption != "" {
 		t.Errorf("figures: %+v", p.Figures)
 	}
 	var steps []string
@@ -79,6 +80,13 @@ func checkDiff(t *testing.T, cmp *reports.Comparison) {
 	if strings.Join(steps, "\n") != strings.Join(want, "\n") {
 		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// changedDiffSpec is diffSpec with one parameter changed and a caption
+// added to a figure whose image stays the same.
+func changedDiffSpec() string {
+	s := strings.Replace(diffSpec, "block: 2", "block: 8", 1)
+	return strings.Replace(s, "n: {number: 2,", "n: {number: 2, caption: White noise.,", 1)
 }
 
 func readComparison(t *testing.T, file string) *reports.Comparison {
@@ -109,7 +117,7 @@ func TestDiff(t *testing.T) {
 	if code, _, stderr := run(t, "pack", "--profile", "quick", "--cache", cacheDir, "--to", old, specFile); code != 0 {
 		t.Fatal(stderr)
 	}
-	os.WriteFile(specFile, []byte(strings.Replace(diffSpec, "block: 2", "block: 8", 1)), 0o644)
+	os.WriteFile(specFile, []byte(changedDiffSpec()), 0o644)
 	jsonFile := filepath.Join(root, "build.json")
 	if code, _, stderr := run(t, "build", "--profile", "quick", "--cache", cacheDir, "--out", out2, "--json", jsonFile, specFile); code != 0 {
 		t.Fatal(stderr)
@@ -181,7 +189,7 @@ func TestDiffRevisions(t *testing.T) {
 	git("init", "-q")
 	git("add", "configs", "reports")
 	git("commit", "-q", "-m", "one")
-	os.WriteFile(specFile, []byte(strings.Replace(diffSpec, "block: 2", "block: 8", 1)), 0o644)
+	os.WriteFile(specFile, []byte(changedDiffSpec()), 0o644)
 	git("commit", "-q", "-a", "-m", "two")
 	diffJSON := filepath.Join(root, "diff.json")
 	code, stdout, stderr := run(t, "diff", "--repo", root, "--profile", "quick", "--cache", filepath.Join(root, "cache"), "--json", diffJSON, "HEAD~1", "HEAD")

@@ -104,6 +104,9 @@ type FigureChange struct {
 	Changed int    `json:"changed_pixels"`
 	Pixels  int    `json:"pixels"`
 	Note    string `json:"note,omitempty"`
+	// OldCaption and NewCaption are set when the caption changed.
+	OldCaption string `json:"old_caption,omitempty"`
+	NewCaption string `json:"new_caption,omitempty"`
 	// OldPNG, NewPNG and DiffPNG are the images, for the HTML page.
 	OldPNG, NewPNG, DiffPNG []byte `json:"-"`
 }
@@ -276,16 +279,28 @@ func compareFigures(paper string, old, new []FigureRecord, oldSide, newSide *Sid
 			return nil
 		}
 		ch := FigureChange{Name: n.Name}
+		captioned := o != nil && o.Caption != n.Caption
+		if captioned {
+			ch.OldCaption, ch.NewCaption = o.Caption, n.Caption
+		}
 		switch {
 		case o == nil:
 			ch.Note = "added"
 		case o.Missing != "" && n.Missing != "":
-			return nil
+			if !captioned {
+				return nil
+			}
+			ch.Note = "missing on both sides; caption changed"
 		case o.Missing != "":
 			ch.Note = "was missing: " + o.Missing
 		case n.Missing != "":
 			ch.Note = "missing: " + n.Missing
 		case o.Digest == n.Digest:
+			if !captioned {
+				return nil
+			}
+			ch.Note = "caption changed; the image is the same"
+			out = append(out, ch)
 			return nil
 		}
 		var err error
@@ -304,8 +319,12 @@ func compareFigures(paper string, old, new []FigureRecord, oldSide, newSide *Sid
 			if err != nil {
 				return fmt.Errorf("figure %s: %w", n.Name, err)
 			}
-			if same {
+			if same && !captioned {
 				return nil // the bytes differ only in metadata
+			}
+			if same {
+				ch.Note = "caption changed; the image is the same"
+				ch.DiffPNG = nil
 			}
 		}
 		out = append(out, ch)
@@ -459,6 +478,9 @@ func (c *Comparison) WriteText(w io.Writer) {
 				continue
 			}
 			fmt.Fprintf(w, "  figure  %s: %d of %d pixels changed (%.2g%%)\n", f.Name, f.Changed, f.Pixels, 100*float64(f.Changed)/float64(f.Pixels))
+			if f.OldCaption != "" || f.NewCaption != "" {
+				fmt.Fprintf(w, "          and its caption changed\n")
+			}
 		}
 		// Steps with the same reasons on one line (a new tool version re-keys
 		// every figure; a shared parameter every member of a group).

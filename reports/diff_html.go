@@ -45,6 +45,7 @@ code { font-size: 90%; }
 {{range $p := .Papers}}
 <h2>{{$p.ID}}{{if $p.Status}} — report {{$p.Status}}{{end}}</h2>
 {{if ne (index $p.Profiles 0) (index $p.Profiles 1)}}<p>profile {{index $p.Profiles 0}} → {{index $p.Profiles 1}}</p>{{end}}
+{{if $p.Figures}}<p>Figures changed: {{range $p.Figures}}<a href="#{{$p.ID}}-{{.Name}}">{{.Name}}</a> {{end}}</p>{{end}}
 {{if $p.Verdicts}}<h3>Claims</h3>
 <table><tr><th>claim</th><th>statement</th><th>old</th><th>new</th><th>measured</th></tr>
 {{range $p.Verdicts}}<tr{{if .Worse}} class="worse"{{end}}><td><code>{{.Name}}</code></td><td>{{.Statement}}</td><td>{{.Old}}</td><td>{{.New}}</td><td>{{.OldMeasured}} → {{.NewMeasured}}</td></tr>
@@ -54,7 +55,8 @@ code { font-size: 90%; }
 {{range $p.Values}}<tr><td><code>{{.Name}}</code></td><td>{{.Old}}</td><td>{{.New}}</td><td>{{pct .Relative}}</td></tr>
 {{end}}</table>{{end}}
 {{if $p.Figures}}<h3>Figures</h3>
-{{range $p.Figures}}<h4>{{.Name}}: {{share .}}</h4>
+{{range $p.Figures}}<h4 id="{{$p.ID}}-{{.Name}}">{{.Name}}: {{share .}}</h4>
+{{if or .OldCaption .NewCaption}}<table class="captions"><tr><th>old caption</th><th>new caption</th></tr><tr><td>{{.OldCaption}}</td><td>{{.NewCaption}}</td></tr></table>{{end}}
 <div class="trio">
 <figure>{{if .OldPNG}}<img src="{{img $p.ID .Name "old"}}" alt="old {{.Name}}">{{end}}<figcaption>old</figcaption></figure>
 <figure>{{if .NewPNG}}<img src="{{img $p.ID .Name "new"}}" alt="new {{.Name}}">{{end}}<figcaption>new</figcaption></figure>

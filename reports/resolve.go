@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
 	"html"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -40,9 +42,21 @@ func Check(p *Paper) error {
 func (p *Paper) narrative() ([]byte, error) {
 	src, err := os.ReadFile(p.Spec.Narrative)
 	if err != nil {
-		return nil, fmt.Errorf("%s: narrative: %w", p.Spec.File, err)
+		return nil, narrativeError(p.Spec, err)
 	}
 	return src, nil
+}
+
+// narrativeError names where a spec names the narrative it cannot read
+// (file:line:column of its narrative field, or the default it took).
+func narrativeError(s *spec.Spec, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("%s does not exist", s.Narrative)
+	}
+	if pos := s.NarrativePos; pos.Line > 0 {
+		return fmt.Errorf("%s:%d:%d: narrative: %w", s.File, pos.Line, pos.Col, err)
+	}
+	return fmt.Errorf("%s: narrative (the default, reports/%s.md beside the spec's folder; set narrative: to name another): %w", s.File, s.Paper.ID, err)
 }
 
 func (p *Paper) sawClaims(src []byte) bool {

@@ -38,7 +38,7 @@ func Inputs(plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Summary, tool strin
 	}
 	narrative, err := os.ReadFile(s.Narrative)
 	if err != nil {
-		return "", fmt.Errorf("%s: narrative: %w", s.File, err)
+		return "", narrativeError(s, err)
 	}
 	type stepIn struct {
 		ID, Key, Err string

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
@@ -82,6 +83,7 @@ type ValueRecord struct {
 // directory and the SHA-256 of its bytes, or why it is missing.
 type FigureRecord struct {
 	Name    string `json:"name"`
+	Caption string `json:"caption,omitempty"`
 	PNG     string `json:"png,omitempty"`
 	Digest  string `json:"digest,omitempty"`
 	Missing string `json:"missing,omitempty"`
@@ -155,7 +157,7 @@ func (p *Paper) Summary() Summary {
 	}
 	for _, f := range p.Spec.Figures {
 		fr := p.Figures[f.Name]
-		rec := FigureRecord{Name: f.Name}
+		rec := FigureRecord{Name: f.Name, Caption: strings.TrimSpace(f.Caption)}
 		switch {
 		case fr == nil:
 			rec.Missing = "not built"

@@ -33,6 +33,9 @@ type Spec struct {
 	File      string
 	Paper     Paper
 	Narrative string // path of the report narrative, resolved against the spec's directory
+	// NarrativePos is where the spec names its narrative (zero when it
+	// takes the default, reports/PAPER.md).
+	NarrativePos Pos
 	// Vars are the spec's named constants, substituted for $NAME wherever a
 	// value is written.
 	Vars     map[string]*yaml.Node
@@ -492,6 +495,7 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		case "narrative":
 			p.unresolved(f.val, f.path, known)
 			s.Narrative = p.str(f)
+			s.NarrativePos = p.pos(f.kn)
 		case "defaults":
 			p.unresolved(f.val, f.path, known)
 			s.Defaults = map[string]*Defaults{}
