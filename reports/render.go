@@ -113,6 +113,8 @@ func writeIndex(out string) error {
 		if s.Checks > 0 {
 			fmt.Fprintf(&idx, `; <a href="%s/index.html#ledger-checks">checks</a>: %d of %d pass`, html.EscapeString(s.ID), s.ChecksPassed, s.Checks)
 		}
+		fmt.Fprintf(&idx, ` <span class="badge">%s</span>`, html.EscapeString(s.Tool))
+		idx.WriteString(thumbnails(s))
 		idx.WriteString("</li>\n")
 	}
 	idx.WriteString("</ul>\n")
@@ -121,6 +123,26 @@ func writeIndex(out string) error {
 		return err
 	}
 	return writeIfChanged(filepath.Join(out, "index.html"), b.Bytes())
+}
+
+// thumbnails is a strip of a report's figures, each linking to it in the
+// report.
+func thumbnails(s *Summary) string {
+	var b strings.Builder
+	for _, f := range s.Figures {
+		if f.Missing != "" || f.PNG == "" {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString(`<div class="thumbs">`)
+		}
+		fmt.Fprintf(&b, `<a href="%s/index.html#%s"><img src="%s/%s" alt="%s" loading="lazy"></a>`, html.EscapeString(s.ID), html.EscapeString(f.Name),
+			html.EscapeString(s.ID), html.EscapeString(f.PNG), html.EscapeString(f.Name))
+	}
+	if b.Len() > 0 {
+		b.WriteString("</div>")
+	}
+	return b.String()
 }
 
 // prune removes from a paper's report directory what this build did not

@@ -259,7 +259,7 @@ func TestPruneAndIndex(t *testing.T) {
 		t.Errorf("a current figure was removed: %v", err)
 	}
 	idx, _ := os.ReadFile(filepath.Join(out, "index.html"))
-	for _, want := range []string{`href="demo/index.html"`, `href="other/index.html"`, `<span class="badge verdict-pass">2 reproduced</span>`, "of 3</li>"} {
+	for _, want := range []string{`href="demo/index.html"`, `href="other/index.html"`, `<span class="badge verdict-pass">2 reproduced</span>`, "of 3 <span", `<div class="thumbs"><a href="demo/index.html#fig1"><img src="demo/figures/fig1.png"`} {
 		if !strings.Contains(string(idx), want) {
 			t.Errorf("index lacks %q", want)
 		}
