@@ -71,11 +71,11 @@ type Contents struct {
 	Manifest *Manifest
 	// Docs are the documents at the root (Documents), by name; Write adds
 	// the crate when it is absent.
-	Specs    map[string][]byte // specs and narratives, by path relative to the specs tree
-	Entries  map[cache.Digest]*cache.Entry
-	Blobs    map[cache.Digest][]byte
-	Report   map[string][]byte // the rendered report, by path relative to the output directory
-	Docs     map[string][]byte
+	Specs   map[string][]byte // specs and narratives, by path relative to the specs tree
+	Entries map[cache.Digest]*cache.Entry
+	Blobs   map[cache.Digest][]byte
+	Report  map[string][]byte // the rendered report, by path relative to the output directory
+	Docs    map[string][]byte
 }
 
 // Write writes c as a zstd-compressed tar: ROOT/manifest.json, ROOT/specs/…,
