@@ -69,13 +69,13 @@ type Contents struct {
 	// Root is the folder every file lies under (one path element).
 	Root     string
 	Manifest *Manifest
+	Specs    map[string][]byte // specs and narratives, by path relative to the specs tree
+	Entries  map[cache.Digest]*cache.Entry
+	Blobs    map[cache.Digest][]byte
+	Report   map[string][]byte // the rendered report, by path relative to the output directory
 	// Docs are the documents at the root (Documents), by name; Write adds
 	// the crate when it is absent.
-	Specs   map[string][]byte // specs and narratives, by path relative to the specs tree
-	Entries map[cache.Digest]*cache.Entry
-	Blobs   map[cache.Digest][]byte
-	Report  map[string][]byte // the rendered report, by path relative to the output directory
-	Docs    map[string][]byte
+	Docs map[string][]byte
 }
 
 // Write writes c as a zstd-compressed tar: ROOT/manifest.json, ROOT/specs/…,
