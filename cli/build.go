@@ -226,8 +226,20 @@ func (r *buildRun) run(ctx context.Context, env Env) int {
 	if env.Terminal && !toStdout {
 		tr := pipeline.NewTerminalReporter(env.Stdout)
 		tr.SetTotal(len(r.plan.Closure(r.targets)))
-		if exp, _, err := expectedTimes(r.cc, r.plan, r.plan.Closure(r.targets), r.force); err == nil {
-			tr.SetExpected(exp, r.jobs)
+		if exp, unknown, err := expectedTimes(r.cc, r.plan, r.plan.Closure(r.targets), r.force); err == nil {
+			bounds := len(exp) == 0 && len(unknown) > 0
+			if bounds {
+				// A build with no history: its steps are expected to take their
+				// ops' bounds, which the display scales by what the ended steps
+				// took against theirs.
+				res := r.plan.Resources()
+				for _, n := range unknown {
+					if rs := res[n]; rs.Time > 0 {
+						exp[n] = rs.Time / time.Duration(max(1, min(rs.Threads, r.jobs)))
+					}
+				}
+			}
+			tr.SetExpected(exp, r.jobs, bounds)
 		}
 		defer tr.Close() // on early returns; closed below otherwise
 		rep = tr
@@ -557,7 +569,8 @@ func dryRunBuild(env Env, cc *cache.Cache, plan *pipeline.Plan, targets []*pipel
 		fmt.Fprintf(env.Stdout, "would run %s  (%s)\n", st.Step, why)
 	}
 	fmt.Fprintf(env.Stdout, "dry run: %d of %d steps would run", run, len(in))
-	if exp, unknown, err := expectedTimes(cc, plan, plan.Closure(targets), force); err == nil && run > 0 {
+	if exp, never, err := expectedTimes(cc, plan, plan.Closure(targets), force); err == nil && run > 0 {
+		unknown := len(never)
 		var sum time.Duration
 		for _, d := range exp {
 			sum += d
@@ -577,15 +590,15 @@ func dryRunBuild(env Env, cc *cache.Cache, plan *pipeline.Plan, targets []*pipel
 
 // expectedTimes returns what each of nodes that a build would run (not
 // cached, or forced) took when it was last built, where that build's entry
-// is still in the cache, and how many it does not know. The sum, spread over
+// is still in the cache, and those it does not know. The sum, spread over
 // the jobs, estimates a build's time.
-func expectedTimes(cc *cache.Cache, plan *pipeline.Plan, nodes []*pipeline.Node, force map[*pipeline.Node]bool) (map[*pipeline.Node]time.Duration, int, error) {
+func expectedTimes(cc *cache.Cache, plan *pipeline.Plan, nodes []*pipeline.Node, force map[*pipeline.Node]bool) (map[*pipeline.Node]time.Duration, []*pipeline.Node, error) {
 	res, err := pipeline.Resolve(cc, nodes)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	out := map[*pipeline.Node]time.Duration{}
-	unknown := 0
+	var unknown []*pipeline.Node
 	for _, n := range nodes {
 		if r := res[n]; r != nil && r.Entry != nil && !force[n] {
 			continue
@@ -593,7 +606,7 @@ func expectedTimes(cc *cache.Cache, plan *pipeline.Plan, nodes []*pipeline.Node,
 		if e, ok := previous(cc, plan.Profile, n); ok {
 			out[n] = time.Duration(e.Seconds * float64(time.Second))
 		} else {
-			unknown++
+			unknown = append(unknown, n)
 		}
 	}
 	return out, unknown, nil

@@ -85,6 +85,7 @@ type TerminalReporter struct {
 	begin    time.Time               // when the build started (SetTotal)
 	expected map[*Node]time.Duration // what each step to run took when last built (SetExpected)
 	jobs     int
+	bounds   bool // the expectations are bounds (SetExpected)
 	took     map[*Node]time.Duration // what each ended step took
 }
 
@@ -125,11 +126,13 @@ func (t *TerminalReporter) SetTotal(n int) {
 
 // SetExpected tells the display how long each step is expected to run (what
 // it took when last built) and how many run at once, so that it shows an
-// estimate of the time left (ETA).
-func (t *TerminalReporter) SetExpected(expected map[*Node]time.Duration, jobs int) {
+// estimate of the time left (ETA). Bounds marks expectations that are only
+// upper bounds (the ops' estimates, for a build with no history): the ETA is
+// shown once a step has ended and scaled them.
+func (t *TerminalReporter) SetExpected(expected map[*Node]time.Duration, jobs int, bounds bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.expected, t.jobs = expected, max(jobs, 1)
+	t.expected, t.jobs, t.bounds = expected, max(jobs, 1), bounds
 }
 
 // ETA estimates the time left from the expected times of the steps not yet
@@ -253,8 +256,17 @@ func (t *TerminalReporter) redraw(above string) {
 			for n, l := range t.running {
 				running[n] = t.now().Sub(l.start)
 			}
-			if left, ok := ETA(t.expected, t.took, running, t.jobs); ok {
-				line += ", about " + left.Round(time.Second).String() + " left"
+			scaled := false
+			for n := range t.took {
+				_, known := t.expected[n]
+				scaled = scaled || known
+			}
+			if left, ok := ETA(t.expected, t.took, running, t.jobs); ok && (scaled || !t.bounds) {
+				if left < time.Second {
+					line += ", under a second left"
+				} else {
+					line += ", about " + left.Round(time.Second).String() + " left"
+				}
 			}
 		}
 		b.WriteString(line + "\n")
