@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -479,27 +478,7 @@ func memoryBudget(s string) (float64, error) {
 	if s == "" {
 		return 0.75 * machineMemory(), nil
 	}
-	units := []struct {
-		suffix string
-		scale  float64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1},
-	}
-	scale := 1.0
-	num := strings.TrimSpace(s)
-	for _, u := range units {
-		if len(num) > len(u.suffix) && strings.EqualFold(num[len(num)-len(u.suffix):], u.suffix) {
-			num, scale = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.scale
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("want a size such as 16GiB, 512MB or 512M, got %q", s)
-	}
-	return v * scale, nil
+	return pipeline.ParseBytes(s)
 }
 
 // machineMemory is the machine's physical memory in bytes (MemTotal of

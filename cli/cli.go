@@ -17,6 +17,7 @@ import (
 	"github.com/kadanoff/kadanoff/experiments/ops"
 	"github.com/kadanoff/kadanoff/figures"
 	"github.com/kadanoff/kadanoff/pipeline"
+	usercommand "github.com/kadanoff/kadanoff/pipeline/command"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
@@ -42,7 +43,7 @@ type Env struct {
 
 // DefaultRegistry returns every operation Kadanoff ships.
 func DefaultRegistry() *pipeline.Registry {
-	return pipeline.NewRegistry(append(ops.All(), figures.Op())...)
+	return pipeline.NewRegistry(append(ops.All(), figures.Op(), usercommand.Op())...)
 }
 
 // command is a subcommand of kadanoff.

@@ -14,6 +14,7 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/archive"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
+	usercommand "github.com/kadanoff/kadanoff/pipeline/command"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 	"github.com/kadanoff/kadanoff/reports"
 )
@@ -92,6 +93,26 @@ func pack(ctx context.Context, args []string, env Env) int {
 			if f == s.File {
 				contents.Manifest.Specs = append(contents.Manifest.Specs, rel)
 			}
+		}
+	}
+	// The code of the steps that run a command travels with the specs, so
+	// that build --from and verify --from find it.
+	for _, n := range plan.Nodes {
+		if n.Op == nil || n.Op.Name() != usercommand.Name {
+			continue
+		}
+		for _, f := range n.Params["code"].Strings {
+			full := filepath.Join(filepath.Dir(n.Spec.File), f)
+			rel := relTo(root, full)
+			if _, done := contents.Specs[rel]; done {
+				continue
+			}
+			data, err := os.ReadFile(full)
+			if err != nil {
+				fmt.Fprintln(env.Stderr, "kadanoff pack:", err)
+				return ExitFailed
+			}
+			contents.Specs[rel] = data
 		}
 	}
 	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {

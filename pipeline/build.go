@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -504,6 +505,11 @@ func (b *Builder) step(ctx context.Context, n *Node, digests [][]cache.Digest, s
 // newTask describes node n's computation given its key and the digests of its inputs.
 func newTask(n *Node, key cache.Digest, digests [][]cache.Digest, threads int) *Task {
 	task := &Task{Step: n.ID, Op: n.Op.Name(), Version: n.Op.Version(), Key: key, Seed: n.SeedID(), Params: n.Params, Inputs: map[string][]TaskInput{}, Threads: threads}
+	if n.Spec != nil {
+		if dir, err := filepath.Abs(filepath.Dir(n.Spec.File)); err == nil {
+			task.Dir = dir
+		}
+	}
 	for i, in := range n.Inputs {
 		for j, ref := range in.Refs {
 			task.Inputs[in.Name] = append(task.Inputs[in.Name], TaskInput{Step: ref.Node.ID, Output: ref.Output, Kind: ref.Kind, Digest: digests[i][j]})

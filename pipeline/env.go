@@ -27,6 +27,9 @@ type Task struct {
 	Seed   string                 `json:"seed,omitempty"`
 	Params map[string]spec.Value  `json:"params"`
 	Inputs map[string][]TaskInput `json:"inputs"`
+	// Dir is the directory of the step's spec, where an op that runs a
+	// command finds its files; it does not enter the key.
+	Dir string `json:"dir,omitempty"`
 	// Threads is the step's share of the CPU (at least 1). It does not enter
 	// the key: an op's outputs do not depend on how many threads computed them.
 	Threads int `json:"threads"`

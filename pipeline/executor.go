@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sort"
 	"strings"
 )
 
@@ -39,6 +40,16 @@ func (l *Local) Execute(ctx context.Context, t *Task, progress func(done, total 
 	}
 	if op.Version() != t.Version {
 		return nil, fmt.Errorf("op %s is version %d here, task wants %d", t.Op, op.Version(), t.Version)
+	}
+	if sp, ok := op.(Specializer); ok {
+		names := make([]string, 0, len(t.Inputs))
+		for name := range t.Inputs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		if op, _, err = sp.Specialize(t.Params, names, t.Dir); err != nil {
+			return nil, fmt.Errorf("op %s: %w", t.Op, err)
+		}
 	}
 	env := &Env{task: t, op: op, store: l.Store, progress: progress}
 	defer func() {

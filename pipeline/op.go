@@ -37,6 +37,19 @@ type Op interface {
 	Run(ctx context.Context, env *Env) error
 }
 
+// Specializer is an op whose declaration depends on its step: exec, which
+// runs a command, takes the inputs and outputs each step declares and keys
+// the files its command reads. The plan asks it for each step's own op,
+// with the parameters that step decoded, the names of the inputs it binds
+// and the directory of its spec; it returns the op (same name and version)
+// and parameters derived from the files (their digests, say), which join
+// the step's parameters and so its key. Executors ask it again, from the
+// task's parameters (the derived ones among them), so Specialize must depend
+// on nothing else.
+type Specializer interface {
+	Specialize(params map[string]spec.Value, inputs []string, dir string) (op Op, derived map[string]spec.Value, err error)
+}
+
 // ParamSpec declares a parameter of an operation.
 type ParamSpec struct {
 	Name string

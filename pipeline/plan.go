@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -424,6 +426,23 @@ func (p *Plan) stepNodes(s *spec.Spec, st *spec.Step, rp *replication, reg *Regi
 			}
 		}
 	}
+	op := info.op
+	if sp, ok := op.(Specializer); ok && len(errs) == 0 {
+		var names []string
+		for _, in := range st.Inputs {
+			names = append(names, in.Name)
+		}
+		sort.Strings(names)
+		special, derived, err := sp.Specialize(params, names, filepath.Dir(s.File))
+		if err != nil {
+			errs = append(errs, &spec.Error{Pos: st.Pos, Path: "steps." + st.Name, Msg: err.Error()})
+		} else {
+			op = special
+			for k, v := range derived {
+				params[k] = v
+			}
+		}
+	}
 	reps := rp.count(st)
 	var nodes []*Node
 	for rep := 0; rep < max(reps, 1); rep++ {
@@ -432,7 +451,7 @@ func (p *Plan) stepNodes(s *spec.Spec, st *spec.Step, rp *replication, reg *Regi
 			name = ReplicaName(st.Name, rep)
 		}
 		n := &Node{ID: s.Paper.ID + "/" + name, Name: name, Base: st.Name, Rep: rep, Reps: reps, Spec: s, Step: st,
-			Op: info.op, Params: maps.Clone(params), plan: p, seed: info.seed}
+			Op: op, Params: maps.Clone(params), plan: p, seed: info.seed}
 		p.byID[n.ID] = n
 		if reps > 0 {
 			p.replicas[s.Paper.ID+"/"+st.Name] = append(p.replicas[s.Paper.ID+"/"+st.Name], n)
@@ -709,6 +728,31 @@ func (p *Plan) Resources() map[*Node]Resources {
 		return out
 	})
 	return res
+}
+
+// ParseBytes parses a size: "16GiB", "512MB", "512M", "2e9" (bytes).
+func ParseBytes(s string) (float64, error) {
+	units := []struct {
+		suffix string
+		scale  float64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1},
+	}
+	scale := 1.0
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if len(num) > len(u.suffix) && strings.EqualFold(num[len(num)-len(u.suffix):], u.suffix) {
+			num, scale = strings.TrimSpace(num[:len(num)-len(u.suffix)]), u.scale
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("want a size such as 16GiB, 512MB or 512M, got %q", s)
+	}
+	return v * scale, nil
 }
 
 // FormatBytes prints a byte count with a binary unit ("1.5 GiB").

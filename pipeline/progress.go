@@ -85,7 +85,7 @@ type TerminalReporter struct {
 	begin    time.Time               // when the build started (SetTotal)
 	expected map[*Node]time.Duration // what each step to run took when last built (SetExpected)
 	jobs     int
-	bounds   bool // the expectations are bounds (SetExpected)
+	bounds   bool                    // the expectations are bounds (SetExpected)
 	took     map[*Node]time.Duration // what each ended step took
 }
 
