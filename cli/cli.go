@@ -17,8 +17,8 @@ import (
 	"github.com/kadanoff/kadanoff/experiments/ops"
 	"github.com/kadanoff/kadanoff/figures"
 	"github.com/kadanoff/kadanoff/pipeline"
-	usercommand "github.com/kadanoff/kadanoff/pipeline/command"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
+	usercommand "github.com/kadanoff/kadanoff/pipeline/command"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 )
 
