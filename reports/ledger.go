@@ -210,7 +210,9 @@ const checksRule = "A check tests the build itself — a bound that must hold, a
 const ledgerRule = "A claim on a trained network or a sample is checked on every replicate (seed): reproduced when it holds " +
 	"in at least its quorum of them (80 % unless it says otherwise), not reproduced when it holds in at most 20 %, seed-dependent " +
 	"between; \"holds in\" counts the seeds in which it holds, of those measured. A value given ± is one measurement with its " +
-	"statistical error (one seed). Time is the summed running time of every step behind the claim, all seeds together."
+	"statistical error (one seed). Time is the summed running time of every step behind the claim, all seeds together. " +
+	"The expected column says where the expectation comes from (the paper, an exact result, or the paper's qualitative words); " +
+	"its threshold is this report's choice wherever the paper states none."
 
 // paperWords is the paper's sentence a claim tests, quoted with its section,
 // or the claim's statement when it quotes none.

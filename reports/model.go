@@ -305,7 +305,24 @@ func Evaluate(c *spec.Claim, n *Number, digits int, when *Number) Verdict {
 	for _, x := range v.Values {
 		v.Holds = append(v.Holds, !math.IsNaN(x) && pass(x))
 	}
-	if c.When != nil {
+	if c.When != nil && c.When.Fails {
+		// The claim presupposes its condition: where it fails, so does the claim.
+		failed := 0
+		for i, f := range conditionFails(c, when, len(v.Values), quorum) {
+			if f {
+				v.Holds[i] = false
+				failed++
+			}
+		}
+		if failed > 0 {
+			words := c.When.Statement
+			if when != nil && when.Missing == "" {
+				exp, _, _, _ := test(c.When.Expect)
+				words += fmt.Sprintf(" (%s; measured %s)", exp, when.Format(0))
+			}
+			v.Unmet = fmt.Sprintf("fails in the %d of %d seeds where its presupposition does not hold: %s", failed, len(v.Values), words)
+		}
+	} else if c.When != nil {
 		v.Skipped = conditionFails(c, when, len(v.Values), quorum)
 		met := 0
 		for _, s := range v.Skipped {

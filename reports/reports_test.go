@@ -194,6 +194,15 @@ func TestEvaluateCondition(t *testing.T) {
 			"not evaluated, as its condition fails: steep (> 0.5; measured 0)"},
 		{"one value, condition holds", &Number{Value: 0.5}, &Number{Value: 1}, Reproduced, 1, 1, ""},
 	}
+	// With otherwise: fails the claim presupposes its condition.
+	presupposed := &spec.Claim{Expect: spec.Expect{Less: f(1)}, When: &spec.Condition{Statement: "steep", Expect: spec.Expect{Greater: f(0.5)}, Fails: true}}
+	holds := reps(0.5, 0.5, 0.5, 0.5, 0.5)
+	if v := Evaluate(presupposed, holds, 0, reps(1, 1, 1, 1, 1)); v.State != Reproduced {
+		t.Errorf("presupposed, held where the condition holds: %s", v.State)
+	}
+	if v := Evaluate(presupposed, holds, 0, reps(0, 0, 0, 0, 1)); v.State != NotReproduced {
+		t.Errorf("presupposed, the condition failing where the claim holds: %s, want not reproduced", v.State)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &spec.Claim{Expect: spec.Expect{Less: f(1)}, When: &spec.Condition{Statement: "steep", Expect: spec.Expect{Greater: f(0.5)}}}
@@ -390,5 +399,27 @@ func TestFigureOrder(t *testing.T) {
 	slices.SortStableFunc(numbers, func(a, b string) int { return strings.Compare(figureOrder(a), figureOrder(b)) })
 	if got, want := strings.Join(numbers, " "), "1<i> 2 5a 5b 12 S1 S2 S10"; got != want {
 		t.Errorf("order %s, want %s", got, want)
+	}
+}
+
+// A grid of parameters reads as its first two values and its last; any
+// other list is quoted whole.
+func TestFormatParam(t *testing.T) {
+	fl := func(xs ...float64) spec.Value { return spec.Value{Kind: spec.Floats, Floats: xs} }
+	tests := []struct {
+		v    spec.Value
+		mod  string
+		want string
+	}{
+		{fl(0.1, 0.2, 0.3, 0.4, 0.5, 0.6), "", "0.1, 0.2, …, 0.6"},
+		{fl(1, 1.6, 2, 2.3, 2.6, 3, 4), "", "1, 1.6, 2, 2.3, 2.6, 3, 4"},
+		{fl(2.2, 2.3, 2.4), "", "2.2, 2.3, 2.4"},
+		{fl(1, 1.6, 2, 2.3, 2.6, 3, 4), "len", "7"},
+		{fl(3, 1, 2), "max", "3"},
+	}
+	for _, tt := range tests {
+		if got := formatParam(tt.v, tt.mod); got != tt.want {
+			t.Errorf("formatParam(%v, %q) = %q, want %q", tt.v.Floats, tt.mod, got, tt.want)
+		}
 	}
 }

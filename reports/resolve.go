@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -217,6 +218,17 @@ func (p *Paper) directive(d *Directive, m mode) string {
 
 // formatParam prints a parameter for prose: numbers as written, lists as
 // "a, b, …, z", and a list's len, min, max, first or last.
+// evenlySpaced reports whether xs step by one amount (a grid).
+func evenlySpaced(xs []float64) bool {
+	step := xs[1] - xs[0]
+	for i := 2; i < len(xs); i++ {
+		if math.Abs(xs[i]-xs[i-1]-step) > 1e-9*math.Max(1, math.Abs(step)) {
+			return false
+		}
+	}
+	return true
+}
+
 func formatParam(v spec.Value, mod string) string {
 	var xs []float64
 	switch v.Kind {
@@ -260,7 +272,7 @@ func formatParam(v spec.Value, mod string) string {
 		}
 		return g(m)
 	}
-	if len(xs) > 4 {
+	if len(xs) > 4 && evenlySpaced(xs) { // a grid reads as its first two and last; any other list in full
 		return g(xs[0]) + ", " + g(xs[1]) + ", …, " + g(xs[len(xs)-1])
 	}
 	parts := make([]string, len(xs))

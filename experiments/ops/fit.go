@@ -37,7 +37,7 @@ type criticalFitParams struct {
 func criticalFit() pipeline.Op {
 	return pipeline.Define(pipeline.Def[criticalFitParams]{
 		Name:    "fit.critical",
-		Version: 3,
+		Version: 4,
 		Doc: "Fits y = A (Tc − T)^β to the rows of a table at the given temperatures, separately for each value of a `by` column " +
 			"(a flow's step): least squares with Tc above the data, standard errors from the covariance scaled by the residual variance, " +
 			"and intervals from the Student t distribution with n − 3 degrees of freedom (Mathematica's NonlinearModelFit).",
@@ -173,14 +173,12 @@ func criticalFit() pipeline.Op {
 			put("half_first", first, 0, "")
 			put("half_last", last, 0, "")
 			put("half_ratio", last/first, 0, "")
-			if !math.IsNaN(atFit.TcErr) {
-				put("tc_covers", indicator(fit.Locates(atFit.TcLo, atFit.TcHi, par.Exact, par.Resolution)), 0,
-					fmt.Sprintf("1 when the interval contains the exact Tc and its half-width is at most %v", par.Resolution))
-			}
-			if !math.IsNaN(atFit.BetaErr) {
-				put("beta_covers", indicator(fit.Locates(atFit.BetaLo, atFit.BetaHi, par.ExactBeta, par.BetaRes)), 0,
-					fmt.Sprintf("1 when the interval contains the exact β and its half-width is at most %v", par.BetaRes))
-			}
+			// A fit pinned at the constraint has no interval: it locates nothing
+			// (0), rather than going unmeasured.
+			put("tc_covers", indicator(fit.Locates(atFit.TcLo, atFit.TcHi, par.Exact, par.Resolution)), 0,
+				fmt.Sprintf("1 when the interval contains the exact Tc and its half-width is at most %v (0 for a fit at the constraint, which has none)", par.Resolution))
+			put("beta_covers", indicator(fit.Locates(atFit.BetaLo, atFit.BetaHi, par.ExactBeta, par.BetaRes)), 0,
+				fmt.Sprintf("1 when the interval contains the exact β and its half-width is at most %v (0 for a fit at the constraint)", par.BetaRes))
 			return env.PutScalars("summary", sc)
 		},
 	})

@@ -224,6 +224,10 @@ type Condition struct {
 	Statement string
 	Value     string
 	Expect    Expect
+	// Fails, set by otherwise: fails, makes the claim not hold where the
+	// condition fails (the claim presupposes it) rather than leaving it
+	// not evaluated there.
+	Fails bool
 }
 
 // DefaultQuorum is a claim's quorum when it sets none.
@@ -1094,8 +1098,16 @@ func (p *parser) claim(f field, m *Member, check bool) *Claim {
 func (p *parser) condition(f field) *Condition {
 	w := &Condition{}
 	haveExpect := false
-	for _, cf := range p.mapping(f.val, f.path, "statement", "value", "expect") {
+	for _, cf := range p.mapping(f.val, f.path, "statement", "value", "expect", "otherwise") {
 		switch cf.key {
+		case "otherwise":
+			switch v := p.str(cf); v {
+			case "not evaluated":
+			case "fails":
+				w.Fails = true
+			default:
+				p.errorf(cf.val, cf.path, "want \"not evaluated\" (the claim says nothing where the condition fails) or \"fails\" (the claim presupposes it), got %q", v)
+			}
 		case "statement":
 			w.Statement = p.str(cf)
 		case "value":
