@@ -68,6 +68,7 @@ steps:
   broken: {op: test.fail}
   fine: {op: pattern.checkerboard, params: {size: 8, block: 2}}
   slow: {op: test.slow, params: {value: 1, may_block: true}}
+  mine: {op: exec, inputs: {board: fine}, params: {command: [sh, count.sh], code: [count.sh], outputs: {summary: json}}}
 profiles: {quick: {}, paper: {}}
 `
 
@@ -81,6 +82,8 @@ func TestSlurmFailures(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(specFile), "t.md"), []byte("Steps only.\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A user's command (exec) runs as a job too, finding its script beside the spec.
+	os.WriteFile(filepath.Join(filepath.Dir(specFile), "count.sh"), []byte(`printf '{"bytes": %d}\n' $(wc -c < inputs/board.npy) > outputs/summary.json`+"\n"), 0o644)
 	cacheDir := t.TempDir()
 	started := filepath.Join(t.TempDir(), "started")
 	t.Setenv("KADANOFF_TEST_STARTED", started)
@@ -92,6 +95,11 @@ func TestSlurmFailures(t *testing.T) {
 	if code != ExitFailed || !regexp.MustCompile(`step t/broken failed: slurm job \d+_\d+ on \S+: deliberate failure`).MatchString(stderr) ||
 		!strings.Contains(stdout, "steps: 2 total, 1 ran, 0 cached, 1 failed") {
 		t.Fatalf("failing step: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	if code, stdout, stderr := run(t, append(slurmArgs, "--only", "mine", specFile)...); code != ExitOK ||
+		!strings.Contains(stdout, "steps: 2 total, 1 ran, 1 cached, 0 failed") {
+		t.Errorf("an exec step on the cluster: exit %d\n%s%s", code, stdout, stderr)
 	}
 
 	// start runs a build of the blocking step and returns its job's ID once
