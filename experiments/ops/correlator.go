@@ -158,7 +158,7 @@ func panelLocality() pipeline.Op {
 	return pipeline.Define(pipeline.Def[panelLocalityParams]{
 		Name:    "correlator.locality",
 		Seeded:  true,
-		Version: 3,
+		Version: 4,
 		Threads: pipeline.AllThreadsOf[panelLocalityParams],
 		Doc: "Locality of correlator panels, as numbers. Brightness is measured above the panel's median |C| (near Tc the " +
 			"background is far from zero): the excess max(|C| − median, 0). Per panel: the share of the summed excess within " +
@@ -171,7 +171,8 @@ func panelLocality() pipeline.Op {
 			{Name: "panels", Kind: artifact.KindTable, Doc: "per panel: unit, share, surrogate, ratio, patches, patch_sites, peak_x, peak_y",
 				Columns: []string{"unit", "share", "surrogate", "ratio", "patches", "patch_sites", "peak_x", "peak_y"}},
 			{Name: "summary", Kind: artifact.KindScalars, Doc: "ratio_median, ratio_min, share_median, surrogate_median, " +
-				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, patch_sites (median " +
+				"single_patch (fraction of panels with one patch), multi_patch (fraction with more), patches_mean, patch_share (patch_sites " +
+				"over the panel's L² sites: a patch's size as a share of its lattice, comparable across lattice sizes), patch_sites (median " +
 				"sites per patch), panels"},
 		},
 		Checks: map[string]func(spec.Value) error{
@@ -239,6 +240,7 @@ func panelLocality() pipeline.Op {
 				"patches_mean":     {Value: float64(patches) / float64(n), Note: "mean number of patches per panel"},
 				"panels":           {Value: float64(n), Note: "panels measured"},
 				"patch_sites":      {Value: median(sizes), Note: "median over panels of the mean sites per patch"},
+				"patch_share":      {Value: median(sizes) / float64(L*L), Note: "patch_sites over the panel's sites"},
 			})
 		},
 	})
