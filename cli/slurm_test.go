@@ -68,7 +68,7 @@ steps:
   broken: {op: test.fail}
   fine: {op: pattern.checkerboard, params: {size: 8, block: 2}}
   slow: {op: test.slow, params: {value: 1, may_block: true}}
-  mine: {op: exec, inputs: {board: fine}, params: {command: [sh, count.sh], code: [count.sh], outputs: {summary: json}}}
+  mine: {op: exec, inputs: {board: fine}, params: {command: [/bin/sh, count.sh], code: [count.sh], outputs: {summary: json}}}
 profiles: {quick: {}, paper: {}}
 `
 
@@ -161,9 +161,10 @@ func TestSlurmFailures(t *testing.T) {
 
 // Without Slurm's commands, --executor slurm is refused before anything runs.
 func TestSlurmMissingCommands(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
 	specFile := writeSpec(t, slurmFailSpec)
 	os.WriteFile(filepath.Join(filepath.Dir(specFile), "t.md"), []byte("Steps only.\n"), 0o644)
+	os.WriteFile(filepath.Join(filepath.Dir(specFile), "count.sh"), []byte("true\n"), 0o644)
+	t.Setenv("PATH", t.TempDir())
 	code, _, stderr := run(t, "build", "--profile", "quick", "--cache", t.TempDir(), "--out", t.TempDir(), "--executor", "slurm", specFile)
 	if code != ExitUsage || !strings.Contains(stderr, "--executor slurm: sbatch is not on PATH") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)

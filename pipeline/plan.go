@@ -436,6 +436,7 @@ func (p *Plan) stepNodes(s *spec.Spec, st *spec.Step, rp *replication, reg *Regi
 		special, derived, err := sp.Specialize(params, names, filepath.Dir(s.File))
 		if err != nil {
 			errs = append(errs, &spec.Error{Pos: st.Pos, Path: "steps." + st.Name, Msg: err.Error()})
+			op = nil // not planned: its inputs are not bound, and steps that read it say so
 		} else {
 			op = special
 			for k, v := range derived {
@@ -485,7 +486,7 @@ func (p *Plan) bind(s *spec.Spec, ref spec.Ref) ([]NodeRef, error) {
 	}
 	n := nodes[0]
 	if n.Op == nil {
-		return nil, fmt.Errorf("step %q has an unknown op", ref.Step)
+		return nil, fmt.Errorf("step %q has an unknown op or could not be planned (see its own error)", ref.Step)
 	}
 	outs := n.Op.Outputs()
 	out := outs[0]

@@ -190,3 +190,25 @@ func TestExecDeclarations(t *testing.T) {
 		}
 	}
 }
+
+// A step whose declaration is refused is not planned further: its inputs
+// are not reported as unknown, and a step reading it says it could not be
+// planned.
+func TestExecRefusedStepIsNotPlannedFurther(t *testing.T) {
+	text := "paper: {id: t, title: T}\nsteps:\n" +
+		"  a: {op: exec, params: {command: [sh, a.sh], code: [a.sh], outputs: {out: csv}}}\n" +
+		"  b: {op: exec, inputs: {x: a.out}, params: {command: [sh, b.sh], code: [missing.sh], outputs: {out: csv}}}\n" +
+		"  c: {op: exec, inputs: {y: b.out}, params: {command: [sh, a.sh], code: [a.sh], outputs: {out: csv}}}\n" +
+		"profiles: {quick: {}, paper: {}}\n"
+	file := repo(t, text, map[string]string{"a.sh": "true\n"})
+	data, _ := os.ReadFile(file)
+	s, err := spec.Parse(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pipeline.NewPlan([]*spec.Spec{s}, pipeline.NewRegistry(Op()), "quick")
+	if err == nil || !strings.Contains(err.Error(), "missing.sh") || strings.Contains(err.Error(), "has no input") ||
+		!strings.Contains(err.Error(), `step "b" has an unknown op or could not be planned`) {
+		t.Errorf("err = %v", err)
+	}
+}
