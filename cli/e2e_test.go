@@ -248,12 +248,12 @@ func TestReportRendersInChromium(t *testing.T) {
 func TestTerminalDisplay(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), []string{"build", "--profile", "quick", "--cache", t.TempDir(), "--out", t.TempDir(),
-		filepath.Join(repoRoot(t), "configs", "dmk2020.yaml")}, Env{Stdout: &stdout, Stderr: &stderr, Terminal: true})
+		filepath.Join(repoRoot(t), "configs", "nrg2018.yaml")}, Env{Stdout: &stdout, Stderr: &stderr, Terminal: true}) // the smallest paper
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	if !strings.Contains(out, "running dmk2020/") || !strings.Contains(out, "\x1b[1A\x1b[2K") || !regexp.MustCompile(`\d+ of \d+ steps ended \(\d+ ran\), \d+s elapsed`).MatchString(out) {
+	if !strings.Contains(out, "running nrg2018/") || !strings.Contains(out, "\x1b[1A\x1b[2K") || !regexp.MustCompile(`\d+ of \d+ steps ended \(\d+ ran\), \d+s elapsed`).MatchString(out) {
 		t.Errorf("no live display in the output:\n%q", out)
 	}
 	if !regexp.MustCompile(`steps: \d+ total, \d+ ran, \d+ cached, 0 failed\n$`).MatchString(out) { // steps of equal keys run once

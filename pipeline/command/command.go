@@ -163,6 +163,9 @@ func (g *generic) Specialize(params map[string]spec.Value, inputs []string, dir 
 	}
 	st := &step{generic: g, s: s, dir: dir}
 	for _, name := range inputs {
+		if name == spec.WholeStep {
+			return nil, nil, errors.New("inputs: name each input (inputs: {name: STEP.OUTPUT}); exec cannot bind a whole step")
+		}
 		st.inputs = append(st.inputs, pipeline.InputSpec{Name: name, Many: true, Doc: "handed to the command as a file"})
 	}
 	derived := map[string]spec.Value{}
