@@ -188,7 +188,7 @@ type seriesTailParams struct {
 func seriesTail() pipeline.Op {
 	return pipeline.Define(pipeline.Def[seriesTailParams]{
 		Name:    "series.tail",
-		Version: 2,
+		Version: 3,
 		Doc: "Where the curves of a long table end up: for each value of the by column, the mean of y over the rows with x ≥ from " +
 			"(the tail of a flow) and how much it drifts; then whether a level lies between the lowest and highest tail means, and how " +
 			"many curves have settled at it.",
@@ -197,7 +197,8 @@ func seriesTail() pipeline.Op {
 		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
 			Doc: "tail[BY=v] (mean of y over the tail, with its standard error over the tail's rows) and drift[BY=v] (the change of the " +
 				"tail's least-squares line from its first to its last x) for each curve; tail_min, tail_max; brackets: 1 when " +
-				"tail_min < level < tail_max; sides: 1 when the curve of the lowest by value ends below the level and that of the highest above it; settled: how many curves have settled at the level (tail within the tolerance of it, drift within the tolerance); curves"}},
+				"tail_min < level < tail_max; sides: 1 when the curve of the lowest by value ends below the level and that of the highest above it; settled: how many curves have settled at the level (tail within the tolerance of it, drift within the tolerance); " +
+				"converged: how many curves have settled anywhere (drift within the tolerance); curves"}},
 		Memory: func(_ *seriesTailParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
@@ -236,7 +237,7 @@ func seriesTail() pipeline.Op {
 				return fmt.Errorf("no rows with %s ≥ %v", p.X, from)
 			}
 			sc := artifact.Scalars{}
-			lo, hi, near := math.Inf(1), math.Inf(-1), 0
+			lo, hi, near, still := math.Inf(1), math.Inf(-1), 0, 0
 			for _, b := range order {
 				v := vals[b]
 				var s1, s2 float64
@@ -255,8 +256,11 @@ func seriesTail() pipeline.Op {
 				drift := driftOf(at[b], v)
 				sc["drift["+name+"]"] = artifact.Scalar{Value: drift, Note: "change of the least-squares line of y over the tail"}
 				lo, hi = math.Min(lo, mean), math.Max(hi, mean)
-				if math.Abs(mean-level) <= tol && math.Abs(drift) <= tol {
-					near++
+				if math.Abs(drift) <= tol {
+					still++
+					if math.Abs(mean-level) <= tol {
+						near++
+					}
 				}
 			}
 			sc["tail_min"] = artifact.Scalar{Value: lo}
@@ -267,6 +271,7 @@ func seriesTail() pipeline.Op {
 			sc["sides"] = artifact.Scalar{Value: indicator(below < level && level < above),
 				Note: fmt.Sprintf("1 when the curve of %s = %v ends below %v and that of %s = %v above it", p.By, first, level, p.By, last)}
 			sc["settled"] = artifact.Scalar{Value: float64(near), Note: fmt.Sprintf("curves whose tail is within %v of %v and drifts by less than %v", tol, level, tol)}
+			sc["converged"] = artifact.Scalar{Value: float64(still), Note: fmt.Sprintf("curves whose tail drifts by less than %v, wherever it lies", tol)}
 			sc["curves"] = artifact.Scalar{Value: float64(len(order))}
 			return env.PutScalars("summary", sc)
 		},
