@@ -14,7 +14,6 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/archive"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
-	usercommand "github.com/kadanoff/kadanoff/pipeline/command"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
 	"github.com/kadanoff/kadanoff/reports"
 )
@@ -98,10 +97,11 @@ func pack(ctx context.Context, args []string, env Env) int {
 	// The code of the steps that run a command travels with the specs, so
 	// that build --from and verify --from find it.
 	for _, n := range plan.Nodes {
-		if n.Op == nil || n.Op.Name() != usercommand.Name {
+		cr, ok := n.Op.(pipeline.CodeReader)
+		if !ok {
 			continue
 		}
-		for _, f := range n.Params["code"].Strings {
+		for _, f := range cr.Code(n.Params) {
 			full := filepath.Join(filepath.Dir(n.Spec.File), f)
 			rel := relTo(root, full)
 			if _, done := contents.Specs[rel]; done {

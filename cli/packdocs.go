@@ -11,6 +11,7 @@ import (
 	"github.com/kadanoff/kadanoff"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/archive"
+	"github.com/kadanoff/kadanoff/pipeline/spec"
 	"github.com/kadanoff/kadanoff/reports"
 )
 
@@ -78,11 +79,7 @@ func packDocs(plan *pipeline.Plan, c *archive.Contents, sums []*reports.Summary,
 		for _, r := range records {
 			cmd := "n/a"
 			if r.Step != "" {
-				arg := r.Step
-				if strings.ContainsAny(arg, "[]=,") {
-					arg = "'" + arg + "'"
-				}
-				cmd = fmt.Sprintf("`kadanoff build --profile %s --only %s`", m.Profile, arg)
+				cmd = "`" + reports.RebuildCommand(m.Profile, r.Step) + "`"
 			}
 			verdict := r.Verdict
 			if r.Check {
@@ -128,28 +125,19 @@ func citation(plan *pipeline.Plan, m *archive.Manifest, date time.Time) []byte {
 	fmt.Fprintf(&b, "repository-code: %s\nlicense: MIT\n", q(repository))
 	b.WriteString("authors:\n  - name: \"The Kadanoff authors\"\n")
 	b.WriteString("references:\n")
-	specs := append([]*pipelineSpec(nil), specsOf(plan)...)
-	sort.Slice(specs, func(i, j int) bool { return specs[i].id < specs[j].id })
-	for _, s := range specs {
-		fmt.Fprintf(&b, "  - type: article\n    title: %s\n    authors:\n      - name: %s\n", q(s.title), q(s.authors))
-		if s.citation != "" {
-			fmt.Fprintf(&b, "    notes: %s\n", q(s.citation))
+	papers := make([]spec.Paper, 0, len(plan.Specs))
+	for _, s := range plan.Specs {
+		papers = append(papers, s.Paper)
+	}
+	sort.Slice(papers, func(i, j int) bool { return papers[i].ID < papers[j].ID })
+	for _, p := range papers {
+		fmt.Fprintf(&b, "  - type: article\n    title: %s\n    authors:\n      - name: %s\n", q(p.Title), q(p.Authors))
+		if p.Citation != "" {
+			fmt.Fprintf(&b, "    notes: %s\n", q(p.Citation))
 		}
-		if s.link != "" {
-			fmt.Fprintf(&b, "    url: %s\n", q(s.link))
+		if p.Link != "" {
+			fmt.Fprintf(&b, "    url: %s\n", q(p.Link))
 		}
 	}
 	return []byte(b.String())
-}
-
-// pipelineSpec is what a citation needs of a spec's paper.
-type pipelineSpec struct{ id, title, authors, citation, link string }
-
-func specsOf(plan *pipeline.Plan) []*pipelineSpec {
-	var out []*pipelineSpec
-	for _, s := range plan.Specs {
-		p := s.Paper
-		out = append(out, &pipelineSpec{id: p.ID, title: p.Title, authors: p.Authors, citation: p.Citation, link: p.Link})
-	}
-	return out
 }

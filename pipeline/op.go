@@ -50,6 +50,13 @@ type Specializer interface {
 	Specialize(params map[string]spec.Value, inputs []string, dir string) (op Op, derived map[string]spec.Value, err error)
 }
 
+// CodeReader is an op whose steps read files of their spec's folder (a
+// script): Code lists them, relative to the folder, and pack carries them
+// beside the specs so that a build from the archive finds them.
+type CodeReader interface {
+	Code(params map[string]spec.Value) []string
+}
+
 // ParamSpec declares a parameter of an operation.
 type ParamSpec struct {
 	Name string

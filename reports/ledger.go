@@ -42,8 +42,8 @@ func claimCosts(plan *pipeline.Plan, s *spec.Spec, sum *pipeline.Summary) map[st
 	return out
 }
 
-// rebuildCommand is the command that rebuilds the steps behind a claim.
-func rebuildCommand(profile, step string) string {
+// RebuildCommand is the command that rebuilds the steps behind a claim.
+func RebuildCommand(profile, step string) string {
 	if step == "" {
 		return "n/a"
 	}
@@ -146,7 +146,7 @@ func ledgerRows(b *strings.Builder, p *Paper, vs []Verdict, what string, m mode)
 				fig = " (Fig. " + f.Number + ")"
 			}
 			fmt.Fprintf(b, "| `%s`%s | %s | %s | %d/%d | %s | **%s** | %s | `%s` |\n", v.Claim.Name, cell(fig), cell(paperWords(v.Claim, m)),
-				cell(measured(v)), k, n, cell(v.Expected), v.Label(), formatTime(cost.Time), cell(rebuildCommand(p.Profile, cost.Step)))
+				cell(measured(v)), k, n, cell(v.Expected), v.Label(), formatTime(cost.Time), cell(RebuildCommand(p.Profile, cost.Step)))
 		}
 		return
 	}
@@ -168,7 +168,7 @@ func ledgerRows(b *strings.Builder, p *Paper, vs []Verdict, what string, m mode)
 		}
 		fmt.Fprintf(b, `<tr id="ledger-%s"><td class="id"><a href="#claim-%s"><code>%s</code></a>%s</td><td>%s<br><code class="cmd">%s</code></td><td>%s<br>%s%s</td><td>%s <small>(%s)</small></td><td>%d/%d</td><td class="%s">%s</td><td class="time">%s</td></tr>`+"\n",
 			html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), html.EscapeString(v.Claim.Name), fig, paperWords(v.Claim, m),
-			html.EscapeString(rebuildCommand(p.Profile, cost.Step)), html.EscapeString(v.Measured), strip(v), unmet, html.EscapeString(v.Expected),
+			html.EscapeString(RebuildCommand(p.Profile, cost.Step)), html.EscapeString(v.Measured), strip(v), unmet, html.EscapeString(v.Expected),
 			html.EscapeString(v.Claim.Against), k, n, v.class(), v.Label(), formatTime(cost.Time))
 	}
 	b.WriteString("</table>\n")

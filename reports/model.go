@@ -315,12 +315,7 @@ func Evaluate(c *spec.Claim, n *Number, digits int, when *Number) Verdict {
 			}
 		}
 		if failed > 0 {
-			words := c.When.Statement
-			if when != nil && when.Missing == "" {
-				exp, _, _, _ := test(c.When.Expect)
-				words += fmt.Sprintf(" (%s; measured %s)", exp, when.Format(0))
-			}
-			v.Unmet = fmt.Sprintf("fails in the %d of %d seeds where its presupposition does not hold: %s", failed, len(v.Values), words)
+			v.Unmet = fmt.Sprintf("fails in the %d of %d seeds where its presupposition does not hold: %s", failed, len(v.Values), conditionWords(c, when))
 		}
 	} else if c.When != nil {
 		v.Skipped = conditionFails(c, when, len(v.Values), quorum)
@@ -330,11 +325,7 @@ func Evaluate(c *spec.Claim, n *Number, digits int, when *Number) Verdict {
 				met++
 			}
 		}
-		words := c.When.Statement
-		if when != nil && when.Missing == "" {
-			exp, _, _, _ := test(c.When.Expect)
-			words += fmt.Sprintf(" (%s; measured %s)", exp, when.Format(0))
-		}
+		words := conditionWords(c, when)
 		if len(v.Values) > 1 {
 			v.Unmet = fmt.Sprintf("evaluated in the %d of %d seeds where its condition holds: %s", met, len(v.Values), words)
 		} else if met == 0 {
@@ -356,6 +347,17 @@ func Evaluate(c *spec.Claim, n *Number, digits int, when *Number) Verdict {
 		v.State = SeedDependent
 	}
 	return v
+}
+
+// conditionWords is a claim's condition in words, with its test and the
+// number measured when there is one.
+func conditionWords(c *spec.Claim, when *Number) string {
+	words := c.When.Statement
+	if when != nil && when.Missing == "" {
+		exp, _, _, _ := test(c.When.Expect)
+		words += fmt.Sprintf(" (%s; measured %s)", exp, when.Format(0))
+	}
+	return words
 }
 
 // conditionFails returns, per replicate of a claim's number (reps of them),

@@ -415,18 +415,9 @@ func selectTemperatures() pipeline.Op {
 			}
 			meta, _ := env.Table("meta")
 			per := a.Len() / a.Shape[0]
-			var rows []int
-			for _, want := range p.Temperatures {
-				found := -1
-				for i, T := range temps {
-					if math.Abs(T-want) < 1e-9 {
-						found = i
-					}
-				}
-				if found < 0 {
-					return fmt.Errorf("temperature %v is not among the data's %v", want, temps)
-				}
-				rows = append(rows, found)
+			rows, err := temperatureRows(p.Temperatures, temps, "data")
+			if err != nil {
+				return err
 			}
 			shape := append([]int{len(rows)}, a.Shape[1:]...)
 			out := &artifact.Table{}
@@ -540,18 +531,9 @@ func flowScalingDimension() pipeline.Op {
 				return err
 			}
 			steps, nT, n, L := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
-			var rows []int // temperature indices analysed
-			for _, want := range p.Temperatures {
-				found := -1
-				for i, T := range temps {
-					if math.Abs(T-want) < 1e-9 {
-						found = i
-					}
-				}
-				if found < 0 {
-					return fmt.Errorf("temperature %v is not among the flow's %v", want, temps)
-				}
-				rows = append(rows, found)
+			rows, err := temperatureRows(p.Temperatures, temps, "flow") // temperature indices analysed
+			if err != nil {
+				return err
 			}
 			values := a.Float64s()
 			N := L * L
@@ -797,6 +779,25 @@ func flowEnergyTemperature() pipeline.Op {
 			return env.PutScalars("summary", sc)
 		},
 	})
+}
+
+// temperatureRows returns the index in temps of each wanted temperature, in
+// the order wanted, or an error naming one that is not there (of what).
+func temperatureRows(wanted, temps []float64, what string) ([]int, error) {
+	var rows []int
+	for _, want := range wanted {
+		found := -1
+		for i, T := range temps {
+			if math.Abs(T-want) < 1e-9 {
+				found = i
+			}
+		}
+		if found < 0 {
+			return nil, fmt.Errorf("temperature %v is not among the %s's %v", want, what, temps)
+		}
+		rows = append(rows, found)
+	}
+	return rows, nil
 }
 
 // flowAndTemperatures reads a flow [step][T][sample][L][L] (input "flow")

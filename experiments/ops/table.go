@@ -383,15 +383,7 @@ func scalarRatio() pipeline.Op {
 				if err != nil {
 					return artifact.Scalar{}, err
 				}
-				s, err := artifact.DecodeJSON(data)
-				if err != nil {
-					return artifact.Scalar{}, fmt.Errorf("%s: %w", input, err)
-				}
-				v, ok := s[key]
-				if !ok {
-					return artifact.Scalar{}, fmt.Errorf("%s has no scalar %q (has %v)", input, key, s.Names())
-				}
-				return v, nil
+				return scalarOf(data, key, input)
 			}
 			kd := p.KeyDen
 			if kd == "" {
@@ -449,13 +441,9 @@ func scalarMax() pipeline.Op {
 			}
 			best, arg := artifact.Scalar{Value: math.Inf(-1)}, -1
 			for i, data := range blobs {
-				s, err := artifact.DecodeJSON(data)
+				v, err := scalarOf(data, p.Key, fmt.Sprintf("values[%d]", i))
 				if err != nil {
-					return fmt.Errorf("values[%d]: %w", i, err)
-				}
-				v, ok := s[p.Key]
-				if !ok {
-					return fmt.Errorf("values[%d] has no scalar %q (has %v)", i, p.Key, s.Names())
+					return err
 				}
 				if v.Value > best.Value {
 					best, arg = v, i
@@ -467,4 +455,18 @@ func scalarMax() pipeline.Op {
 			})
 		},
 	})
+}
+
+// scalarOf decodes scalars and returns the one named key, or an error
+// naming the input (what) and the scalars it has.
+func scalarOf(data []byte, key, what string) (artifact.Scalar, error) {
+	s, err := artifact.DecodeJSON(data)
+	if err != nil {
+		return artifact.Scalar{}, fmt.Errorf("%s: %w", what, err)
+	}
+	v, ok := s[key]
+	if !ok {
+		return artifact.Scalar{}, fmt.Errorf("%s has no scalar %q (has %v)", what, key, s.Names())
+	}
+	return v, nil
 }

@@ -258,6 +258,9 @@ func (st *step) Inputs() []pipeline.InputSpec   { return st.inputs }
 func (st *step) Outputs() []pipeline.OutputSpec { return st.s.outputs }
 func (st *step) Tol() float64                   { return st.s.tolerance }
 
+// Code implements pipeline.CodeReader: the step's code files.
+func (st *step) Code(map[string]spec.Value) []string { return st.s.code }
+
 // Memory implements pipeline.MemoryEstimator: what the step declares.
 func (st *step) Memory(map[string]spec.Value, map[string][]float64) pipeline.Sizes {
 	out := map[string]float64{}
