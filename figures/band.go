@@ -174,7 +174,7 @@ func (b *band) Draw(c draw.Canvas) error {
 	shade.LineStyle.Width = 0
 	pl.Add(shade)
 	s := series{x: x, yv: mid, label: b.Label, style: "line"}
-	if _, _, err := addSeries(pl, s, base, b.Label != "", nil); err != nil {
+	if _, _, err := addSeries(pl, s, base, b.Label != "", nil, nil); err != nil {
 		return err
 	}
 	b.apply(pl, integral(x))

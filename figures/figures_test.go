@@ -548,16 +548,18 @@ func TestLineMarkAndClip(t *testing.T) {
 	tests := []struct {
 		name          string
 		s             series
-		ylim          []float64
+		xlim, ylim    []float64
 		marked, clips bool
 	}{
-		{"marked and clipped", ss[0], []float64{2, 3}, true, true},
-		{"no ylim: nothing clipped", ss[0], nil, true, false},
-		{"no mark column", series{x: ss[0].x, yv: ss[0].yv, style: "points"}, []float64{2, 10}, false, false},
+		{"marked and clipped", ss[0], nil, []float64{2, 3}, true, true},
+		{"no ylim: nothing clipped", ss[0], nil, nil, true, false},
+		{"no mark column", series{x: ss[0].x, yv: ss[0].yv, style: "points"}, nil, []float64{2, 10}, false, false},
+		{"the point beyond lies outside xlim", ss[0], []float64{0, 1.5}, []float64{2, 3}, true, false},
+		{"a curve drawn as a line", series{x: ss[0].x, yv: ss[0].yv, style: "line"}, nil, []float64{2, 3}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, c, err := addSeries(newPlot("", "", ""), tt.s, seriesColor(0), false, tt.ylim)
+			m, c, err := addSeries(newPlot("", "", ""), tt.s, seriesColor(0), false, tt.xlim, tt.ylim)
 			if err != nil || m != tt.marked || c != tt.clips {
 				t.Errorf("marked %v, clipped %v, %v; want %v, %v", m, c, err, tt.marked, tt.clips)
 			}

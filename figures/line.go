@@ -425,7 +425,7 @@ func (l *line) Draw(c draw.Canvas) error {
 	marked, clipped := false, false
 	for i, s := range ss {
 		allX = append(allX, s.x...)
-		m, c, err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil || l.By != "", l.YLim)
+		m, c, err := addSeries(pl, s, seriesColor(i), len(ss) > 1 || l.Labels != nil || l.By != "", l.XLim, l.YLim)
 		if err != nil {
 			return err
 		}
@@ -550,16 +550,17 @@ func fillNote(note string, t *artifact.Table) (string, error) {
 
 // addSeries adds a series to the plot: its line, its points (rings where
 // marked), its error bars (none on marked points) and, when ylim is set,
-// a triangle at the axis's edge for each point beyond it. It reports
-// whether any point was marked and any clipped.
-func addSeries(pl *plot.Plot, s series, c drawColor, legend bool, ylim []float64) (marked, clipped bool, err error) {
+// a triangle at the axis's edge for each point beyond it that lies within
+// xlim (a curve drawn as a line has no points to clip). It reports whether
+// any point was marked and any clipped.
+func addSeries(pl *plot.Plot, s series, c drawColor, legend bool, xlim, ylim []float64) (marked, clipped bool, err error) {
 	pts := make(plotter.XYs, len(s.x))
 	for i := range s.x {
 		pts[i].X, pts[i].Y = s.x[i], s.yv[i]
 	}
 	isMarked := func(i int) bool { return s.markv != nil && s.markv[i] != 0 }
 	beyond := func(i int) int {
-		if len(ylim) != 2 {
+		if len(ylim) != 2 || s.style == "line" || (len(xlim) == 2 && (s.x[i] < xlim[0] || s.x[i] > xlim[1])) {
 			return 0
 		}
 		switch {

@@ -32,7 +32,7 @@ type opParams struct {
 func Op() pipeline.Op {
 	return pipeline.Define(pipeline.Def[opParams]{
 		Name:    spec.FigureOp,
-		Version: 8,
+		Version: 9,
 		Doc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
 		In:      []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
 		Checks: map[string]func(spec.Value) error{
