@@ -20,12 +20,13 @@ report: build
 status *ARGS:
     go run ./cmd/kadanoff status {{ARGS}}
 
-# Kernel throughput (beside numpy when installed), then the go test benchmarks.
+# Kernel throughput (beside numpy and PyTorch when installed), then the go test benchmarks.
 bench:
     go run ./cmd/kadanoff bench ising
     go run ./cmd/kadanoff bench gemm
     go run ./cmd/kadanoff bench rbm
     go run ./cmd/kadanoff bench mlp
+    go run ./cmd/kadanoff bench nrg
     go test -run '^$' -bench . -benchmem ./experiments/...
 
 # Format and vet.

@@ -35,6 +35,9 @@ type benchRow struct {
 type benchOptions struct {
 	time  time.Duration // per measurement
 	quick bool          // small sizes only, for smoke tests
+	// python runs a reference script (runPython), or refuses when the
+	// comparison is not wanted.
+	python func(ctx context.Context, script string, args []string, threads int) (string, error)
 }
 
 // benchSuite is a named set of benchmarks.
@@ -51,6 +54,7 @@ func benchSuites() []benchSuite {
 		{"gemm", benchGemm, "C = A·B in float32, and with bfloat16 operands summed in float32 (bf16 products); GFLOP/s"},
 		{"rbm", benchRBM, "{0,1} RBM; bf16 products: operands rounded to bfloat16, sums and weights float32; ratio = reference seconds / kadanoff seconds"},
 		{"mlp", benchMLP, "the thermometer, Adam, float32; ratio = reference seconds / kadanoff seconds"},
+		{"nrg", benchNRG, "NeuralRG flow at Tc, one Adam step (loss, gradient, update), float64; ratio = torch seconds / kadanoff seconds"},
 	}
 }
 
@@ -68,6 +72,7 @@ func bench(ctx context.Context, args []string, env Env) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	dur := fs.Duration("time", time.Second, "time per measurement")
 	quick := fs.Bool("quick", false, "small sizes only (a smoke test of the command)")
+	noRef := fs.Bool("no-reference", false, "time Kadanoff's kernels only, without the numpy or PyTorch comparison")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return exitForFlags(err)
@@ -84,7 +89,13 @@ func bench(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "usage: kadanoff bench [--json] [--time D] [--quick] %s\n", strings.Join(names, "|"))
 		return ExitUsage
 	}
-	rows := suite.run(ctx, benchOptions{time: *dur, quick: *quick})
+	o := benchOptions{time: *dur, quick: *quick, python: runPython}
+	if *noRef {
+		o.python = func(context.Context, string, []string, int) (string, error) {
+			return "", errors.New("no reference wanted")
+		}
+	}
+	rows := suite.run(ctx, o)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -146,7 +157,7 @@ func benchIsing(ctx context.Context, o benchOptions) []benchRow {
 		}
 		msFlips := perSecond(d, ms.Sweep) * float64(L*L*ising.Replicas)
 		msRow := benchRow{Kernel: "multi-spin metropolis (64 replicas)", Size: size, Metric: "attempted flips/s", Value: msFlips}
-		if np := numpyMetropolis(ctx, L, d); np > 0 {
+		if np := numpyMetropolis(ctx, o, L); np > 0 {
 			row.Ratio, msRow.Ratio = flips/np, msFlips/np
 			row.Reference, msRow.Reference = "numpy", "numpy"
 			rows = append(rows, row, msRow, benchRow{Kernel: "numpy checkerboard metropolis", Size: size, Metric: "attempted flips/s", Value: np})
@@ -213,8 +224,8 @@ print(n * L * L / (time.perf_counter() - t0))
 
 // numpyMetropolis runs numpyScript on one thread and returns its flips per
 // second, or 0 when python3 with numpy is not available.
-func numpyMetropolis(ctx context.Context, L int, d time.Duration) float64 {
-	out, err := runPython(ctx, numpyScript, []string{strconv.Itoa(L), strconv.FormatFloat(d.Seconds(), 'g', -1, 64), strconv.FormatFloat(1/exact.Tc, 'g', -1, 64)}, 1)
+func numpyMetropolis(ctx context.Context, o benchOptions, L int) float64 {
+	out, err := o.python(ctx, numpyScript, []string{strconv.Itoa(L), strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64), strconv.FormatFloat(1/exact.Tc, 'g', -1, 64)}, 1)
 	if err != nil {
 		return 0
 	}

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
@@ -42,8 +41,8 @@ print(" ".join("%.6g" % x for x in out))
 
 // numpyGemm returns the GFLOP/s numpy reaches on shapes with the given thread
 // count, and the name of its BLAS; nil when numpy is not available.
-func numpyGemm(ctx context.Context, shapes []linalg.Shape, threads int, d time.Duration) ([]float64, string) {
-	args := []string{strconv.FormatFloat(d.Seconds(), 'g', -1, 64)}
+func numpyGemm(ctx context.Context, o benchOptions, shapes []linalg.Shape, threads int) ([]float64, string) {
+	args := []string{strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64)}
 	b2i := func(o linalg.Op) int {
 		if o {
 			return 1
@@ -53,7 +52,7 @@ func numpyGemm(ctx context.Context, shapes []linalg.Shape, threads int, d time.D
 	for _, s := range shapes {
 		args = append(args, fmt.Sprintf("%d,%d,%d,%d,%d", s.M, s.K, s.N, b2i(s.TA), b2i(s.TB)))
 	}
-	out, err := runPython(ctx, numpyGemmScript, args, threads)
+	out, err := o.python(ctx, numpyGemmScript, args, threads)
 	if err != nil {
 		return nil, ""
 	}
@@ -101,7 +100,7 @@ func benchGemm(ctx context.Context, o benchOptions) []benchRow {
 	var rows []benchRow
 	oneThread := map[string]float64{} // float32 GFLOP/s on one thread, by shape
 	for _, threads := range []int{1, 2} {
-		ref, lib := numpyGemm(ctx, shapes, threads, o.time)
+		ref, lib := numpyGemm(ctx, o, shapes, threads)
 		g := &linalg.Gemm{Kernel: kern, Threads: threads}
 		for i, s := range shapes {
 			v := gflops(g, s)

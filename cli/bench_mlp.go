@@ -106,7 +106,7 @@ func benchMLP(ctx context.Context, o benchOptions) []benchRow {
 	rows := []benchRow{row}
 	args := []string{strconv.Itoa(in), strconv.Itoa(hidden), strconv.Itoa(classes), strconv.Itoa(train), strconv.Itoa(valid), strconv.Itoa(batch),
 		strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64)}
-	if out, err := runPython(ctx, torchMLPScript, args, 1); err == nil {
+	if out, err := o.python(ctx, torchMLPScript, args, 1); err == nil {
 		if ref, err := strconv.ParseFloat(strings.TrimSpace(out), 64); err == nil && ref > 0 {
 			rows[0].Ratio, rows[0].Reference = ref/full, "torch"
 			rows = append(rows, benchRow{Kernel: "torch thermometer epoch, 1 thread", Size: name, Metric: "seconds/epoch", Value: ref})

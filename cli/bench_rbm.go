@@ -128,7 +128,7 @@ func benchRBM(ctx context.Context, o benchOptions) []benchRow {
 		oneThread[s] = perEpoch
 		ref, ok := torch[key]
 		if !ok {
-			out, err := runPython(ctx, torchRBMScript, []string{strconv.Itoa(s.nv), strconv.Itoa(s.nh), strconv.Itoa(s.n), "100",
+			out, err := o.python(ctx, torchRBMScript, []string{strconv.Itoa(s.nv), strconv.Itoa(s.nh), strconv.Itoa(s.n), "100",
 				strconv.FormatFloat(o.time.Seconds(), 'g', -1, 64)}, 1)
 			if err == nil {
 				if v, err := strconv.ParseFloat(strings.TrimSpace(out), 64); err == nil && v > 0 {

@@ -8,7 +8,7 @@ import (
 )
 
 // referenceNet evaluates the s and t network of a coupling on one
-// plaquette's two conditioning values (nrg.train v3's scalar loops), leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
+// plaquette's two conditioning values (nrg.train v4's scalar loops), leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
 // output layer in raw and tanh of its s half in th.
 func (cp couplingParams) referenceNet(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
 	pre1, pre2, h1, h2 = pre1[:H:H], pre2[:H:H], h1[:H:H], h2[:H:H]
@@ -105,9 +105,10 @@ func (f *Flow) referenceForward(x []float64, ws *refWork) float64 {
 				tp[8], tp[9] = th[0], th[1]
 				for k := 0; k < 2; k++ {
 					yb := x[bl[mb[k]]]
-					es := math.Exp(s[k])
-					tp[2+k], tp[10+4*H+k] = yb, es
-					x[bl[mb[k]]] = yb*es + tt[k]
+					var es [1]float64
+					linalg.Exp64(es[:], s[k:k+1])
+					tp[2+k], tp[10+4*H+k] = yb, es[0]
+					x[bl[mb[k]]] = yb*es[0] + tt[k]
 					logDet += s[k]
 				}
 				copy(tp[4:8], raw[:])

@@ -193,15 +193,21 @@ func (f *Flow) forward(x []float64, ws *work) float64 {
 			_, mb := masks(c)
 			t := f.net(cp, c, ly.blocks, x, ws.tape[pos:pos+R*W])
 			pos += R * W
-			for r, bl := range ly.blocks {
+			// s of every plaquette first, then their exponentials at once.
+			for r := range ly.blocks {
 				for k := 0; k < 2; k++ {
 					th := math.Tanh(t.raw[4*r+k])
 					s := cp.scale[k] * th
-					yb := x[bl[mb[k]]]
-					es := math.Exp(s)
-					t.th[2*r+k], t.yb[2*r+k], t.es[2*r+k] = th, yb, es
-					x[bl[mb[k]]] = yb*es + t.raw[4*r+2+k]
+					t.th[2*r+k], t.es[2*r+k] = th, s
 					logDet += s
+				}
+			}
+			linalg.Exp64(t.es, t.es)
+			for r, bl := range ly.blocks {
+				for k := 0; k < 2; k++ {
+					yb := x[bl[mb[k]]]
+					t.yb[2*r+k] = yb
+					x[bl[mb[k]]] = yb*t.es[2*r+k] + t.raw[4*r+2+k]
 				}
 			}
 		}
@@ -284,6 +290,10 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 type TrainConfig struct {
 	Epochs, Batch   int
 	LR, WeightDecay float64
+	// Cosine anneals the learning rate from LR at the first epoch to zero
+	// after the last, LR·½(1 + cos(π(epoch − 1)/Epochs)); otherwise it is
+	// constant.
+	Cosine bool
 	// Threads says how many goroutines may compute, read at every epoch
 	// (a build's share may change); nil means one.
 	Threads func() int
@@ -334,11 +344,15 @@ func Train(ctx context.Context, f *Flow, t *Target, cfg TrainConfig, r *rand.Ran
 		}
 		hist = append(hist, Epoch{Loss: loss, Err: se})
 		c1, c2 := 1-math.Pow(b1, float64(ep)), 1-math.Pow(b2, float64(ep))
+		lr := cfg.LR
+		if cfg.Cosine {
+			lr *= 0.5 * (1 + math.Cos(math.Pi*float64(ep-1)/float64(cfg.Epochs)))
+		}
 		for i, gi := range grad {
 			gi += cfg.WeightDecay * f.Params[i]
 			m[i] = b1*m[i] + (1-b1)*gi
 			v[i] = b2*v[i] + (1-b2)*gi*gi
-			f.Params[i] -= cfg.LR * (m[i] / c1) / (math.Sqrt(v[i]/c2) + eps)
+			f.Params[i] -= lr * (m[i] / c1) / (math.Sqrt(v[i]/c2) + eps)
 		}
 		if progress != nil {
 			progress(ep)

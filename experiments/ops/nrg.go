@@ -61,6 +61,7 @@ type nrgTrainParams struct {
 	Epochs      int     `param:"epochs" doc:"optimisation steps, each on a fresh batch" check:"min=1"`
 	Batch       int     `param:"batch" doc:"samples per step" default:"256" check:"min=2"`
 	LR          float64 `param:"lr" doc:"Adam learning rate" default:"1e-3" check:"min=1e-12"`
+	Schedule    string  `param:"schedule" doc:"the learning rate: constant, or cosine (annealed from lr to zero over the epochs)" default:"constant" check:"oneof=constant,cosine"`
 	WeightDecay float64 `param:"weight_decay" doc:"L2 weight decay added to the gradient" default:"0" check:"min=0"`
 	EvalBatch   int     `param:"eval_batch" doc:"samples of the final estimate of the loss" default:"8192" check:"min=2"`
 }
@@ -69,7 +70,7 @@ func nrgTrain() pipeline.Op {
 	return pipeline.Define(pipeline.Def[nrgTrainParams]{
 		Name:    "nrg.train",
 		Seeded:  true,
-		Version: 3,
+		Version: 4,
 		Threads: pipeline.AllThreadsOf[nrgTrainParams],
 		Doc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
 			"networks 2 → hidden → hidden → 4, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
@@ -121,7 +122,7 @@ func nrgTrain() pipeline.Op {
 				return err
 			}
 			epochs := p.Epochs
-			tc := nrg.TrainConfig{Epochs: epochs, Batch: p.Batch, LR: p.LR, WeightDecay: p.WeightDecay, Threads: env.Threads}
+			tc := nrg.TrainConfig{Epochs: epochs, Batch: p.Batch, LR: p.LR, Cosine: p.Schedule == "cosine", WeightDecay: p.WeightDecay, Threads: env.Threads}
 			hist, err := nrg.Train(ctx, f, tg, tc, env.Rand("train"), func(ep int) { env.Progress(ep, epochs) })
 			if err != nil {
 				return err
@@ -182,7 +183,7 @@ func nrgReceptiveFields() pipeline.Op {
 	return pipeline.Define(pipeline.Def[nrgReceptiveFieldsParams]{
 		Name:    "nrg.receptive_fields",
 		Seeded:  true,
-		Version: 1,
+		Version: 2,
 		Threads: pipeline.AllThreadsOf[nrgReceptiveFieldsParams],
 		Doc: "Receptive fields of a trained flow's latent variables: |∂z_j/∂x_i| of the inverse flow (central differences) at " +
 			"configurations the flow generates, averaged over them and over the latents each MERA level leaves behind, each field " +
