@@ -16,9 +16,40 @@ type Config struct {
 	// levels leave the coarsest variables untransformed.
 	Levels int
 	// Couplings is the number of Real NVP coupling layers in each block
-	// bijector; Hidden the width of the two hidden ELU layers of its s and
-	// t network (2 → Hidden → Hidden → 4), at most linalg.MaxDense64.
+	// bijector; Hidden the width of the hidden ELU layers of its s and t
+	// networks, at most linalg.MaxDense64.
 	Couplings, Hidden int
+	// Layers is the number of hidden layers of each network (0 means 2).
+	Layers int `json:",omitempty"`
+	// Separate gives s and t a network each, 2 → Hidden → … → 2, as Li &
+	// Wang's code does; otherwise one network 2 → Hidden → … → 4 computes
+	// both.
+	Separate bool `json:",omitempty"`
+}
+
+// hiddenLayers is Layers, 2 when unset.
+func (c Config) hiddenLayers() int {
+	if c.Layers == 0 {
+		return 2
+	}
+	return c.Layers
+}
+
+// nets is the number of networks per coupling (1 or 2) and outs the
+// outputs of each (4 or 2).
+func (c Config) nets() (nets, outs int) {
+	if c.Separate {
+		return 2, 2
+	}
+	return 1, 4
+}
+
+// netSize is the number of parameters of one network: the input layer
+// (2 → H), the hidden ones (H → H) and the output layer (H → outs).
+func (c Config) netSize() int {
+	H := c.Hidden
+	_, outs := c.nets()
+	return 2*H + H + (c.hiddenLayers()-1)*(H*H+H) + H*outs + outs
 }
 
 // Flow is a MERA of Real NVP block bijectors over 2×2 plaquettes. Layer k of
@@ -30,6 +61,7 @@ type Flow struct {
 	Params []float64
 	layers []layer // generative order: coarsest level first, decimator before disentangler
 	nPer   int     // parameters per coupling
+	views  []couplingParams
 }
 
 // layer is one MERA layer: its plaquettes, each four site indices in the
@@ -76,8 +108,11 @@ func NewFlow(cfg Config, r *rand.Rand) (*Flow, error) {
 	if cfg.Couplings < 1 || cfg.Hidden < 1 || cfg.Hidden > linalg.MaxDense64 {
 		return nil, fmt.Errorf("nrg: want at least one coupling and 1 … %d hidden units", linalg.MaxDense64)
 	}
-	H := cfg.Hidden
-	f := &Flow{Config: cfg, N: cfg.L * cfg.L, nPer: 2*H + H + H*H + H + H*4 + 4 + 2}
+	if cfg.Layers < 0 {
+		return nil, fmt.Errorf("nrg: layers = %d, want at least one hidden layer (0 for the default, 2)", cfg.Layers)
+	}
+	nets, _ := cfg.nets()
+	f := &Flow{Config: cfg, N: cfg.L * cfg.L, nPer: nets*cfg.netSize() + 2}
 	L := cfg.L
 	block := func(x, y, d int) [4]int {
 		at := func(x, y int) int { return ((y+L)%L)*L + (x+L)%L }
@@ -100,43 +135,88 @@ func NewFlow(cfg Config, r *rand.Rand) (*Flow, error) {
 		}
 	}
 	f.Params = make([]float64, len(f.layers)*cfg.Couplings*f.nPer)
-	for li := range f.layers {
-		for c := 0; c < cfg.Couplings; c++ {
-			p := f.coupling(li, c)
-			p.scale[0], p.scale[1] = 1, 1
-			if r == nil {
-				continue
-			}
-			for i := range p.w1 {
-				p.w1[i] = r.NormFloat64() / math.Sqrt(2)
-			}
-			for i := range p.w2 {
-				p.w2[i] = r.NormFloat64() / math.Sqrt(float64(H))
+	f.views = f.viewAll(f.Params)
+	for _, p := range f.views {
+		p.scale[0], p.scale[1] = 1, 1
+		if r == nil {
+			continue
+		}
+		// Hidden layers drawn with variance 1/fan-in; the output layer
+		// stays zero, so that the coupling starts as the identity.
+		for _, n := range p.nets {
+			for l, w := range n.w[:len(n.w)-1] {
+				fanIn := float64(cfg.Hidden)
+				if l == 0 {
+					fanIn = 2
+				}
+				for i := range w {
+					w[i] = r.NormFloat64() / math.Sqrt(fanIn)
+				}
 			}
 		}
 	}
 	return f, nil
 }
 
-// coupling views the parameters of coupling c of layer li.
+// netParams views one s or t network's parameters: layer k maps its
+// inputs by w[k] (row-major, inputs × outputs) and adds b[k]; the last layer
+// is the output layer.
+type netParams struct {
+	w, b [][]float64
+}
+
+// couplingParams views one coupling's parameters: its networks (one, or s
+// then t) and the scales of s's tanh.
 type couplingParams struct {
-	w1, b1, w2, b2, w3, b3, scale []float64 // w1: 2×H, w2: H×H, w3: H×4 (row-major)
+	nets  []netParams
+	scale []float64
 }
 
+// coupling views the parameters of coupling c of layer li.
 func (f *Flow) coupling(li, c int) couplingParams {
-	return viewCoupling(f.Params[f.layers[li].offset+c*f.nPer:][:f.nPer], f.Hidden)
+	return f.views[li*f.Couplings+c]
 }
 
-func viewCoupling(p []float64, H int) couplingParams {
-	var cp couplingParams
+// viewAll views params (f.Params or a gradient of the same layout) coupling
+// by coupling, in the order of the layers and their couplings.
+func (f *Flow) viewAll(params []float64) []couplingParams {
+	out := make([]couplingParams, 0, len(f.layers)*f.Couplings)
+	for range f.layers {
+		for c := 0; c < f.Couplings; c++ {
+			out = append(out, f.viewCoupling(params[:f.nPer:f.nPer]))
+			params = params[f.nPer:]
+		}
+	}
+	return out
+}
+
+// viewCoupling views one coupling's parameters p: for each network the input
+// layer (2 → H), the hidden layers (H → H) and the output layer, weights
+// before biases, then the two scales.
+func (f *Flow) viewCoupling(p []float64) couplingParams {
 	take := func(n int) []float64 {
 		s := p[:n:n]
 		p = p[n:]
 		return s
 	}
-	cp.w1, cp.b1 = take(2*H), take(H)
-	cp.w2, cp.b2 = take(H*H), take(H)
-	cp.w3, cp.b3 = take(H*4), take(4)
+	H, layers := f.Hidden, f.hiddenLayers()
+	nets, outs := f.nets()
+	var cp couplingParams
+	for range nets {
+		var n netParams
+		for k := 0; k <= layers; k++ {
+			in, out := H, H
+			if k == 0 {
+				in = 2
+			}
+			if k == layers {
+				out = outs
+			}
+			n.w = append(n.w, take(in*out))
+			n.b = append(n.b, take(out))
+		}
+		cp.nets = append(cp.nets, n)
+	}
 	cp.scale = take(2)
 	return cp
 }
@@ -157,7 +237,11 @@ func (f *Flow) Generate(x []float64) float64 {
 
 // Infer maps x to z = g⁻¹(x) in place and returns ln |det ∂z/∂x|.
 func (f *Flow) Infer(x []float64) float64 {
-	ws := f.newWork()
+	return f.infer(x, f.newWork())
+}
+
+// infer is Infer with ws's tape as scratch.
+func (f *Flow) infer(x []float64, ws *work) float64 {
 	var logDet float64
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]

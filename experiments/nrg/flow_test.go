@@ -24,7 +24,8 @@ func randomFlow(t *testing.T, cfg Config, seed uint64) *Flow {
 }
 
 func TestFlowIsBijective(t *testing.T) {
-	for _, cfg := range []Config{{L: 4, Levels: 2, Couplings: 2, Hidden: 5}, {L: 8, Levels: 3, Couplings: 3, Hidden: 4}, {L: 8, Levels: 1, Couplings: 2, Hidden: 3}} {
+	for _, cfg := range []Config{{L: 4, Levels: 2, Couplings: 2, Hidden: 5}, {L: 8, Levels: 3, Couplings: 3, Hidden: 4}, {L: 8, Levels: 1, Couplings: 2, Hidden: 3},
+		{L: 8, Levels: 2, Couplings: 2, Hidden: 4, Layers: 3, Separate: true}, {L: 4, Levels: 2, Couplings: 3, Hidden: 5, Layers: 1}} {
 		f := randomFlow(t, cfg, 1)
 		z := Prior(newRand(2), 1, f.N)[0]
 		x := append([]float64(nil), z...)
@@ -69,39 +70,48 @@ func TestLogDetMatchesJacobian(t *testing.T) {
 }
 
 // The hand-written reverse-mode gradient of the loss matches central finite
-// differences on every parameter of a small flow.
+// differences on every parameter of small flows of every network shape: one
+// network for s and t or one each, of one to three hidden layers.
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	tg, err := NewTarget(4, 2.3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := randomFlow(t, Config{L: 4, Levels: 2, Couplings: 2, Hidden: 3}, 5)
-	z := Prior(newRand(6), 5, f.N)
-	grad := make([]float64, len(f.Params))
-	f.Loss(tg, z, grad, 2)
-	worst := 0.0
-	for i := range f.Params {
-		const h = 1e-6
-		f.Params[i] += h
-		lp, _ := f.Loss(tg, z, nil, 1)
-		f.Params[i] -= 2 * h
-		lm, _ := f.Loss(tg, z, nil, 1)
-		f.Params[i] += h
-		fd := (lp - lm) / (2 * h)
-		if d := math.Abs(fd-grad[i]) / math.Max(1, math.Abs(fd)); d > worst {
-			worst = d
+	for _, cfg := range []Config{
+		{L: 4, Levels: 2, Couplings: 2, Hidden: 3},
+		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 1},
+		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3},
+		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3, Separate: true},
+		{L: 4, Levels: 1, Couplings: 3, Hidden: 2, Layers: 1, Separate: true},
+	} {
+		f := randomFlow(t, cfg, 5)
+		z := Prior(newRand(6), 5, f.N)
+		grad := make([]float64, len(f.Params))
+		f.Loss(tg, z, grad, 2)
+		worst := 0.0
+		for i := range f.Params {
+			const h = 1e-6
+			f.Params[i] += h
+			lp, _ := f.Loss(tg, z, nil, 1)
+			f.Params[i] -= 2 * h
+			lm, _ := f.Loss(tg, z, nil, 1)
+			f.Params[i] += h
+			fd := (lp - lm) / (2 * h)
+			if d := math.Abs(fd-grad[i]) / math.Max(1, math.Abs(fd)); d > worst {
+				worst = d
+			}
+			if math.Abs(fd-grad[i]) > 1e-5*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%+v: param %d: gradient %g, finite difference %g", cfg, i, grad[i], fd)
+			}
 		}
-		if math.Abs(fd-grad[i]) > 1e-5*math.Max(1, math.Abs(fd)) {
-			t.Errorf("param %d: gradient %g, finite difference %g", i, grad[i], fd)
-		}
+		t.Logf("%+v: %d parameters, largest relative difference %.2g", cfg, len(f.Params), worst)
 	}
-	t.Logf("%d parameters, largest relative difference %.2g", len(f.Params), worst)
 }
 
 // The gradient and loss are identical for any number of threads.
 func TestThreadsIdentical(t *testing.T) {
 	tg, _ := NewTarget(4, 2.3)
-	f := randomFlow(t, Config{L: 4, Levels: 2, Couplings: 2, Hidden: 3}, 7)
+	f := randomFlow(t, Config{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3, Separate: true}, 7)
 	z := Prior(newRand(8), 70, f.N)
 	g1, g3 := make([]float64, len(f.Params)), make([]float64, len(f.Params))
 	l1, _ := f.Loss(tg, z, g1, 1)

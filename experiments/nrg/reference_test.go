@@ -7,10 +7,21 @@ import (
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
 
+// legacyCoupling is a coupling's parameters as nrg.train v4 laid them out
+// (one network, two hidden layers): the default shape's are still in that order.
+type legacyCoupling struct {
+	w1, b1, w2, b2, w3, b3, scale []float64 // w1: 2×H, w2: H×H, w3: H×4 (row-major)
+}
+
+func legacyView(cp couplingParams) legacyCoupling {
+	n := cp.nets[0]
+	return legacyCoupling{n.w[0], n.b[0], n.w[1], n.b[1], n.w[2], n.b[2], cp.scale}
+}
+
 // referenceNet evaluates the s and t network of a coupling on one
 // plaquette's two conditioning values (nrg.train v4's scalar loops), leaving the layers' inputs and outputs in pre1, pre2, h1, h2, the
 // output layer in raw and tanh of its s half in th.
-func (cp couplingParams) referenceNet(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
+func (cp legacyCoupling) referenceNet(a0, a1 float64, H int, pre1, pre2, h1, h2 []float64, raw *[4]float64, th *[2]float64) (s, t [2]float64) {
 	pre1, pre2, h1, h2 = pre1[:H:H], pre2[:H:H], h1[:H:H], h2[:H:H]
 	b1, w1a, w1b := cp.b1[:H:H], cp.w1[:H:H], cp.w1[H:2*H:2*H]
 	for j := range pre1 {
@@ -52,7 +63,7 @@ func (f *Flow) referenceInfer(x []float64) float64 {
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
 		for c := f.Couplings - 1; c >= 0; c-- {
-			cp := f.coupling(li, c)
+			cp := legacyView(f.coupling(li, c))
 			ma, mb := masks(c)
 			for _, bl := range ly.blocks {
 				s, t := cp.referenceNet(x[bl[ma[0]]], x[bl[ma[1]]], H, pre1, pre2, h1, h2, &raw, &th)
@@ -94,7 +105,7 @@ func (f *Flow) referenceForward(x []float64, ws *refWork) float64 {
 	pos := 0
 	for li, ly := range f.layers {
 		for c := 0; c < f.Couplings; c++ {
-			cp := f.coupling(li, c)
+			cp := legacyView(f.coupling(li, c))
 			ma, mb := masks(c)
 			for _, bl := range ly.blocks {
 				tp := ws.tape[pos : pos+W]
@@ -137,8 +148,8 @@ func (f *Flow) referenceSample(t *Target, z []float64, g []float64, ws *refWork)
 		ly := f.layers[li]
 		for c := f.Couplings - 1; c >= 0; c-- {
 			off := ly.offset + c*f.nPer
-			cp := viewCoupling(f.Params[off:off+f.nPer], H)
-			gc := viewCoupling(g[off:off+f.nPer], H)
+			cp := legacyView(f.viewCoupling(f.Params[off : off+f.nPer]))
+			gc := legacyView(f.viewCoupling(g[off : off+f.nPer]))
 			ma, mb := masks(c)
 			for bi := len(ly.blocks) - 1; bi >= 0; bi-- {
 				bl := ly.blocks[bi]
@@ -231,7 +242,7 @@ func TestBatchedMatchesReference(t *testing.T) {
 		ws.trans = f.transposes()
 		g, rg := make([]float64, len(f.Params)), make([]float64, len(f.Params))
 		for i, z := range Prior(newRand(12), 5, f.N) {
-			loss, ref := f.sample(tg, z, g, ws), f.referenceSample(tg, z, rg, rws)
+			loss, ref := f.sample(tg, z, f.viewAll(g), ws), f.referenceSample(tg, z, rg, rws)
 			if math.Float64bits(loss) != math.Float64bits(ref) {
 				t.Fatalf("%+v sample %d: loss %v, reference %v", cfg, i, loss, ref)
 			}

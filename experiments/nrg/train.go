@@ -45,13 +45,14 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 			ws := f.newWork()
 			ws.trans = trans
 			for c := range next {
-				var g []float64
+				var gv []couplingParams
 				if grad != nil {
-					g = make([]float64, len(f.Params))
+					g := make([]float64, len(f.Params))
 					grads[c] = g
+					gv = f.viewAll(g)
 				}
 				for s := c * chunk; s < min(B, (c+1)*chunk); s++ {
-					losses[s] = f.sample(t, z[s], g, ws)
+					losses[s] = f.sample(t, z[s], gv, ws)
 				}
 			}
 		}()
@@ -84,20 +85,24 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 
 // work holds one goroutine's buffers: the configuration and its gradient,
 // the tape of the forward pass, the backward pass's per-row gradients (gO of
-// the output layer, gp and gh of the two hidden layers' inputs, ga of the
-// conditioning values), H zeros, and the transposed weights (shared).
+// the output layer, gp and gh of the hidden layers' inputs, ga and ga2 of
+// the conditioning values), H zeros, and the transposed weights (shared).
 type work struct {
-	x, g           []float64
-	tape           []float64
-	gO, gp, gh, ga []float64
-	zeros          []float64
-	trans          []float64
+	x, g                []float64
+	tape                []float64
+	gO, gp, gh, ga, ga2 []float64
+	zeros               []float64
+	trans               []float64
 }
 
 // tapeWidth is what the forward pass keeps per plaquette and coupling:
-// a (2), yb (2), raw (4), tanh of raw s (2), e^s (2), pre1, pre2, h1, h2 (H
-// each), so that the backward pass computes no transcendental the forward did.
-func (f *Flow) tapeWidth() int { return 12 + 4*f.Hidden }
+// a (2), yb (2), raw (4), tanh of raw s (2), e^s (2), and each network's
+// hidden layers' inputs and outputs (H each), so that the backward pass
+// computes no transcendental the forward did.
+func (f *Flow) tapeWidth() int {
+	nets, _ := f.nets()
+	return 12 + nets*2*f.hiddenLayers()*f.Hidden
+}
 
 func (f *Flow) newWork() *work {
 	n, rows := 0, 0
@@ -107,19 +112,20 @@ func (f *Flow) newWork() *work {
 	}
 	H := f.Hidden
 	return &work{x: make([]float64, f.N), g: make([]float64, f.N), tape: make([]float64, n*f.tapeWidth()),
-		gO: make([]float64, 4*rows), gp: make([]float64, H*rows), gh: make([]float64, H*rows), ga: make([]float64, 2*rows),
-		zeros: make([]float64, H)}
+		gO: make([]float64, 4*rows), gp: make([]float64, H*rows), gh: make([]float64, H*rows),
+		ga: make([]float64, 2*rows), ga2: make([]float64, 2*rows), zeros: make([]float64, H)}
 }
 
 // tape views one layer and coupling's part of the tape, R plaquettes (rows)
-// each field's rows together, so the layers of the s and t network run over
-// all plaquettes in one call.
+// each field's rows together, so the layers of the s and t networks run over
+// all plaquettes in one call: pre[n][k] and h[n][k] are network n's hidden
+// layer k's input and output.
 type tape struct {
 	a, yb, raw, th, es []float64
-	pre1, pre2, h1, h2 []float64
+	pre, h             [][][]float64
 }
 
-func viewTape(sec []float64, R, H int) tape {
+func (f *Flow) viewTape(sec []float64, R int) tape {
 	take := func(n int) []float64 {
 		s := sec[:n:n]
 		sec = sec[n:]
@@ -127,39 +133,48 @@ func viewTape(sec []float64, R, H int) tape {
 	}
 	var t tape
 	t.a, t.yb, t.raw, t.th, t.es = take(2*R), take(2*R), take(4*R), take(2*R), take(2*R)
-	t.pre1, t.pre2, t.h1, t.h2 = take(H*R), take(H*R), take(H*R), take(H*R)
+	nets, _ := f.nets()
+	t.pre, t.h = make([][][]float64, nets), make([][][]float64, nets)
+	for n := range nets {
+		for range f.hiddenLayers() {
+			t.pre[n] = append(t.pre[n], take(f.Hidden*R))
+			t.h[n] = append(t.h[n], take(f.Hidden*R))
+		}
+	}
 	return t
 }
 
-// transSize is the length of one coupling's transposed weights: w3ᵀ (4×H),
-// w2ᵀ (H×H), w1ᵀ (H×2), which the backward pass multiplies rows by.
-func (f *Flow) transSize() int { return 4*f.Hidden + f.Hidden*f.Hidden + 2*f.Hidden }
+// transSize is the length of one coupling's transposed weights: for each
+// network, those of its layers from the output layer down to the input
+// layer, which the backward pass multiplies rows by.
+func (f *Flow) transSize() int {
+	nets, outs := f.nets()
+	H := f.Hidden
+	return nets * (outs*H + (f.hiddenLayers()-1)*H*H + 2*H)
+}
 
 // transposes returns every coupling's transposed weights, in the order of
 // the parameters.
 func (f *Flow) transposes() []float64 {
-	H, ts := f.Hidden, f.transSize()
-	out := make([]float64, len(f.layers)*f.Couplings*ts)
-	for li := range f.layers {
-		for c := 0; c < f.Couplings; c++ {
-			cp := f.coupling(li, c)
-			tr := out[(li*f.Couplings+c)*ts:][:ts]
-			w3t, w2t, w1t := tr[:4*H], tr[4*H:4*H+H*H], tr[4*H+H*H:]
-			for i := 0; i < H; i++ {
-				for k := 0; k < 4; k++ {
-					w3t[k*H+i] = cp.w3[i*4+k]
+	out := make([]float64, 0, len(f.layers)*f.Couplings*f.transSize())
+	for _, cp := range f.views {
+		for _, n := range cp.nets {
+			for k := len(n.w) - 1; k >= 0; k-- {
+				w := n.w[k]
+				cols := len(n.b[k])
+				rows := len(w) / cols
+				for j := 0; j < cols; j++ {
+					for i := 0; i < rows; i++ {
+						out = append(out, w[i*cols+j])
+					}
 				}
-				for j := 0; j < H; j++ {
-					w2t[j*H+i] = cp.w2[i*H+j]
-				}
-				w1t[2*i], w1t[2*i+1] = cp.w1[i], cp.w1[H+i]
 			}
 		}
 	}
 	return out
 }
 
-// net evaluates coupling c's s and t network on every plaquette of a layer
+// net evaluates coupling c's s and t networks on every plaquette of a layer
 // at once: it gathers the conditioning values of blocks from x and leaves
 // them, the hidden layers' inputs and outputs and the output layer (s
 // before tanh and scale, then t) in the tape section sec, which it returns
@@ -168,15 +183,21 @@ func (f *Flow) transposes() []float64 {
 func (f *Flow) net(cp couplingParams, c int, blocks [][4]int, x, sec []float64) tape {
 	H, R := f.Hidden, len(blocks)
 	ma, _ := masks(c)
-	t := viewTape(sec, R, H)
+	t := f.viewTape(sec, R)
 	for r, bl := range blocks {
 		t.a[2*r], t.a[2*r+1] = x[bl[ma[0]]], x[bl[ma[1]]]
 	}
-	linalg.Dense64(t.pre1, H, t.a, 2, cp.w1, cp.b1, R, 2, H, nil, nil)
-	linalg.ELU64(t.h1, t.pre1)
-	linalg.Dense64(t.pre2, H, t.h1, H, cp.w2, cp.b2, R, H, H, nil, nil)
-	linalg.ELU64(t.h2, t.pre2)
-	linalg.Dense64(t.raw, 4, t.h2, H, cp.w3, cp.b3, R, H, 4, nil, nil)
+	for ni, n := range cp.nets {
+		in, ldi, k := t.a, 2, 2
+		for l := range t.pre[ni] {
+			linalg.Dense64(t.pre[ni][l], H, in, ldi, n.w[l], n.b[l], R, k, H, nil, nil)
+			linalg.ELU64(t.h[ni][l], t.pre[ni][l])
+			in, ldi, k = t.h[ni][l], H, H
+		}
+		last := len(n.w) - 1
+		outs := len(n.b[last])
+		linalg.Dense64(t.raw[ni*outs:], 4, in, H, n.w[last], n.b[last], R, H, outs, nil, nil)
+	}
 	return t
 }
 
@@ -225,9 +246,9 @@ func logNormal(z []float64) float64 {
 }
 
 // sample computes one sample's loss and, when g is not nil, adds its
-// gradient with respect to the parameters to g (ws.trans must then hold the
-// transposed weights).
-func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
+// gradient with respect to the parameters to g, viewed by gv (ws.trans must
+// then hold the transposed weights).
+func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) float64 {
 	H, W, ts := f.Hidden, f.tapeWidth(), f.transSize()
 	x := ws.x
 	copy(x, z)
@@ -235,7 +256,7 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 	logDet := f.forward(x, ws)
 	gx := ws.g
 	loss := lnN - logDet + t.Energy(x, gx)
-	if g == nil {
+	if gv == nil {
 		return loss
 	}
 	// Backward through the couplings in reverse, reading the tape from its
@@ -246,15 +267,13 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 		ly := f.layers[li]
 		R := len(ly.blocks)
 		for c := f.Couplings - 1; c >= 0; c-- {
-			off := ly.offset + c*f.nPer
-			cp := viewCoupling(f.Params[off:off+f.nPer], H)
-			gc := viewCoupling(g[off:off+f.nPer], H)
+			cp := f.coupling(li, c)
+			gc := gv[li*f.Couplings+c]
 			tr := ws.trans[(li*f.Couplings+c)*ts:][:ts]
-			w3t, w2t, w1t := tr[:4*H], tr[4*H:4*H+H*H], tr[4*H+H*H:]
 			ma, mb := masks(c)
 			pos -= R * W
-			tp := viewTape(ws.tape[pos:pos+R*W], R, H)
-			gO, gp, gh, ga := ws.gO[:4*R], ws.gp[:H*R], ws.gh[:H*R], ws.ga[:2*R]
+			tp := f.viewTape(ws.tape[pos:pos+R*W], R)
+			gO := ws.gO[:4*R]
 			for r := R - 1; r >= 0; r-- {
 				bl := ly.blocks[r]
 				for k := 0; k < 2; k++ {
@@ -267,18 +286,38 @@ func (f *Flow) sample(t *Target, z []float64, g []float64, ws *work) float64 {
 					gO[4*r+2+k] = gxb
 				}
 			}
-			linalg.OuterAcc64(gc.b3, nil, 1, gO, 4, R, 1, 4)
-			linalg.OuterAcc64(gc.w3, tp.h2, H, gO, 4, R, H, 4)
-			linalg.Dense64(gp, H, gO, 4, w3t, nil, R, 4, H, tp.pre2, tp.h2) // ∂/∂pre2
-			linalg.OuterAcc64(gc.w2, tp.h1, H, gp, H, R, H, H)
-			linalg.OuterAcc64(gc.b2, nil, 1, gp, H, R, 1, H)
-			linalg.Dense64(gh, H, gp, H, w2t, ws.zeros, R, H, H, tp.pre1, tp.h1) // ∂/∂pre1
-			linalg.OuterAcc64(gc.b1, nil, 1, gh, H, R, 1, H)
-			linalg.OuterAcc64(gc.w1, tp.a, 2, gh, H, R, 2, H)
-			linalg.Dense64(ga, 2, gh, H, w1t, ws.zeros, R, H, 2, nil, nil)
-			for r, bl := range ly.blocks {
-				gx[bl[ma[0]]] += ga[2*r]
-				gx[bl[ma[1]]] += ga[2*r+1]
+			gas := [2][]float64{ws.ga[:2*R], ws.ga2[:2*R]}
+			for ni, n := range cp.nets {
+				gn := gc.nets[ni]
+				last := len(n.w) - 1
+				outs := len(n.b[last])
+				gOn := gO[ni*outs:]
+				hs, pres := tp.h[ni], tp.pre[ni]
+				// The output layer, then ∂/∂pre of the last hidden layer.
+				linalg.OuterAcc64(gn.b[last], nil, 1, gOn, 4, R, 1, outs)
+				linalg.OuterAcc64(gn.w[last], hs[last-1], H, gOn, 4, R, H, outs)
+				wt := tr[:outs*H]
+				tr = tr[outs*H:]
+				cur, next := ws.gp[:H*R], ws.gh[:H*R]
+				linalg.Dense64(cur, H, gOn, 4, wt, nil, R, outs, H, pres[last-1], hs[last-1])
+				for l := last - 1; l >= 1; l-- {
+					linalg.OuterAcc64(gn.w[l], hs[l-1], H, cur, H, R, H, H)
+					linalg.OuterAcc64(gn.b[l], nil, 1, cur, H, R, 1, H)
+					wt = tr[:H*H]
+					tr = tr[H*H:]
+					linalg.Dense64(next, H, cur, H, wt, ws.zeros, R, H, H, pres[l-1], hs[l-1])
+					cur, next = next, cur
+				}
+				linalg.OuterAcc64(gn.b[0], nil, 1, cur, H, R, 1, H)
+				linalg.OuterAcc64(gn.w[0], tp.a, 2, cur, H, R, 2, H)
+				linalg.Dense64(gas[ni], 2, cur, H, tr[:2*H], ws.zeros, R, H, 2, nil, nil)
+				tr = tr[2*H:]
+			}
+			for ni := range cp.nets {
+				for r, bl := range ly.blocks {
+					gx[bl[ma[0]]] += gas[ni][2*r]
+					gx[bl[ma[1]]] += gas[ni][2*r+1]
+				}
 			}
 		}
 	}
@@ -368,13 +407,14 @@ func (f *Flow) Jacobian(x0 []float64) []float64 {
 	N := f.N
 	J := make([]float64, N*N)
 	p, m := make([]float64, N), make([]float64, N)
+	ws := f.newWork()
 	for i := 0; i < N; i++ {
 		copy(p, x0)
 		copy(m, x0)
 		p[i] += h
 		m[i] -= h
-		f.Infer(p)
-		f.Infer(m)
+		f.infer(p, ws)
+		f.infer(m, ws)
 		for j := 0; j < N; j++ {
 			J[j*N+i] = (p[j] - m[j]) / (2 * h)
 		}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/nrg"
 	"github.com/kadanoff/kadanoff/pipeline"
@@ -20,7 +22,7 @@ import (
 
 // nrgOps are the ops of this file, for All.
 func nrgOps() []pipeline.Op {
-	return []pipeline.Op{nrgTrain(), nrgReceptiveFields(), nrgExact()}
+	return []pipeline.Op{nrgTrain(), nrgReceptiveFields(), nrgCollective(), nrgExact()}
 }
 
 // nrgModel is what nrg.train stores: the flow's shape, the temperature it
@@ -57,7 +59,9 @@ type nrgTrainParams struct {
 	T           float64 `param:"T" doc:"temperature (J = 1)" check:"min=1e-6"`
 	Levels      int     `param:"levels" doc:"MERA levels, 1 … log₂L (depth 2·levels layers); fewer leave the coarsest variables untransformed" check:"min=1"`
 	Couplings   int     `param:"couplings" doc:"coupling layers per block bijector" default:"4" check:"min=1"`
-	Hidden      int     `param:"hidden" doc:"width of the two hidden layers of the s and t network (at most 16: two AVX-512 registers)" default:"10"`
+	Hidden      int     `param:"hidden" doc:"width of the hidden layers of the s and t networks (at most 16: two AVX-512 registers)" default:"10"`
+	Layers      int     `param:"layers" doc:"hidden layers of each network" default:"2" check:"min=1"`
+	Separate    bool    `param:"separate" doc:"a network for s and one for t, each 2 → hidden … → 2 (Li & Wang's code), rather than one 2 → hidden … → 4 for both" default:"false"`
 	Epochs      int     `param:"epochs" doc:"optimisation steps, each on a fresh batch" check:"min=1"`
 	Batch       int     `param:"batch" doc:"samples per step" default:"256" check:"min=2"`
 	LR          float64 `param:"lr" doc:"Adam learning rate" default:"1e-3" check:"min=1e-12"`
@@ -72,8 +76,8 @@ func nrgTrain() pipeline.Op {
 		Seeded:  true,
 		Version: 4,
 		Threads: pipeline.AllThreadsOf[nrgTrainParams],
-		Doc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers with s and t " +
-			"networks 2 → hidden → hidden → 4, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
+		Doc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers whose s and t " +
+			"come from one network 2 → hidden … → 4 or from one each, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
 			"disentangler and a decimator per level — on the continuous dual of the L×L Ising model at T by the reverse KL " +
 			"divergence (samples of the flow from a standard normal prior; Adam with L2 weight decay). The loss is a variational " +
 			"upper bound of −ln Z, which the op computes exactly (Kaufman's ln Z of the Ising lattice plus the dual's Gaussian " +
@@ -106,13 +110,20 @@ func nrgTrain() pipeline.Op {
 				side := L / float64(int(2)<<l)
 				blocks += 2 * math.Max(side*side, 1)
 			}
-			perSample := blocks * float64(p.Couplings) * 5e-6 * math.Max(1, h*h/100)
+			// Multiply–adds of a coupling's networks per plaquette, against
+			// the default shape's 160 (2 → 10 → 10 → 4).
+			nets, outs := 1.0, 4.0
+			if p.Separate {
+				nets, outs = 2, 2
+			}
+			macs := nets * (2*h + float64(p.Layers-1)*h*h + h*outs)
+			perSample := blocks * float64(p.Couplings) * 5e-6 * math.Max(1, macs/160)
 			samples := float64(p.Epochs)*float64(p.Batch) + float64(p.EvalBatch)
 			return seconds(samples * perSample)
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *nrgTrainParams) error {
 			L, T := p.Size, p.T
-			cfg := nrg.Config{L: L, Levels: p.Levels, Couplings: p.Couplings, Hidden: p.Hidden}
+			cfg := nrg.Config{L: L, Levels: p.Levels, Couplings: p.Couplings, Hidden: p.Hidden, Layers: p.Layers, Separate: p.Separate}
 			tg, err := nrg.NewTarget(L, T)
 			if err != nil {
 				return err
@@ -268,6 +279,135 @@ func nrgReceptiveFields() pipeline.Op {
 			return env.PutScalars("summary", sc)
 		},
 	})
+}
+
+type nrgCollectiveParams struct {
+	Samples  int `param:"samples" doc:"base configurations (latent draws) the share is averaged over" default:"64" check:"min=2"`
+	Variants int `param:"variants" doc:"configurations per base and level: the base, then variants − 1 with that level's latents drawn anew" default:"6" check:"min=2"`
+}
+
+func nrgCollective() pipeline.Op {
+	return pipeline.Define(pipeline.Def[nrgCollectiveParams]{
+		Name:    "nrg.collective",
+		Seeded:  true,
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[nrgCollectiveParams],
+		Doc: "The latent variables of each MERA level as collective variables (Li & Wang's \"renormalized collective variables\"): " +
+			"from a base latent draw z, configurations x = g(z') where z' redraws only the latents one level leaves behind (the " +
+			"coarsest level's few, or the finest level's many) and keeps every other. A level's collective share is the variance, " +
+			"over its variants, of the lattice mean of x over the mean of the sites' own variances: 1 when the redrawn latents move " +
+			"the whole lattice together, near 0 when they move sites independently.",
+		In: []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an nrg.train model"}},
+		Out: []pipeline.OutputSpec{
+			{Name: "configs", Kind: artifact.KindArray, Doc: "float32 [level][variant][L][L]: x of the first base, variant 0 the base itself, level 0 the finest"},
+			{Name: "share", Kind: artifact.KindTable, Doc: "level, latents (how many the level leaves), share (mean over bases), share_err (its standard error)",
+				Columns: []string{"level", "latents", "share", "share_err"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "share[level=k] for each level, top_share and bottom_share (the coarsest and the finest level's)"},
+		},
+		// The lattice side is in the model, unknown until run.
+		Memory: func(_ *nrgCollectiveParams, _ map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"configs": math.NaN(), "share": tableBytes, "summary": tableBytes}, Peak: math.NaN()}
+		},
+		Time: quick[nrgCollectiveParams],
+		Run: func(ctx context.Context, env *pipeline.Env, p *nrgCollectiveParams) error {
+			f, _, err := loadFlow(env)
+			if err != nil {
+				return err
+			}
+			N, V := f.N, p.Variants
+			lat := f.Latents()
+			bases := nrg.Prior(env.Rand("bases"), p.Samples, N)
+			// The redrawn latents, drawn in a fixed order before any work
+			// is shared among threads: [base][level][variant][latent].
+			r := env.Rand("variants")
+			redraw := make([][][][]float64, p.Samples)
+			for b := range redraw {
+				redraw[b] = make([][][]float64, len(lat))
+				for lv, sites := range lat {
+					redraw[b][lv] = nrg.Prior(r, V-1, len(sites))
+				}
+			}
+			shares := make([][]float64, len(lat)) // [level][base]
+			for lv := range shares {
+				shares[lv] = make([]float64, p.Samples)
+			}
+			first := make([]float32, len(lat)*V*N)
+			err = parallel(ctx, env.Threads(), p.Samples, func(b int) error {
+				xs := make([][]float64, V)
+				for lv, sites := range lat {
+					for v := range xs {
+						xs[v] = append(xs[v][:0], bases[b]...)
+						if v > 0 {
+							for k, j := range sites {
+								xs[v][j] = redraw[b][lv][v-1][k]
+							}
+						}
+						f.Generate(xs[v])
+						if b == 0 {
+							for i, x := range xs[v] {
+								first[(lv*V+v)*N+i] = float32(x)
+							}
+						}
+					}
+					shares[lv][b] = collectiveShare(xs)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			sc := artifact.Scalars{}
+			var levels, counts, means, errs []float64
+			for lv, sh := range shares {
+				m, sd := stat.MeanStdDev(sh, nil)
+				se := sd / math.Sqrt(float64(len(sh)))
+				levels, counts, means, errs = append(levels, float64(lv)), append(counts, float64(len(lat[lv]))), append(means, m), append(errs, se)
+				sc[fmt.Sprintf("share[level=%d]", lv)] = artifact.Scalar{Value: m, Err: se, Note: fmt.Sprintf("%d latents redrawn, mean over %d bases", len(lat[lv]), p.Samples)}
+			}
+			sc["top_share"] = sc[fmt.Sprintf("share[level=%d]", len(lat)-1)]
+			sc["bottom_share"] = sc["share[level=0]"]
+			if err := env.PutArray("configs", artifact.NewFloat32(first, len(lat), V, f.L, f.L)); err != nil {
+				return err
+			}
+			if err := env.PutTable("share", artifact.NewTable([]string{"level", "latents", "share", "share_err"}, [][]float64{levels, counts, means, errs})); err != nil {
+				return err
+			}
+			return env.PutScalars("summary", sc)
+		},
+	})
+}
+
+// collectiveShare is the variance over configurations of their mean over
+// sites, over the mean over sites of each site's variance over
+// configurations: in [0, 1], 1 when every site moves by the same amount.
+func collectiveShare(xs [][]float64) float64 {
+	V, N := float64(len(xs)), len(xs[0])
+	means := make([]float64, len(xs))
+	var grand float64
+	for v, x := range xs {
+		for _, xi := range x {
+			means[v] += xi
+		}
+		means[v] /= float64(N)
+		grand += means[v] / V
+	}
+	var varMean, meanVar float64
+	for _, m := range means {
+		varMean += (m - grand) * (m - grand) / V
+	}
+	for i := 0; i < N; i++ {
+		var mu float64
+		for _, x := range xs {
+			mu += x[i] / V
+		}
+		for _, x := range xs {
+			meanVar += (x[i] - mu) * (x[i] - mu) / V / float64(N)
+		}
+	}
+	if meanVar == 0 {
+		return 0
+	}
+	return varMean / meanVar
 }
 
 type nrgExactParams struct {

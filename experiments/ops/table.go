@@ -16,7 +16,7 @@ import (
 
 // tableOps are the ops of this file, for All.
 func tableOps() []pipeline.Op {
-	return []pipeline.Op{tableStack(), tablePick(), arrayTake(), arrayCompare(), arrayNorms(), scalarRatio(), scalarMax()}
+	return []pipeline.Op{tableStack(), tablePick(), arrayTake(), arrayCompare(), arrayNorms(), scalarRatio(), scalarMax(), scalarMin()}
 }
 
 // table builds a table from named columns.
@@ -420,13 +420,26 @@ type scalarMaxParams struct {
 
 // scalarMax is the largest of several measured numbers.
 func scalarMax() pipeline.Op {
+	return scalarExtreme("scalars.max", "max", "largest", "The largest of several measured numbers, values[i][key]: e.g. the worst share of readings at a thermometer's bound "+
+		"over the layers a claim compares, for the claim's condition.", 1)
+}
+
+// scalarMin is the smallest of several measured numbers.
+func scalarMin() pipeline.Op {
+	return scalarExtreme("scalars.min", "min", "smallest", "The smallest of several measured numbers, values[i][key]: e.g. the flow whose variational "+
+		"bound lies lowest against the exact value, for a check that every flow of a scan respects it.", -1)
+}
+
+// scalarExtreme is scalars.max (sign 1) or scalars.min (sign −1), whose
+// outputs are named out and argOUT.
+func scalarExtreme(name, out, word, doc string, sign float64) pipeline.Op {
 	return pipeline.Define(pipeline.Def[scalarMaxParams]{
-		Name:    "scalars.max",
+		Name:    name,
 		Version: 1,
-		Doc: "The largest of several measured numbers, values[i][key]: e.g. the worst share of readings at a thermometer's bound " +
-			"over the layers a claim compares, for the claim's condition.",
-		In:  []pipeline.InputSpec{{Name: "values", Kind: artifact.KindScalars, Doc: "scalars holding the key", Many: true}},
-		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars, Doc: "max (with the error of the largest), argmax (its input's index, from 0)"}},
+		Doc:     doc,
+		In:      []pipeline.InputSpec{{Name: "values", Kind: artifact.KindScalars, Doc: "scalars holding the key", Many: true}},
+		Out: []pipeline.OutputSpec{{Name: "summary", Kind: artifact.KindScalars,
+			Doc: fmt.Sprintf("%s (with the error of the %s), arg%s (its input's index, from 0)", out, word, out)}},
 		Memory: func(_ *scalarMaxParams, in map[string][]float64) pipeline.Sizes {
 			return small(4 * pipeline.Total(in))
 		},
@@ -445,13 +458,13 @@ func scalarMax() pipeline.Op {
 				if err != nil {
 					return err
 				}
-				if v.Value > best.Value {
+				if arg < 0 || sign*v.Value > sign*best.Value {
 					best, arg = v, i
 				}
 			}
 			return env.PutScalars("summary", artifact.Scalars{
-				"max":    {Value: best.Value, Err: best.Err, Note: best.Note},
-				"argmax": {Value: float64(arg), Note: "the input holding the largest value, counted from 0"},
+				out:         {Value: best.Value, Err: best.Err, Note: best.Note},
+				"arg" + out: {Value: float64(arg), Note: "the input holding the " + word + " value, counted from 0"},
 			})
 		},
 	})
