@@ -135,7 +135,7 @@ func (f *Flow) referenceSample(t *Target, z []float64, g []float64, ws *refWork)
 	H, W := f.Hidden, 12+4*f.Hidden
 	x := ws.x
 	copy(x, z)
-	lnN := logNormal(z)
+	lnN := LogNormal(z)
 	logDet := f.referenceForward(x, ws)
 	gx := ws.g
 	loss := lnN - logDet + t.Energy(x, gx)

@@ -119,3 +119,45 @@ func dot(a, b []float64) float64 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// IsingEnergy is the Ising model's energy per site averaged over the spins
+// given the dual field x: given x the spins are independent with
+// ⟨s_i⟩ = tanh x_i, so it is −(1/N) Σ_⟨ij⟩ tanh x_i tanh x_j (J = 1, the
+// lattice's right and lower neighbours, L ≥ 3). Its mean over the dual's
+// Boltzmann distribution is the Ising model's ⟨E⟩/N.
+func (t *Target) IsingEnergy(x []float64) float64 {
+	L := t.L
+	th := make([]float64, len(x))
+	for i, v := range x {
+		th[i] = math.Tanh(v)
+	}
+	var e float64
+	for y := 0; y < L; y++ {
+		for c := 0; c < L; c++ {
+			i := y*L + c
+			e -= th[i] * (th[y*L+(c+1)%L] + th[((y+1)%L)*L+c])
+		}
+	}
+	return e / float64(t.N)
+}
+
+// Metropolize runs the Metropolized independence sampler (Li & Wang's
+// "Metropolized Independent Sampler") over a sequence of independent
+// proposals with log importance weights lw[j] = ln π(x_j) − ln q(x_j): from
+// state k it accepts proposal j with probability min(1, e^(lw[j] − lw[k])),
+// deciding by u[j] (uniform on [0, 1)). The chain starts at proposal 0; it
+// returns the state after each proposal (states[0] = 0) and how many of the
+// later proposals were accepted. Detailed balance holds for any q that
+// covers π, so the chain samples π however imperfect the proposals are.
+func Metropolize(lw, u []float64) (states []int, accepted int) {
+	states = make([]int, len(lw))
+	k := 0
+	for j := 1; j < len(lw); j++ {
+		if math.Log(u[j]) < lw[j]-lw[k] {
+			k = j
+			accepted++
+		}
+		states[j] = k
+	}
+	return states, accepted
+}

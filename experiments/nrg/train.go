@@ -236,8 +236,8 @@ func (f *Flow) forward(x []float64, ws *work) float64 {
 	return logDet
 }
 
-// logNormal is ln N(z) of the standard normal prior.
-func logNormal(z []float64) float64 {
+// LogNormal is ln N(z) of the standard normal prior.
+func LogNormal(z []float64) float64 {
 	var l float64
 	for _, v := range z {
 		l -= 0.5 * v * v
@@ -252,7 +252,7 @@ func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) flo
 	H, W, ts := f.Hidden, f.tapeWidth(), f.transSize()
 	x := ws.x
 	copy(x, z)
-	lnN := logNormal(z)
+	lnN := LogNormal(z)
 	logDet := f.forward(x, ws)
 	gx := ws.g
 	loss := lnN - logDet + t.Energy(x, gx)

@@ -11,7 +11,9 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/kadanoff/kadanoff/experiments/exact"
 	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"github.com/kadanoff/kadanoff/experiments/mcstat"
 	"github.com/kadanoff/kadanoff/experiments/nrg"
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
@@ -22,7 +24,7 @@ import (
 
 // nrgOps are the ops of this file, for All.
 func nrgOps() []pipeline.Op {
-	return []pipeline.Op{nrgTrain(), nrgReceptiveFields(), nrgCollective(), nrgExact()}
+	return []pipeline.Op{nrgTrain(), nrgReceptiveFields(), nrgCollective(), nrgSampler(), nrgExact()}
 }
 
 // nrgModel is what nrg.train stores: the flow's shape, the temperature it
@@ -408,6 +410,118 @@ func collectiveShare(xs [][]float64) float64 {
 		return 0
 	}
 	return varMean / meanVar
+}
+
+type nrgSamplerParams struct {
+	Proposals int     `param:"proposals" doc:"configurations the flow proposes, one chain step each" default:"20000" check:"min=100"`
+	Burn      float64 `param:"burn" doc:"share of the chain dropped at its start" default:"0.1" check:"min=0"`
+	Trace     int     `param:"trace" doc:"rows of the running-mean table" default:"200" check:"min=2"`
+}
+
+func nrgSampler() pipeline.Op {
+	return pipeline.Define(pipeline.Def[nrgSamplerParams]{
+		Name:    "nrg.sampler",
+		Seeded:  true,
+		Version: 1,
+		Threads: pipeline.AllThreadsOf[nrgSamplerParams],
+		Doc: "Li & Wang's Metropolized independence sampler: a trained flow proposes configurations x = g(z) of the dual, each " +
+			"accepted from the chain's state x₀ with probability min(1, π(x)q(x₀) / (π(x₀)q(x))), π = e^(−E) and q the flow's own " +
+			"density, so that the chain samples the dual exactly however imperfect the flow. Each state is read as the Ising " +
+			"energy per site given the field, −(1/N) Σ⟨ij⟩ tanh x_i tanh x_j, whose mean is the Ising model's; the op reports it " +
+			"from the chain (error from its integrated autocorrelation time) and from the raw proposals (the flow alone, biased " +
+			"by its Kullback–Leibler gap), beside Kaufman's exact energy of the L×L lattice at the flow's T.",
+		In: []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an nrg.train model"}},
+		Out: []pipeline.OutputSpec{
+			{Name: "trace", Kind: artifact.KindTable, Doc: "proposal, chain (running mean of the chain's energy after the burn-in), flow (running mean of the proposals'), exact",
+				Columns: []string{"proposal", "chain", "flow", "exact"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "acceptance, tau (of the chain's energy), energy (the chain's, with error), energy_flow (the proposals', with error), exact, bias_sigma ((energy − exact)/error), flow_bias_sigma, rel_err (the chain's error over |exact|)"},
+		},
+		// The lattice side is in the model, unknown until run.
+		Memory: func(p *nrgSamplerParams, _ map[string][]float64) pipeline.Sizes {
+			return pipeline.Sizes{Out: map[string]float64{"trace": tableBytes, "summary": tableBytes}, Peak: math.NaN()}
+		},
+		Time: quick[nrgSamplerParams],
+		Run: func(ctx context.Context, env *pipeline.Env, p *nrgSamplerParams) error {
+			f, m, err := loadFlow(env)
+			if err != nil {
+				return err
+			}
+			if f.L < 3 {
+				return fmt.Errorf("input model: L = %d, the Ising energy needs L ≥ 3", f.L)
+			}
+			tg, err := nrg.NewTarget(f.L, m.T)
+			if err != nil {
+				return err
+			}
+			n := p.Proposals
+			z := env.Rand("proposals")
+			zs := make([][]float64, 0, n)
+			for range n {
+				zs = append(zs, nrg.Prior(z, 1, f.N)[0])
+			}
+			lw, e := make([]float64, n), make([]float64, n)
+			err = parallel(ctx, env.Threads(), n, func(j int) error {
+				x := zs[j]
+				lnN := nrg.LogNormal(x)
+				logDet := f.Generate(x)
+				lw[j] = -tg.Energy(x, nil) - (lnN - logDet) // ln π − ln q
+				e[j] = tg.IsingEnergy(x)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			u := env.Rand("accept")
+			us := make([]float64, n)
+			for j := range us {
+				us[j] = u.Float64()
+			}
+			states, accepted := nrg.Metropolize(lw, us)
+			start := int(p.Burn * float64(n))
+			if start >= n-50 {
+				return fmt.Errorf("burn = %g leaves %d of %d chain steps; want at least 50", p.Burn, n-start, n)
+			}
+			chain := make([]float64, 0, n-start)
+			for _, st := range states[start:] {
+				chain = append(chain, e[st])
+			}
+			tau := mcstat.IntegratedTime(chain, 6)
+			energy, energyErr := mcstat.MeanErr(chain, tau.Tau)
+			flowE, flowErr := mcstat.MeanErr(e, 0.5)
+			want := exact.Energy(f.L, m.T)
+			if !tau.Reliable {
+				env.Logf("the chain of %d steps is shorter than 50 τ (τ = %.1f): its error is a lower bound", len(chain), tau.Tau)
+			}
+			var cols [4][]float64
+			var sumC, sumF float64
+			every := max(1, n/p.Trace)
+			for j := 0; j < n; j++ {
+				sumF += e[j]
+				if j >= start {
+					sumC += e[states[j]]
+				}
+				if (j+1)%every == 0 && j >= start {
+					cols[0] = append(cols[0], float64(j+1))
+					cols[1] = append(cols[1], sumC/float64(j+1-start))
+					cols[2] = append(cols[2], sumF/float64(j+1))
+					cols[3] = append(cols[3], want)
+				}
+			}
+			if err := env.PutTable("trace", artifact.NewTable([]string{"proposal", "chain", "flow", "exact"}, cols[:])); err != nil {
+				return err
+			}
+			return env.PutScalars("summary", artifact.Scalars{
+				"acceptance":      {Value: float64(accepted) / float64(n-1), Note: fmt.Sprintf("of %d proposals", n-1)},
+				"tau":             {Value: tau.Tau, Err: tau.Err, Note: "integrated autocorrelation time of the chain's energy, in proposals"},
+				"energy":          {Value: energy, Err: energyErr, Note: fmt.Sprintf("Ising energy per site, mean over the chain's last %d states", len(chain))},
+				"energy_flow":     {Value: flowE, Err: flowErr, Note: "Ising energy per site, mean over the flow's raw proposals"},
+				"exact":           {Value: want, Note: fmt.Sprintf("Kaufman's energy per site of the %d×%d lattice at T = %v", f.L, f.L, m.T)},
+				"bias_sigma":      {Value: (energy - want) / energyErr},
+				"flow_bias_sigma": {Value: (flowE - want) / flowErr},
+				"rel_err":         {Value: energyErr / math.Abs(want), Note: "the chain's error over |exact|"},
+			})
+		},
+	})
 }
 
 type nrgExactParams struct {
