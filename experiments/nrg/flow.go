@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 )
@@ -62,6 +63,9 @@ type Flow struct {
 	layers []layer // generative order: coarsest level first, decimator before disentangler
 	nPer   int     // parameters per coupling
 	views  []couplingParams
+	// works holds *work buffers for Generate and Infer, which may be
+	// called from several goroutines at once.
+	works sync.Pool
 }
 
 // layer is one MERA layer: its plaquettes, each four site indices in the
@@ -232,12 +236,24 @@ func masks(c int) (a, b [2]int) {
 // Generate maps latent z to x = g(z) in place (one configuration) and
 // returns ln |det ∂x/∂z|.
 func (f *Flow) Generate(x []float64) float64 {
-	return f.forward(x, f.newWork())
+	ws := f.work()
+	defer f.works.Put(ws)
+	return f.forward(x, ws)
 }
 
 // Infer maps x to z = g⁻¹(x) in place and returns ln |det ∂z/∂x|.
 func (f *Flow) Infer(x []float64) float64 {
-	return f.infer(x, f.newWork())
+	ws := f.work()
+	defer f.works.Put(ws)
+	return f.infer(x, ws)
+}
+
+// work returns buffers from the pool, or new ones.
+func (f *Flow) work() *work {
+	if ws, ok := f.works.Get().(*work); ok {
+		return ws
+	}
+	return f.newWork()
 }
 
 // infer is Infer with ws's tape as scratch.

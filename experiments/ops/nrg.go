@@ -455,21 +455,23 @@ func nrgSampler() pipeline.Op {
 			}
 			n := p.Proposals
 			z := env.Rand("proposals")
-			zs := make([][]float64, 0, n)
-			for range n {
-				zs = append(zs, nrg.Prior(z, 1, f.N)[0])
-			}
 			lw, e := make([]float64, n), make([]float64, n)
-			err = parallel(ctx, env.Threads(), n, func(j int) error {
-				x := zs[j]
-				lnN := nrg.LogNormal(x)
-				logDet := f.Generate(x)
-				lw[j] = -tg.Energy(x, nil) - (lnN - logDet) // ln π − ln q
-				e[j] = tg.IsingEnergy(x)
-				return nil
-			})
-			if err != nil {
-				return err
+			// Proposals in blocks: each block's latents drawn in order, then
+			// pushed through the flow on every thread.
+			const block = 1024
+			for b0 := 0; b0 < n; b0 += block {
+				zs := nrg.Prior(z, min(block, n-b0), f.N)
+				err = parallel(ctx, env.Threads(), len(zs), func(k int) error {
+					x := zs[k]
+					lnN := nrg.LogNormal(x)
+					logDet := f.Generate(x)
+					lw[b0+k] = -tg.Energy(x, nil) - (lnN - logDet) // ln π − ln q
+					e[b0+k] = tg.IsingEnergy(x)
+					return nil
+				})
+				if err != nil {
+					return err
+				}
 			}
 			u := env.Rand("accept")
 			us := make([]float64, n)
