@@ -292,19 +292,21 @@ func nrgCollective() pipeline.Op {
 	return pipeline.Define(pipeline.Def[nrgCollectiveParams]{
 		Name:    "nrg.collective",
 		Seeded:  true,
-		Version: 1,
+		Version: 2,
 		Threads: pipeline.AllThreadsOf[nrgCollectiveParams],
 		Doc: "The latent variables of each MERA level as collective variables (Li & Wang's \"renormalized collective variables\"): " +
 			"from a base latent draw z, configurations x = g(z') where z' redraws only the latents one level leaves behind (the " +
 			"coarsest level's few, or the finest level's many) and keeps every other. A level's collective share is the variance, " +
 			"over its variants, of the lattice mean of x over the mean of the sites' own variances: 1 when the redrawn latents move " +
-			"the whole lattice together, near 0 when they move sites independently.",
+			"the whole lattice together, 1/N when they move sites independently. Its block share counts the modes constant over the " +
+			"level's own blocks instead (side 2^level, the spacing of the level's plaquette sites: 8×8 for the top level of a " +
+			"16×16 flow), 1/side² for independent sites: the level's latents as block variables of an RG step.",
 		In: []pipeline.InputSpec{{Name: "model", Kind: artifact.KindModel, Doc: "an nrg.train model"}},
 		Out: []pipeline.OutputSpec{
 			{Name: "configs", Kind: artifact.KindArray, Doc: "float32 [level][variant][L][L]: x of the first base, variant 0 the base itself, level 0 the finest"},
-			{Name: "share", Kind: artifact.KindTable, Doc: "level, latents (how many the level leaves), share (mean over bases), share_err (its standard error)",
-				Columns: []string{"level", "latents", "share", "share_err"}},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "share[level=k] for each level, top_share and bottom_share (the coarsest and the finest level's)"},
+			{Name: "share", Kind: artifact.KindTable, Doc: "level, latents (how many the level leaves), block (the side of the level's blocks, 2^level), share and block_share (means over bases), with their standard errors",
+				Columns: []string{"level", "latents", "block", "share", "share_err", "block_share", "block_share_err"}},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "share[level=k] and block_share[level=k] for each level, top_share and top_block_share (the coarsest level's), bottom_share (the finest level's share)"},
 		},
 		// The lattice side is in the model, unknown until run.
 		Memory: func(_ *nrgCollectiveParams, _ map[string][]float64) pipeline.Sizes {
@@ -329,9 +331,9 @@ func nrgCollective() pipeline.Op {
 					redraw[b][lv] = nrg.Prior(r, V-1, len(sites))
 				}
 			}
-			shares := make([][]float64, len(lat)) // [level][base]
+			shares, blocks := make([][]float64, len(lat)), make([][]float64, len(lat)) // [level][base]
 			for lv := range shares {
-				shares[lv] = make([]float64, p.Samples)
+				shares[lv], blocks[lv] = make([]float64, p.Samples), make([]float64, p.Samples)
 			}
 			first := make([]float32, len(lat)*V*N)
 			err = parallel(ctx, env.Threads(), p.Samples, func(b int) error {
@@ -351,7 +353,8 @@ func nrgCollective() pipeline.Op {
 							}
 						}
 					}
-					shares[lv][b] = collectiveShare(xs)
+					shares[lv][b] = blockShare(xs, f.L, f.L)
+					blocks[lv][b] = blockShare(xs, f.L, 1<<lv)
 				}
 				return nil
 			})
@@ -359,19 +362,29 @@ func nrgCollective() pipeline.Op {
 				return err
 			}
 			sc := artifact.Scalars{}
-			var levels, counts, means, errs []float64
-			for lv, sh := range shares {
-				m, sd := stat.MeanStdDev(sh, nil)
-				se := sd / math.Sqrt(float64(len(sh)))
-				levels, counts, means, errs = append(levels, float64(lv)), append(counts, float64(len(lat[lv]))), append(means, m), append(errs, se)
-				sc[fmt.Sprintf("share[level=%d]", lv)] = artifact.Scalar{Value: m, Err: se, Note: fmt.Sprintf("%d latents redrawn, mean over %d bases", len(lat[lv]), p.Samples)}
+			var levels, counts, sides, means, errs, bmeans, berrs []float64
+			meanErr := func(x []float64) (float64, float64) {
+				m, sd := stat.MeanStdDev(x, nil)
+				return m, sd / math.Sqrt(float64(len(x)))
 			}
-			sc["top_share"] = sc[fmt.Sprintf("share[level=%d]", len(lat)-1)]
+			for lv := range shares {
+				m, se := meanErr(shares[lv])
+				bm, bse := meanErr(blocks[lv])
+				levels, counts, sides = append(levels, float64(lv)), append(counts, float64(len(lat[lv]))), append(sides, float64(int(1)<<lv))
+				means, errs, bmeans, berrs = append(means, m), append(errs, se), append(bmeans, bm), append(berrs, bse)
+				note := fmt.Sprintf("%d latents redrawn, mean over %d bases", len(lat[lv]), p.Samples)
+				sc[fmt.Sprintf("share[level=%d]", lv)] = artifact.Scalar{Value: m, Err: se, Note: note}
+				sc[fmt.Sprintf("block_share[level=%d]", lv)] = artifact.Scalar{Value: bm, Err: bse, Note: note + fmt.Sprintf(", blocks of %d×%d", 1<<lv, 1<<lv)}
+			}
+			top := len(lat) - 1
+			sc["top_share"] = sc[fmt.Sprintf("share[level=%d]", top)]
+			sc["top_block_share"] = sc[fmt.Sprintf("block_share[level=%d]", top)]
 			sc["bottom_share"] = sc["share[level=0]"]
 			if err := env.PutArray("configs", artifact.NewFloat32(first, len(lat), V, f.L, f.L)); err != nil {
 				return err
 			}
-			if err := env.PutTable("share", artifact.NewTable([]string{"level", "latents", "share", "share_err"}, [][]float64{levels, counts, means, errs})); err != nil {
+			if err := env.PutTable("share", artifact.NewTable([]string{"level", "latents", "block", "share", "share_err", "block_share", "block_share_err"},
+				[][]float64{levels, counts, sides, means, errs, bmeans, berrs})); err != nil {
 				return err
 			}
 			return env.PutScalars("summary", sc)
@@ -379,37 +392,47 @@ func nrgCollective() pipeline.Op {
 	})
 }
 
-// collectiveShare is the variance over configurations of their mean over
-// sites, over the mean over sites of each site's variance over
-// configurations: in [0, 1], 1 when every site moves by the same amount.
-func collectiveShare(xs [][]float64) float64 {
-	V, N := float64(len(xs)), len(xs[0])
-	means := make([]float64, len(xs))
-	var grand float64
-	for v, x := range xs {
-		for _, xi := range x {
-			means[v] += xi
-		}
-		means[v] /= float64(N)
-		grand += means[v] / V
-	}
-	var varMean, meanVar float64
-	for _, m := range means {
-		varMean += (m - grand) * (m - grand) / V
-	}
-	for i := 0; i < N; i++ {
+// blockShare is the share of the configurations' variation that is constant
+// over the b×b blocks tiling the L×L lattice (b divides L): the sum over
+// blocks of the block's size times the variance over configurations of its
+// mean, over the sum over sites of each site's variance. It is in [0, 1]: 1
+// when every site of a block moves by the same amount, 1/b² when sites move
+// independently; with b = L it is the uniform mode's share.
+func blockShare(xs [][]float64, L, b int) float64 {
+	V := float64(len(xs))
+	var num, den float64
+	for i := 0; i < L*L; i++ {
 		var mu float64
 		for _, x := range xs {
 			mu += x[i] / V
 		}
 		for _, x := range xs {
-			meanVar += (x[i] - mu) * (x[i] - mu) / V / float64(N)
+			den += (x[i] - mu) * (x[i] - mu) / V
 		}
 	}
-	if meanVar == 0 {
+	means := make([]float64, len(xs))
+	for by := 0; by < L; by += b {
+		for bx := 0; bx < L; bx += b {
+			var grand float64
+			for v, x := range xs {
+				means[v] = 0
+				for y := by; y < by+b; y++ {
+					for c := bx; c < bx+b; c++ {
+						means[v] += x[y*L+c]
+					}
+				}
+				means[v] /= float64(b * b)
+				grand += means[v] / V
+			}
+			for _, m := range means {
+				num += float64(b*b) * (m - grand) * (m - grand) / V
+			}
+		}
+	}
+	if den == 0 {
 		return 0
 	}
-	return varMean / meanVar
+	return num / den
 }
 
 type nrgSamplerParams struct {
@@ -422,7 +445,7 @@ func nrgSampler() pipeline.Op {
 	return pipeline.Define(pipeline.Def[nrgSamplerParams]{
 		Name:    "nrg.sampler",
 		Seeded:  true,
-		Version: 1,
+		Version: 2,
 		Threads: pipeline.AllThreadsOf[nrgSamplerParams],
 		Doc: "Li & Wang's Metropolized independence sampler: a trained flow proposes configurations x = g(z) of the dual, each " +
 			"accepted from the chain's state x₀ with probability min(1, π(x)q(x₀) / (π(x₀)q(x))), π = e^(−E) and q the flow's own " +
@@ -434,7 +457,7 @@ func nrgSampler() pipeline.Op {
 		Out: []pipeline.OutputSpec{
 			{Name: "trace", Kind: artifact.KindTable, Doc: "proposal, chain (running mean of the chain's energy after the burn-in), flow (running mean of the proposals'), exact",
 				Columns: []string{"proposal", "chain", "flow", "exact"}},
-			{Name: "summary", Kind: artifact.KindScalars, Doc: "acceptance, tau (of the chain's energy), energy (the chain's, with error), energy_flow (the proposals', with error), exact, bias_sigma ((energy − exact)/error), flow_bias_sigma, rel_err (the chain's error over |exact|)"},
+			{Name: "summary", Kind: artifact.KindScalars, Doc: "acceptance, tau (of the chain's energy), energy (the chain's, with error), energy_flow (the proposals', with error), exact, bias_sigma ((energy − exact)/error), flow_bias_sigma, rel_err (the chain's error over |exact|), positive_share (of the proposals with positive magnetization)"},
 		},
 		// The lattice side is in the model, unknown until run.
 		Memory: func(p *nrgSamplerParams, _ map[string][]float64) pipeline.Sizes {
@@ -455,7 +478,7 @@ func nrgSampler() pipeline.Op {
 			}
 			n := p.Proposals
 			z := env.Rand("proposals")
-			lw, e := make([]float64, n), make([]float64, n)
+			lw, e, mag := make([]float64, n), make([]float64, n), make([]float64, n)
 			// Proposals in blocks: each block's latents drawn in order, then
 			// pushed through the flow on every thread.
 			const block = 1024
@@ -467,6 +490,9 @@ func nrgSampler() pipeline.Op {
 					logDet := f.Generate(x)
 					lw[b0+k] = -tg.Energy(x, nil) - (lnN - logDet) // ln π − ln q
 					e[b0+k] = tg.IsingEnergy(x)
+					for _, xi := range x {
+						mag[b0+k] += math.Tanh(xi) / float64(len(x))
+					}
 					return nil
 				})
 				if err != nil {
@@ -491,6 +517,12 @@ func nrgSampler() pipeline.Op {
 			energy, energyErr := mcstat.MeanErr(chain, tau.Tau)
 			flowE, flowErr := mcstat.MeanErr(e, 0.5)
 			want := exact.Energy(f.L, m.T)
+			positive := 0
+			for _, v := range mag {
+				if v > 0 {
+					positive++
+				}
+			}
 			if !tau.Reliable {
 				env.Logf("the chain of %d steps is shorter than 50 τ (τ = %.1f): its error is a lower bound", len(chain), tau.Tau)
 			}
@@ -521,6 +553,7 @@ func nrgSampler() pipeline.Op {
 				"bias_sigma":      {Value: (energy - want) / energyErr},
 				"flow_bias_sigma": {Value: (flowE - want) / flowErr},
 				"rel_err":         {Value: energyErr / math.Abs(want), Note: "the chain's error over |exact|"},
+				"positive_share":  {Value: float64(positive) / float64(n), Note: "share of the proposals whose magnetization (mean of tanh x) is positive: 1/2 for a flow that covers both Z₂ halves"},
 			})
 		},
 	})
