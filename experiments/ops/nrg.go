@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"gonum.org/v1/gonum/stat"
-
 	"github.com/kadanoff/kadanoff/experiments/exact"
 	"github.com/kadanoff/kadanoff/experiments/linalg"
 	"github.com/kadanoff/kadanoff/experiments/mcstat"
@@ -292,7 +290,7 @@ func nrgCollective() pipeline.Op {
 	return pipeline.Define(pipeline.Def[nrgCollectiveParams]{
 		Name:    "nrg.collective",
 		Seeded:  true,
-		Version: 2,
+		Version: 3,
 		Threads: pipeline.AllThreadsOf[nrgCollectiveParams],
 		Doc: "The latent variables of each MERA level as collective variables (Li & Wang's \"renormalized collective variables\"): " +
 			"from a base latent draw z, configurations x = g(z') where z' redraws only the latents one level leaves behind (the " +
@@ -363,13 +361,9 @@ func nrgCollective() pipeline.Op {
 			}
 			sc := artifact.Scalars{}
 			var levels, counts, sides, means, errs, bmeans, berrs []float64
-			meanErr := func(x []float64) (float64, float64) {
-				m, sd := stat.MeanStdDev(x, nil)
-				return m, sd / math.Sqrt(float64(len(x)))
-			}
 			for lv := range shares {
-				m, se := meanErr(shares[lv])
-				bm, bse := meanErr(blocks[lv])
+				m, se := mcstat.MeanErr(shares[lv], 0.5) // independent bases: τ = ½
+				bm, bse := mcstat.MeanErr(blocks[lv], 0.5)
 				levels, counts, sides = append(levels, float64(lv)), append(counts, float64(len(lat[lv]))), append(sides, float64(int(1)<<lv))
 				means, errs, bmeans, berrs = append(means, m), append(errs, se), append(bmeans, bm), append(berrs, bse)
 				note := fmt.Sprintf("%d latents redrawn, mean over %d bases", len(lat[lv]), p.Samples)
