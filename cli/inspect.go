@@ -10,7 +10,6 @@ import (
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/artifact"
 	"github.com/kadanoff/kadanoff/pipeline/cache"
-	"github.com/kadanoff/kadanoff/pipeline/spec"
 	"github.com/kadanoff/kadanoff/reports"
 )
 
@@ -250,8 +249,7 @@ func export(_ context.Context, args []string, env Env) int {
 	if !ok {
 		return ExitUsage
 	}
-	name, output := spec.SplitStepRef(pos[0])
-	n, err := plan.Lookup(name)
+	n, output, err := plan.LookupOutput(pos[0])
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "kadanoff export:", err)
 		return ExitUsage

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +97,27 @@ func (p *Plan) Lookup(name string) (*Node, error) {
 	return all[0], nil
 }
 
+// LookupOutput finds the node and output a reference STEP[.OUTPUT] names
+// (output empty when it names none): a group member's step
+// (GROUP[axis=v].STEP.OUTPUT), or a replicate's (NAME[rep=R].OUTPUT).
+func (p *Plan) LookupOutput(ref string) (*Node, string, error) {
+	if n, err := p.Lookup(ref); err == nil {
+		return n, "", nil
+	}
+	name, output := spec.SplitStepRef(ref)
+	n, err := p.Lookup(name)
+	if err == nil {
+		return n, output, nil
+	}
+	// NAME[rep=R].OUTPUT reads like a group member's step.
+	if i := strings.LastIndex(ref, "]."); i >= 0 {
+		if m, e := p.Lookup(ref[:i+1]); e == nil {
+			return m, ref[i+2:], nil
+		}
+	}
+	return nil, "", err
+}
+
 // Replicas returns the nodes of spec step "paper/base": its replicates in
 // order, or the one node of a step that is not replicated; nil when unknown.
 func (p *Plan) Replicas(id string) []*Node {
@@ -160,10 +182,19 @@ func (p *Plan) Closure(targets []*Node) []*Node {
 }
 
 // NewPlan checks the specs against the registry under the named profile and
-// returns the step graph. Errors are spec.Errors, located in the spec files.
+// returns the step graph of what the profile builds (Spec.ForProfile; the
+// plan's Specs are those views). Errors are spec.Errors, located in the spec files.
 // A replicated step (replicates: N, declared or read from a replicated input)
 // becomes N nodes, REP 0 … N−1 (ReplicaName).
 func NewPlan(specs []*spec.Spec, reg *Registry, profile string) (*Plan, error) {
+	// Each spec as the profile builds it (an unknown profile is reported
+	// below).
+	specs = slices.Clone(specs)
+	for i, s := range specs {
+		if _, ok := s.Profiles[profile]; ok {
+			specs[i] = s.ForProfile(profile)
+		}
+	}
 	pl := &planner{p: &Plan{Profile: profile, Specs: specs, byID: map[string]*Node{}, replicas: map[string][]*Node{}}}
 	if err := pl.addNodes(specs, reg, profile); err != nil {
 		return nil, err

@@ -196,6 +196,18 @@ profiles: {quick: {a: {replicates: 2}}, paper: {}}
 	if len(c.Inputs[0].Refs) != 3 || c.Reps != 0 {
 		t.Errorf("c collects %d inputs, replicated %d", len(c.Inputs[0].Refs), c.Reps)
 	}
+	for _, c := range []struct{ ref, node, output string }{
+		{"b[rep=2].out", "b[rep=2]", "out"},
+		{"b[rep=1]", "b[rep=1]", ""},
+		{"b.out", "b[rep=0]", "out"},
+		{"g[k=2,rep=1].y.out", "g[k=2,rep=1].y", "out"},
+		{"g[k=2,rep=1].y", "g[k=2,rep=1].y", ""},
+	} {
+		n, out, err := p.LookupOutput(c.ref)
+		if err != nil || n.Name != c.node || out != c.output {
+			t.Errorf("LookupOutput(%q) = %v, %q, %v; want %s, %q", c.ref, n, out, err, c.node, c.output)
+		}
+	}
 	if all, _ := p.LookupAll("b"); len(all) != 3 {
 		t.Errorf("LookupAll(b) = %d nodes", len(all))
 	}

@@ -63,3 +63,35 @@ func TestCheckNarrative(t *testing.T) {
 		}
 	}
 }
+
+// {{only P …}} … {{end}} keeps its lines under the profiles it names and
+// blanks them under the others; every line stays where it was, and markers
+// in code are text.
+func TestSelectProfile(t *testing.T) {
+	src := "# T\n\n{{only extended quick}}\nDepth {{value d}}.\n{{end}}\n{{only paper}}\nBuilt by the extended profile.\n{{end}}\n```\n{{only paper}}\n```\nLast.\n"
+	declared := []string{"extended", "paper", "quick"}
+	for _, c := range []struct{ profile, want string }{
+		{"paper", "# T\n\n\n\n\n\nBuilt by the extended profile.\n\n```\n{{only paper}}\n```\nLast.\n"},
+		{"quick", "# T\n\n\nDepth {{value d}}.\n\n\n\n\n```\n{{only paper}}\n```\nLast.\n"},
+	} {
+		got, err := selectProfile("n.md", []byte(src), c.profile, declared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("%s: got %q\nwant %q", c.profile, got, c.want)
+		}
+	}
+	for _, c := range []struct{ src, want string }{
+		{"a\n{{only paper}}\nb\n", "n.md:2: {{only}} without {{end}}"},
+		{"a\n{{end}}\n", "n.md:2: {{end}} without {{only}}"},
+		{"{{only paper}}\n{{only quick}}\n{{end}}\n", "n.md:2: {{only}} inside the {{only}} of line 1"},
+		{"{{only papr}}\n{{end}}\n", `n.md:1: {{only}}: unknown profile "papr" (the spec declares: extended, paper, quick)`},
+		{"{{only}}\n{{end}}\n", "n.md:1: {{only}} names no profile"},
+	} {
+		_, err := selectProfile("n.md", []byte(c.src), "paper", declared)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %s", c.src, err, c.want)
+		}
+	}
+}

@@ -164,10 +164,16 @@ func prune(dir string, keep map[string][]byte) error {
 	})
 }
 
-// notPaperScale is the banner of a report built at a profile other than paper.
-func notPaperScale(profile string) string {
+// notPaperScale is the banner of a report built at a profile other than
+// paper: the quick profile's is a smaller-scale check; another profile's
+// (an extended one) says what it is by its doc.
+func notPaperScale(p *Paper) string {
+	if pr := p.Spec.Profiles[p.Profile]; p.Profile != "quick" && pr != nil && pr.Doc != "" {
+		return fmt.Sprintf("Built with the %s profile, not the paper profile: %s", p.Profile, strings.TrimSuffix(pr.Doc, ".")) +
+			". Build with --profile paper for the paper profile's figures, numbers and verdicts."
+	}
 	return fmt.Sprintf("Built with the %s profile — not the paper's scale. Figures, numbers and verdicts are smaller-scale "+
-		"checks; build with --profile paper for the paper's.", profile)
+		"checks; build with --profile paper for the paper's.", p.Profile)
 }
 
 // mdLedger is the Markdown ledger, when the spec has claims.
@@ -184,7 +190,7 @@ func header(p *Paper, m mode) string {
 		s := fmt.Sprintf("# %s\n\n%s. *%s*. [%s](%s)\n\nReproduced by Kadanoff, profile `%s` (%s).\n\n",
 			pp.Title, pp.Authors, pp.Citation, pp.Link, pp.Link, p.Profile, p.Tool)
 		if p.Profile != "paper" {
-			s += "> **" + notPaperScale(p.Profile) + "**\n\n"
+			s += "> **" + notPaperScale(p) + "**\n\n"
 		}
 		return s
 	}
@@ -192,7 +198,7 @@ func header(p *Paper, m mode) string {
 		inlineHTML(pp.Title), html.EscapeString(pp.Authors), html.EscapeString(pp.Citation), html.EscapeString(pp.Link), html.EscapeString(pp.Link),
 		html.EscapeString(p.Profile), html.EscapeString(p.Tool))
 	if p.Profile != "paper" {
-		s += `<p class="banner">` + html.EscapeString(notPaperScale(p.Profile)) + "</p>\n"
+		s += `<p class="banner">` + html.EscapeString(notPaperScale(p)) + "</p>\n"
 	}
 	return s + "\n"
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -40,12 +41,19 @@ func Check(p *Paper) error {
 	return checkNarrative(p.Spec.Narrative, src, p)
 }
 
+// narrative reads the narrative as the profile built shows it
+// (selectProfile).
 func (p *Paper) narrative() ([]byte, error) {
 	src, err := os.ReadFile(p.Spec.Narrative)
 	if err != nil {
 		return nil, narrativeError(p.Spec, err)
 	}
-	return src, nil
+	declared := make([]string, 0, len(p.Spec.Profiles))
+	for name := range p.Spec.Profiles {
+		declared = append(declared, name)
+	}
+	sort.Strings(declared)
+	return selectProfile(p.Spec.Narrative, src, p.Profile, declared)
 }
 
 // narrativeError names where a spec names the narrative it cannot read
@@ -107,19 +115,31 @@ func (p *Paper) Check(d *Directive) error {
 	case "figure":
 		name, err := one()
 		if err == nil && p.figure(name) == nil {
-			err = fmt.Errorf("unknown figure %q", name)
+			if err = p.omittedError("figure", name); err == nil {
+				err = fmt.Errorf("unknown figure %q", name)
+			}
 		}
 		return err
 	case "value":
 		name, err := one()
 		if err == nil {
-			_, err = p.Spec.Number(name)
+			if _, err = p.Spec.Number(name); err != nil {
+				ref, _, _ := strings.Cut(name, ":")
+				step, _ := spec.SplitStepRef(ref)
+				if e := p.omittedError("value", name); e != nil {
+					err = e
+				} else if e := p.omittedError("step", step); e != nil {
+					err = e
+				}
+			}
 		}
 		return err
 	case "claim":
 		name, err := one()
 		if err == nil && p.claim(name) == nil {
-			err = fmt.Errorf("unknown claim %q", name)
+			if err = p.omittedError("claim", name); err == nil {
+				err = fmt.Errorf("unknown claim %q", name)
+			}
 		}
 		return err
 	case "claims":
@@ -127,6 +147,9 @@ func (p *Paper) Check(d *Directive) error {
 		case len(d.Args) > 1:
 			return fmt.Errorf("want {{claims}} or {{claims GROUP}}")
 		case len(d.Args) == 1 && len(groupVerdicts(p, d.Args[0])) == 0:
+			if err := p.omittedError("claim", d.Args[0]); err != nil {
+				return err
+			}
 			return fmt.Errorf("no claim %q, nor a group of claims of that name", d.Args[0])
 		}
 		return nil
@@ -137,6 +160,9 @@ func (p *Paper) Check(d *Directive) error {
 		step, name := spec.SplitStepRef(d.Args[0])
 		st := p.Spec.StepByName(step)
 		if st == nil {
+			if err := p.omittedError("step", step); err != nil {
+				return err
+			}
 			return fmt.Errorf("unknown step %q in %s", step, d)
 		}
 		if name == "" {

@@ -21,6 +21,9 @@ type Group struct {
 	Steps   []string // template step names, in order
 	Members []*Member
 	Pos     Pos
+	// Profiles are the profiles that build the group (every one when
+	// empty); its steps take them unless they set their own.
+	Profiles []string
 }
 
 // Axis is one named axis of a group and its values as written.
@@ -347,8 +350,10 @@ func (p *parser) group(f field, vars map[string]*yaml.Node) (*Group, []*Step) {
 	haveBody := false
 	var with *field
 	var reps *field
-	for _, gf := range p.mapping(f.val, f.path, "foreach", "with", "steps", "doc", ReplicatesParam) {
+	for _, gf := range p.mapping(f.val, f.path, "foreach", "with", "steps", "doc", "profiles", ReplicatesParam) {
 		switch gf.key {
+		case "profiles":
+			g.Profiles = p.profileList(gf)
 		case ReplicatesParam:
 			r := gf
 			reps = &r
@@ -388,6 +393,9 @@ func (p *parser) group(f field, vars map[string]*yaml.Node) (*Group, []*Step) {
 			p.unresolved(sf.val, sf.path, sortedKeys(mv))
 			st := p.step(sf)
 			st.Member, st.Template = m, tf.key
+			if st.Profiles == nil {
+				st.Profiles = g.Profiles
+			}
 			if reps != nil && !hasParam(st.Params, ReplicatesParam) {
 				st.Params = append(st.Params, &Param{Name: ReplicatesParam, Node: reps.val, Pos: p.pos(reps.val), Path: reps.path, FromGroup: true})
 			}

@@ -48,6 +48,10 @@ type Spec struct {
 	// Defaults holds, by op name, the parameters every step of the op takes
 	// unless it sets them (the defaults: section).
 	Defaults map[string]*Defaults
+	// Omitted names, in a spec ForProfile returns, the steps, groups,
+	// figures, values and claims that the profile does not build, each with
+	// the profiles that do.
+	Omitted map[string][]string
 
 	groups map[string]*Group
 	steps  map[string]*Step
@@ -112,6 +116,10 @@ type Step struct {
 	Template string
 	// Figure is set for the step that renders a figure.
 	Figure *Figure
+	// Profiles are the profiles that build the step (every profile when
+	// empty); a group's members and a figure's step take their group's and
+	// figure's.
+	Profiles []string
 }
 
 // Param is a parameter as written, decoded later against the operation's declaration.
@@ -159,6 +167,8 @@ type Figure struct {
 	Panels  []*Panel
 	Pos     Pos
 	Step    *Step
+	// Profiles are the profiles that build the figure (every one when empty).
+	Profiles []string
 }
 
 // Panel is one plot of a figure: a kind, its input data and its fields as
@@ -187,6 +197,12 @@ type Number struct {
 	Doc    string
 	Pos    Pos
 	raw    rawRef
+	// Profiles are the profiles whose reports quote the value (every one
+	// when empty).
+	Profiles []string
+	// auto marks a number a claim's STEP:KEY made: present wherever its
+	// step is.
+	auto bool
 }
 
 // Claim is a statement of the paper checked against a measured value.
@@ -216,6 +232,9 @@ type Claim struct {
 	When   *Condition
 	Pos    Pos
 	member *Member
+	// Profiles are the profiles whose reports judge the claim (every one
+	// when empty).
+	Profiles []string
 }
 
 // Condition is a claim's precondition: a number and the test it must pass,
@@ -330,6 +349,8 @@ func yamlError(file string, err error) *Error {
 type parser struct {
 	file string
 	errs Errors
+	// profileUses are the profiles: fields read, checked by checkProfiles.
+	profileUses []profileUse
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{p.file, n.Line, n.Column} }
@@ -578,6 +599,7 @@ func (p *parser) spec(doc *yaml.Node) *Spec {
 		}
 	}
 	p.link(s)
+	p.checkProfiles(s)
 	return s
 }
 
@@ -682,8 +704,10 @@ func (p *parser) paper(s *Spec, f field) {
 func (p *parser) step(f field) *Step {
 	st := &Step{Name: f.key, Pos: p.pos(f.kn), Path: f.path}
 	haveOp := false
-	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs", "doc", ReplicatesParam) {
+	for _, sf := range p.mapping(f.val, f.path, "op", "params", "inputs", "doc", "profiles", ReplicatesParam) {
 		switch sf.key {
+		case "profiles":
+			st.Profiles = p.profileList(sf)
 		case ReplicatesParam:
 			st.Params = append(st.Params, &Param{Name: ReplicatesParam, Node: sf.val, Pos: p.pos(sf.val), Path: sf.path})
 		case "op":
@@ -736,8 +760,11 @@ func (p *parser) figure(s *Spec, f field) {
 	var names []string // the panels' own letters, when the spec lists them
 	var lettersField *field
 	var panelsField *field
-	for _, ff := range p.mapping(f.val, f.path, "number", "title", "caption", "columns", "panel_size", "panels", "colorscale", "letters") {
+	for _, ff := range p.mapping(f.val, f.path, "number", "title", "caption", "columns", "panel_size", "panels", "colorscale", "letters", "profiles") {
 		switch ff.key {
+		case "profiles":
+			fig.Profiles = p.profileList(ff)
+			st.Profiles = fig.Profiles
 		case "number":
 			if ff.val.Kind != yaml.ScalarNode || ff.val.Tag == "!!null" {
 				p.errorf(ff.val, ff.path, "want a figure number such as 12 or 5b, got %s", describe(ff.val))
@@ -950,8 +977,10 @@ func (p *parser) panel(n *yaml.Node, path string, m *Member) *Panel {
 func (p *parser) number(f field) *Number {
 	v := &Number{Name: f.key, Pos: p.pos(f.kn)}
 	haveFrom := false
-	for _, vf := range p.mapping(f.val, f.path, "from", "key", "digits", "doc") {
+	for _, vf := range p.mapping(f.val, f.path, "from", "key", "digits", "doc", "profiles") {
 		switch vf.key {
+		case "profiles":
+			v.Profiles = p.profileList(vf)
 		case "from":
 			v.raw, haveFrom = p.rawRef(vf.val, vf.path, nil)
 		case "key":
@@ -1050,8 +1079,10 @@ func (p *parser) claim(f field, m *Member, check bool) *Claim {
 		c.Against = "exact"
 	}
 	haveExpect := false
-	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against", "quote", "section", "quorum", "when") {
+	for _, cf := range p.mapping(f.val, f.path, "figure", "statement", "value", "expect", "against", "quote", "section", "quorum", "when", "profiles") {
 		switch cf.key {
+		case "profiles":
+			c.Profiles = p.profileList(cf)
 		case "when":
 			c.When = p.condition(cf)
 		case "quote":
@@ -1359,7 +1390,7 @@ func (p *parser) claimValue(s *Spec, c *Claim, value, path string, vals map[stri
 	case len(refs) == 1:
 		value = refs[0].String() + ":" + key
 		if !vals[value] {
-			s.Numbers = append(s.Numbers, &Number{Name: value, From: refs[0], Key: key, Pos: c.Pos})
+			s.Numbers = append(s.Numbers, &Number{Name: value, From: refs[0], Key: key, Pos: c.Pos, auto: true})
 			vals[value] = true
 		}
 	}
