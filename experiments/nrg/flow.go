@@ -26,6 +26,10 @@ type Config struct {
 	// Wang's code does; otherwise one network 2 → Hidden → … → 4 computes
 	// both.
 	Separate bool `json:",omitempty"`
+	// Symmetric makes the model's density q_s(x) = ½[q(x) + q(−x)], with q
+	// the flow's: symmetric under x → −x, like the dual (Li & Wang's
+	// code's -symmetry). Samples are ±g(z), the sign drawn at random.
+	Symmetric bool `json:",omitempty"`
 }
 
 // hiddenLayers is Layers, 2 when unset.
@@ -248,6 +252,33 @@ func (f *Flow) Infer(x []float64) float64 {
 	return f.infer(x, ws)
 }
 
+// Sample maps latent z, drawn from the prior, to a configuration of the
+// model in place and returns the model's ln density there: x = g(z) and
+// ln q(x) = ln N(z) − ln |det ∂x/∂z|; for a symmetric flow x = ±g(z), minus
+// when flip, and ln q_s(x), whose second term comes from the inverse flow at
+// −g(z).
+func (f *Flow) Sample(x []float64, flip bool) float64 {
+	ws := f.work()
+	defer f.works.Put(ws)
+	lnq := LogNormal(x) - f.forward(x, ws)
+	if !f.Symmetric {
+		return lnq
+	}
+	y := ws.y
+	for i, v := range x {
+		y[i] = -v
+	}
+	ldm := f.inverse(y, ws.tape2) // y is now g⁻¹(−x)
+	lnqm := LogNormal(y) + ldm
+	hi := math.Max(lnq, lnqm)
+	if flip {
+		for i := range x {
+			x[i] = -x[i]
+		}
+	}
+	return hi + math.Log(math.Exp(lnq-hi)+math.Exp(lnqm-hi)) - math.Ln2
+}
+
 // work returns buffers from the pool, or new ones.
 func (f *Flow) work() *work {
 	if ws, ok := f.works.Get().(*work); ok {
@@ -258,18 +289,34 @@ func (f *Flow) work() *work {
 
 // infer is Infer with ws's tape as scratch.
 func (f *Flow) infer(x []float64, ws *work) float64 {
+	return f.inverse(x, ws.tape)
+}
+
+// inverse maps x to g⁻¹(x) in place, recording in tape (of forward's
+// length) what inverseBackward needs, and returns ln |det ∂z/∂x|. Its tape
+// holds, per layer and coupling in the order they are undone, the same
+// fields as forward's, with yb each updated site's new value and es its
+// factor e^(−s).
+func (f *Flow) inverse(x, tape []float64) float64 {
+	W := f.tapeWidth()
 	var logDet float64
+	pos := 0
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
+		R := len(ly.blocks)
 		for c := f.Couplings - 1; c >= 0; c-- {
 			cp := f.coupling(li, c)
 			_, mb := masks(c)
-			t := f.net(cp, c, ly.blocks, x, ws.tape)
+			t := f.net(cp, c, ly.blocks, x, tape[pos:pos+R*W])
+			pos += R * W
 			for r, bl := range ly.blocks {
 				for k := 0; k < 2; k++ {
-					s := cp.scale[k] * math.Tanh(t.raw[4*r+k])
-					x[bl[mb[k]]] = (x[bl[mb[k]]] - t.raw[4*r+2+k]) * math.Exp(-s)
+					th := math.Tanh(t.raw[4*r+k])
+					s := cp.scale[k] * th
+					em := math.Exp(-s)
+					x[bl[mb[k]]] = (x[bl[mb[k]]] - t.raw[4*r+2+k]) * em
 					logDet -= s
+					t.th[2*r+k], t.es[2*r+k], t.yb[2*r+k] = th, em, x[bl[mb[k]]]
 				}
 			}
 		}

@@ -83,6 +83,8 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3},
 		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3, Separate: true},
 		{L: 4, Levels: 1, Couplings: 3, Hidden: 2, Layers: 1, Separate: true},
+		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Symmetric: true},
+		{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3, Separate: true, Symmetric: true},
 	} {
 		f := randomFlow(t, cfg, 5)
 		z := Prior(newRand(6), 5, f.N)
@@ -111,18 +113,90 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 // The gradient and loss are identical for any number of threads.
 func TestThreadsIdentical(t *testing.T) {
 	tg, _ := NewTarget(4, 2.3)
-	f := randomFlow(t, Config{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3, Separate: true}, 7)
-	z := Prior(newRand(8), 70, f.N)
-	g1, g3 := make([]float64, len(f.Params)), make([]float64, len(f.Params))
-	l1, _ := f.Loss(tg, z, g1, 1)
-	l3, _ := f.Loss(tg, z, g3, 3)
-	if l1 != l3 {
-		t.Fatalf("loss %v vs %v", l1, l3)
-	}
-	for i := range g1 {
-		if g1[i] != g3[i] {
-			t.Fatalf("gradient %d: %v vs %v", i, g1[i], g3[i])
+	for _, sym := range []bool{false, true} {
+		f := randomFlow(t, Config{L: 4, Levels: 2, Couplings: 2, Hidden: 3, Layers: 3, Separate: true, Symmetric: sym}, 7)
+		z := Prior(newRand(8), 70, f.N)
+		g1, g3 := make([]float64, len(f.Params)), make([]float64, len(f.Params))
+		l1, _ := f.Loss(tg, z, g1, 1)
+		l3, _ := f.Loss(tg, z, g3, 3)
+		if l1 != l3 {
+			t.Fatalf("symmetric %v: loss %v vs %v", sym, l1, l3)
 		}
+		for i := range g1 {
+			if g1[i] != g3[i] {
+				t.Fatalf("symmetric %v: gradient %d: %v vs %v", sym, i, g1[i], g3[i])
+			}
+		}
+	}
+}
+
+// A symmetric flow's density is ½[q(x) + q(−x)]: Sample reports the same
+// density at x and −x, Loss averages ln q_s − ln π over its samples, and
+// q(−x)/q(x), whose mean over x ~ q is ∫ q(−x) dx = 1, shows that the
+// inverse pass's density at −x is normalized.
+func TestSymmetricDensity(t *testing.T) {
+	tg, _ := NewTarget(4, 2.3)
+	cfg := Config{L: 4, Levels: 2, Couplings: 2, Hidden: 4, Symmetric: true}
+	f := randomFlow(t, cfg, 21)
+	for i := range f.Params {
+		f.Params[i] *= 0.25 // milder than randomFlow's, for the ratio's variance
+	}
+	plain, err := NewFlow(Config{L: 4, Levels: 2, Couplings: 2, Hidden: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(plain.Params, f.Params)
+	zs := Prior(newRand(22), 10000, f.N)
+	var ratios []float64
+	var lossSum float64
+	for _, z := range zs {
+		x, xm := append([]float64(nil), z...), append([]float64(nil), z...)
+		lnqs, lnqsm := f.Sample(x, false), f.Sample(xm, true)
+		for i := range x {
+			if xm[i] != -x[i] {
+				t.Fatalf("flipped sample is not −x")
+			}
+		}
+		if math.Abs(lnqs-lnqsm) > 1e-12 {
+			t.Fatalf("ln q_s(x) = %v, ln q_s(−x) = %v", lnqs, lnqsm)
+		}
+		// q(x) and q(−x) of the plain flow, by its inverse.
+		y := append([]float64(nil), x...)
+		lnq := LogNormal(z) - plain.Generate(append([]float64(nil), z...))
+		for i := range y {
+			y[i] = -y[i]
+		}
+		ld := plain.Infer(y)
+		lnqm := LogNormal(y) + ld
+		want := math.Log((math.Exp(lnq) + math.Exp(lnqm)) / 2)
+		if math.Abs(lnqs-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Fatalf("ln q_s = %v, ln ½[q(x) + q(−x)] = %v", lnqs, want)
+		}
+		ratios = append(ratios, math.Exp(lnqm-lnq))
+		lossSum += lnqs + tg.Energy(x, nil)
+	}
+	loss, _ := f.Loss(tg, zs, nil, 2)
+	if math.Abs(loss-lossSum/float64(len(zs))) > 1e-9*math.Abs(loss) {
+		t.Errorf("Loss %v, mean of ln q_s − ln π by Sample %v", loss, lossSum/float64(len(zs)))
+	}
+	var m, m2 float64
+	for _, r := range ratios {
+		m += r
+		m2 += r * r
+	}
+	n := float64(len(ratios))
+	m /= n
+	se := math.Sqrt((m2/n - m*m) / n)
+	var spread float64
+	for _, r := range ratios {
+		spread += math.Log(r) * math.Log(r) / n
+	}
+	t.Logf("mean q(−x)/q(x) = %.4f ± %.4f, rms of its logarithm %.3f", m, se, math.Sqrt(spread))
+	if math.Sqrt(spread) < 0.5 {
+		t.Fatalf("the flow is nearly symmetric (rms ln q(−x)/q(x) = %.3f): the test cannot fail", math.Sqrt(spread))
+	}
+	if math.Abs(m-1) > 4*se || se > 0.05 {
+		t.Errorf("mean q(−x)/q(x) = %.4f ± %.4f, want 1", m, se)
 	}
 }
 

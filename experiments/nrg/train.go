@@ -84,12 +84,14 @@ func (f *Flow) Loss(t *Target, z [][]float64, grad []float64, threads int) (mean
 }
 
 // work holds one goroutine's buffers: the configuration and its gradient,
-// the tape of the forward pass, the backward pass's per-row gradients (gO of
+// the tape of the forward pass, for a symmetric flow also the mirrored
+// configuration, its gradient and the inverse pass's tape, the backward
+// passes' per-row gradients (gO of
 // the output layer, gp and gh of the hidden layers' inputs, ga and ga2 of
 // the conditioning values), H zeros, and the transposed weights (shared).
 type work struct {
-	x, g                []float64
-	tape                []float64
+	x, g, y, gy         []float64
+	tape, tape2         []float64
 	gO, gp, gh, ga, ga2 []float64
 	zeros               []float64
 	trans               []float64
@@ -111,9 +113,13 @@ func (f *Flow) newWork() *work {
 		rows = max(rows, len(ly.blocks))
 	}
 	H := f.Hidden
-	return &work{x: make([]float64, f.N), g: make([]float64, f.N), tape: make([]float64, n*f.tapeWidth()),
+	ws := &work{x: make([]float64, f.N), g: make([]float64, f.N), tape: make([]float64, n*f.tapeWidth()),
 		gO: make([]float64, 4*rows), gp: make([]float64, H*rows), gh: make([]float64, H*rows),
 		ga: make([]float64, 2*rows), ga2: make([]float64, 2*rows), zeros: make([]float64, H)}
+	if f.Symmetric {
+		ws.y, ws.gy, ws.tape2 = make([]float64, f.N), make([]float64, f.N), make([]float64, len(ws.tape))
+	}
+	return ws
 }
 
 // tape views one layer and coupling's part of the tape, R plaquettes (rows)
@@ -247,21 +253,58 @@ func LogNormal(z []float64) float64 {
 
 // sample computes one sample's loss and, when g is not nil, adds its
 // gradient with respect to the parameters to g, viewed by gv (ws.trans must
-// then hold the transposed weights).
+// then hold the transposed weights). For a symmetric flow the density is
+// q_s(x) = ½[q(x) + q(−x)], whose second term is the inverse flow's at −x.
 func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) float64 {
-	H, W, ts := f.Hidden, f.tapeWidth(), f.transSize()
 	x := ws.x
 	copy(x, z)
 	lnN := LogNormal(z)
 	logDet := f.forward(x, ws)
 	gx := ws.g
-	loss := lnN - logDet + t.Energy(x, gx)
+	energy := t.Energy(x, gx)
+	if !f.Symmetric {
+		loss := lnN - logDet + energy
+		if gv != nil {
+			f.backward(gx, -1, gv, ws) // −1: the loss has −ln|det|
+		}
+		return loss
+	}
+	y := ws.y
+	for i, v := range x {
+		y[i] = -v
+	}
+	ldm := f.inverse(y, ws.tape2)        // y is now g⁻¹(−x)
+	a, b := lnN-logDet, LogNormal(y)+ldm // ln q(x), ln q(−x)
+	hi := math.Max(a, b)
+	lse := hi + math.Log(math.Exp(a-hi)+math.Exp(b-hi))
+	loss := lse - math.Ln2 + energy
 	if gv == nil {
 		return loss
 	}
-	// Backward through the couplings in reverse, reading the tape from its
-	// end; within a coupling the plaquettes are taken last to first
-	// (linalg.OuterAcc64), the order of the sums of the parameter gradients.
+	// ∂ ln q_s = w_a ∂a + w_b ∂b with w = e^(a − lse), e^(b − lse): b's
+	// part back through the inverse pass to −x, then with ∂E and a's part
+	// back through the forward pass.
+	wa, wb := math.Exp(a-lse), math.Exp(b-lse)
+	gy := ws.gy
+	for i, v := range y {
+		gy[i] = -wb * v
+	}
+	f.inverseBackward(gy, wb, gv, ws)
+	for i, v := range gy {
+		gx[i] -= v
+	}
+	f.backward(gx, -wa, gv, ws)
+	return loss
+}
+
+// backward takes gx, the gradient of the loss with respect to the forward
+// pass's output, back through the couplings in reverse, reading the tape
+// from its end, into the parameter gradients gv; the loss holds the pass's
+// ln|det| with coefficient cDet. Within a coupling the plaquettes are taken
+// last to first (linalg.OuterAcc64), the order of the sums of the parameter
+// gradients.
+func (f *Flow) backward(gx []float64, cDet float64, gv []couplingParams, ws *work) {
+	W := f.tapeWidth()
 	pos := len(ws.tape)
 	for li := len(f.layers) - 1; li >= 0; li-- {
 		ly := f.layers[li]
@@ -269,8 +312,7 @@ func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) flo
 		for c := f.Couplings - 1; c >= 0; c-- {
 			cp := f.coupling(li, c)
 			gc := gv[li*f.Couplings+c]
-			tr := ws.trans[(li*f.Couplings+c)*ts:][:ts]
-			ma, mb := masks(c)
+			_, mb := masks(c)
 			pos -= R * W
 			tp := f.viewTape(ws.tape[pos:pos+R*W], R)
 			gO := ws.gO[:4*R]
@@ -279,49 +321,101 @@ func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) flo
 				for k := 0; k < 2; k++ {
 					th, es := tp.th[2*r+k], tp.es[2*r+k]
 					gxb := gx[bl[mb[k]]]
-					gs := gxb*tp.yb[2*r+k]*es - 1 // −1: the loss has −ln|det|
+					gs := gxb*tp.yb[2*r+k]*es + cDet
 					gx[bl[mb[k]]] = gxb * es
 					gc.scale[k] += gs * th
 					gO[4*r+k] = gs * cp.scale[k] * (1 - th*th)
 					gO[4*r+2+k] = gxb
 				}
 			}
-			gas := [2][]float64{ws.ga[:2*R], ws.ga2[:2*R]}
-			for ni, n := range cp.nets {
-				gn := gc.nets[ni]
-				last := len(n.w) - 1
-				outs := len(n.b[last])
-				gOn := gO[ni*outs:]
-				hs, pres := tp.h[ni], tp.pre[ni]
-				// The output layer, then ∂/∂pre of the last hidden layer.
-				linalg.OuterAcc64(gn.b[last], nil, 1, gOn, 4, R, 1, outs)
-				linalg.OuterAcc64(gn.w[last], hs[last-1], H, gOn, 4, R, H, outs)
-				wt := tr[:outs*H]
-				tr = tr[outs*H:]
-				cur, next := ws.gp[:H*R], ws.gh[:H*R]
-				linalg.Dense64(cur, H, gOn, 4, wt, nil, R, outs, H, pres[last-1], hs[last-1])
-				for l := last - 1; l >= 1; l-- {
-					linalg.OuterAcc64(gn.w[l], hs[l-1], H, cur, H, R, H, H)
-					linalg.OuterAcc64(gn.b[l], nil, 1, cur, H, R, 1, H)
-					wt = tr[:H*H]
-					tr = tr[H*H:]
-					linalg.Dense64(next, H, cur, H, wt, ws.zeros, R, H, H, pres[l-1], hs[l-1])
-					cur, next = next, cur
-				}
-				linalg.OuterAcc64(gn.b[0], nil, 1, cur, H, R, 1, H)
-				linalg.OuterAcc64(gn.w[0], tp.a, 2, cur, H, R, 2, H)
-				linalg.Dense64(gas[ni], 2, cur, H, tr[:2*H], ws.zeros, R, H, 2, nil, nil)
-				tr = tr[2*H:]
-			}
-			for ni := range cp.nets {
-				for r, bl := range ly.blocks {
-					gx[bl[ma[0]]] += gas[ni][2*r]
-					gx[bl[ma[1]]] += gas[ni][2*r+1]
-				}
-			}
+			f.netsBackward(li, c, tp, gx, gv, ws)
 		}
 	}
-	return loss
+}
+
+// inverseBackward takes gz, the gradient of the loss with respect to the
+// inverse pass's output, back through the couplings in the order the pass
+// undid them last, reading ws.tape2 from its end, into the parameter
+// gradients gv and, in place, the gradient with respect to the pass's
+// input; the loss holds the pass's ln|det| with coefficient cDet.
+func (f *Flow) inverseBackward(gz []float64, cDet float64, gv []couplingParams, ws *work) {
+	W := f.tapeWidth()
+	pos := len(ws.tape2)
+	for li := range f.layers {
+		ly := f.layers[li]
+		R := len(ly.blocks)
+		for c := 0; c < f.Couplings; c++ {
+			cp := f.coupling(li, c)
+			gc := gv[li*f.Couplings+c]
+			_, mb := masks(c)
+			pos -= R * W
+			tp := f.viewTape(ws.tape2[pos:pos+R*W], R)
+			gO := ws.gO[:4*R]
+			// z_b = (x_b − t)·e^(−s), ln|det| gains −s.
+			for r := R - 1; r >= 0; r-- {
+				bl := ly.blocks[r]
+				for k := 0; k < 2; k++ {
+					th, em := tp.th[2*r+k], tp.es[2*r+k]
+					gzb := gz[bl[mb[k]]]
+					gs := -gzb*tp.yb[2*r+k] - cDet
+					gin := gzb * em
+					gz[bl[mb[k]]] = gin
+					gc.scale[k] += gs * th
+					gO[4*r+k] = gs * cp.scale[k] * (1 - th*th)
+					gO[4*r+2+k] = -gin
+				}
+			}
+			f.netsBackward(li, c, tp, gz, gv, ws)
+		}
+	}
+}
+
+// netsBackward takes the gradient gO of coupling c of layer li's network
+// outputs (s before tanh and scale, then t, per plaquette, in ws.gO) back
+// through its networks, whose activations tp holds: into the parameter
+// gradients gv and, added to gx, the conditioning sites'.
+func (f *Flow) netsBackward(li, c int, tp tape, gx []float64, gv []couplingParams, ws *work) {
+	H, ts := f.Hidden, f.transSize()
+	ly := f.layers[li]
+	R := len(ly.blocks)
+	cp := f.coupling(li, c)
+	gc := gv[li*f.Couplings+c]
+	tr := ws.trans[(li*f.Couplings+c)*ts:][:ts]
+	ma, _ := masks(c)
+	gO := ws.gO[:4*R]
+	gas := [2][]float64{ws.ga[:2*R], ws.ga2[:2*R]}
+	for ni, n := range cp.nets {
+		gn := gc.nets[ni]
+		last := len(n.w) - 1
+		outs := len(n.b[last])
+		gOn := gO[ni*outs:]
+		hs, pres := tp.h[ni], tp.pre[ni]
+		// The output layer, then ∂/∂pre of the last hidden layer.
+		linalg.OuterAcc64(gn.b[last], nil, 1, gOn, 4, R, 1, outs)
+		linalg.OuterAcc64(gn.w[last], hs[last-1], H, gOn, 4, R, H, outs)
+		wt := tr[:outs*H]
+		tr = tr[outs*H:]
+		cur, next := ws.gp[:H*R], ws.gh[:H*R]
+		linalg.Dense64(cur, H, gOn, 4, wt, nil, R, outs, H, pres[last-1], hs[last-1])
+		for l := last - 1; l >= 1; l-- {
+			linalg.OuterAcc64(gn.w[l], hs[l-1], H, cur, H, R, H, H)
+			linalg.OuterAcc64(gn.b[l], nil, 1, cur, H, R, 1, H)
+			wt = tr[:H*H]
+			tr = tr[H*H:]
+			linalg.Dense64(next, H, cur, H, wt, ws.zeros, R, H, H, pres[l-1], hs[l-1])
+			cur, next = next, cur
+		}
+		linalg.OuterAcc64(gn.b[0], nil, 1, cur, H, R, 1, H)
+		linalg.OuterAcc64(gn.w[0], tp.a, 2, cur, H, R, 2, H)
+		linalg.Dense64(gas[ni], 2, cur, H, tr[:2*H], ws.zeros, R, H, 2, nil, nil)
+		tr = tr[2*H:]
+	}
+	for ni := range cp.nets {
+		for r, bl := range ly.blocks {
+			gx[bl[ma[0]]] += gas[ni][2*r]
+			gx[bl[ma[1]]] += gas[ni][2*r+1]
+		}
+	}
 }
 
 // TrainConfig sets the optimisation: Adam (β = 0.9, 0.999) with L2 weight

@@ -65,6 +65,7 @@ type nrgTrainParams struct {
 	Epochs      int     `param:"epochs" doc:"optimisation steps, each on a fresh batch" check:"min=1"`
 	Batch       int     `param:"batch" doc:"samples per step" default:"256" check:"min=2"`
 	LR          float64 `param:"lr" doc:"Adam learning rate" default:"1e-3" check:"min=1e-12"`
+	Symmetric   bool    `param:"symmetric" doc:"the model's density ½[q(x) + q(−x)], symmetric under x → −x like the dual (Li & Wang's -symmetry; about twice the arithmetic per step: an inverse pass at −x)" default:"false"`
 	Schedule    string  `param:"schedule" doc:"the learning rate: constant, or cosine (annealed from lr to zero over the epochs)" default:"constant" check:"oneof=constant,cosine"`
 	WeightDecay float64 `param:"weight_decay" doc:"L2 weight decay added to the gradient" default:"0" check:"min=0"`
 	EvalBatch   int     `param:"eval_batch" doc:"samples of the final estimate of the loss" default:"8192" check:"min=2"`
@@ -79,7 +80,8 @@ func nrgTrain() pipeline.Op {
 		Doc: "Neural-network RG (Li & Wang): trains a normalizing flow — Real NVP block bijectors (coupling layers whose s and t " +
 			"come from one network 2 → hidden … → 4 or from one each, ELU, s through a scaled tanh) shared by all 2×2 plaquettes of a MERA layer, a " +
 			"disentangler and a decimator per level — on the continuous dual of the L×L Ising model at T by the reverse KL " +
-			"divergence (samples of the flow from a standard normal prior; Adam with L2 weight decay). The loss is a variational " +
+			"divergence (samples of the flow from a standard normal prior; Adam with L2 weight decay), optionally of the symmetrised " +
+			"density ½[q(x) + q(−x)] (symmetric: the flow may cover one of the dual's two magnetized halves and its mirror the other). The loss is a variational " +
 			"upper bound of −ln Z, which the op computes exactly (Kaufman's ln Z of the Ising lattice plus the dual's Gaussian " +
 			"shift) and, after training, estimates on a large fresh batch.",
 		Out: []pipeline.OutputSpec{
@@ -118,12 +120,15 @@ func nrgTrain() pipeline.Op {
 			}
 			macs := nets * (2*h + float64(p.Layers-1)*h*h + h*outs)
 			perSample := blocks * float64(p.Couplings) * 5e-6 * math.Max(1, macs/160)
+			if p.Symmetric {
+				perSample *= 1.9 // measured 1.86 at 16×16 (BenchmarkLossAndGradient)
+			}
 			samples := float64(p.Epochs)*float64(p.Batch) + float64(p.EvalBatch)
 			return seconds(samples * perSample)
 		},
 		Run: func(ctx context.Context, env *pipeline.Env, p *nrgTrainParams) error {
 			L, T := p.Size, p.T
-			cfg := nrg.Config{L: L, Levels: p.Levels, Couplings: p.Couplings, Hidden: p.Hidden, Layers: p.Layers, Separate: p.Separate}
+			cfg := nrg.Config{L: L, Levels: p.Levels, Couplings: p.Couplings, Hidden: p.Hidden, Layers: p.Layers, Separate: p.Separate, Symmetric: p.Symmetric}
 			tg, err := nrg.NewTarget(L, T)
 			if err != nil {
 				return err
@@ -441,9 +446,9 @@ func nrgSampler() pipeline.Op {
 		Seeded:  true,
 		Version: 2,
 		Threads: pipeline.AllThreadsOf[nrgSamplerParams],
-		Doc: "Li & Wang's Metropolized independence sampler: a trained flow proposes configurations x = g(z) of the dual, each " +
-			"accepted from the chain's state x₀ with probability min(1, π(x)q(x₀) / (π(x₀)q(x))), π = e^(−E) and q the flow's own " +
-			"density, so that the chain samples the dual exactly however imperfect the flow. Each state is read as the Ising " +
+		Doc: "Li & Wang's Metropolized independence sampler: a trained flow proposes configurations x = g(z) of the dual (±g(z), " +
+			"the sign at random, for a symmetric flow), each accepted from the chain's state x₀ with probability " +
+			"min(1, π(x)q(x₀) / (π(x₀)q(x))), π = e^(−E) and q the flow's own density, so that the chain samples the dual exactly however imperfect the flow. Each state is read as the Ising " +
 			"energy per site given the field, −(1/N) Σ⟨ij⟩ tanh x_i tanh x_j, whose mean is the Ising model's; the op reports it " +
 			"from the chain (error from its integrated autocorrelation time) and from the raw proposals (the flow alone, biased " +
 			"by its Kullback–Leibler gap), beside Kaufman's exact energy of the L×L lattice at the flow's T.",
@@ -472,6 +477,15 @@ func nrgSampler() pipeline.Op {
 			}
 			n := p.Proposals
 			z := env.Rand("proposals")
+			// A symmetric flow proposes ±g(z), the sign drawn here.
+			var flips []bool
+			if f.Symmetric {
+				sg := env.Rand("sign")
+				flips = make([]bool, n)
+				for j := range flips {
+					flips[j] = sg.IntN(2) == 1
+				}
+			}
 			lw, e, mag := make([]float64, n), make([]float64, n), make([]float64, n)
 			// Proposals in blocks: each block's latents drawn in order, then
 			// pushed through the flow on every thread.
@@ -480,9 +494,8 @@ func nrgSampler() pipeline.Op {
 				zs := nrg.Prior(z, min(block, n-b0), f.N)
 				err = parallel(ctx, env.Threads(), len(zs), func(k int) error {
 					x := zs[k]
-					lnN := nrg.LogNormal(x)
-					logDet := f.Generate(x)
-					lw[b0+k] = -tg.Energy(x, nil) - (lnN - logDet) // ln π − ln q
+					lnq := f.Sample(x, flips != nil && flips[b0+k])
+					lw[b0+k] = -tg.Energy(x, nil) - lnq // ln π − ln q
 					e[b0+k] = tg.IsingEnergy(x)
 					for _, xi := range x {
 						mag[b0+k] += math.Tanh(xi) / float64(len(x))
