@@ -8,6 +8,7 @@ import (
 
 	"github.com/kadanoff/kadanoff/pipeline"
 	"github.com/kadanoff/kadanoff/pipeline/spec"
+	"github.com/kadanoff/kadanoff/reports"
 )
 
 // TestFormatExample checks that the example in the spec format document parses
@@ -37,5 +38,32 @@ func TestFormatExample(t *testing.T) {
 	}
 	if len(s.Numbers) != 1 || len(s.Claims) != 1 || len(s.Figures) != 1 {
 		t.Errorf("example lost sections: %+v", s)
+	}
+}
+
+// TestConfigsUnderEveryProfile plans every spec of configs/ under every
+// profile it declares and checks its narrative there: a profile-only
+// element, or an {{only}} block, must leave each profile's view whole.
+func TestConfigsUnderEveryProfile(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "configs", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no specs: %v", err)
+	}
+	for _, f := range files {
+		s, err := spec.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name := range s.Profiles {
+			plan, err := pipeline.NewPlan([]*spec.Spec{s}, DefaultRegistry(), name)
+			if err != nil {
+				t.Errorf("%s, profile %s: %v", filepath.Base(f), name, err)
+				continue
+			}
+			v := plan.Specs[0]
+			if err := reports.Check(&reports.Paper{Spec: v, Profile: name, Params: reports.StepParams(plan, v)}); err != nil {
+				t.Errorf("%s, profile %s: narrative: %v", filepath.Base(f), name, err)
+			}
+		}
 	}
 }

@@ -70,11 +70,16 @@ func TestCheckNarrative(t *testing.T) {
 func TestSelectProfile(t *testing.T) {
 	src := "# T\n\n{{only extended quick}}\nDepth {{value d}}.\n{{end}}\n{{only paper}}\nBuilt by the extended profile.\n{{end}}\n```\n{{only paper}}\n```\nLast.\n"
 	declared := []string{"extended", "paper", "quick"}
-	for _, c := range []struct{ profile, want string }{
-		{"paper", "# T\n\n\n\n\n\nBuilt by the extended profile.\n\n```\n{{only paper}}\n```\nLast.\n"},
-		{"quick", "# T\n\n\nDepth {{value d}}.\n\n\n\n\n```\n{{only paper}}\n```\nLast.\n"},
+	for _, c := range []struct {
+		profile   string
+		keepLines bool
+		want      string
+	}{
+		{"paper", true, "# T\n\n\n\n\n\nBuilt by the extended profile.\n\n```\n{{only paper}}\n```\nLast.\n"},
+		{"quick", true, "# T\n\n\nDepth {{value d}}.\n\n\n\n\n```\n{{only paper}}\n```\nLast.\n"},
+		{"paper", false, "# T\n\nBuilt by the extended profile.\n```\n{{only paper}}\n```\nLast.\n"},
 	} {
-		got, err := selectProfile("n.md", []byte(src), c.profile, declared)
+		got, err := selectProfile("n.md", []byte(src), c.profile, declared, c.keepLines)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +94,7 @@ func TestSelectProfile(t *testing.T) {
 		{"{{only papr}}\n{{end}}\n", `n.md:1: {{only}}: unknown profile "papr" (the spec declares: extended, paper, quick)`},
 		{"{{only}}\n{{end}}\n", "n.md:1: {{only}} names no profile"},
 	} {
-		_, err := selectProfile("n.md", []byte(c.src), "paper", declared)
+		_, err := selectProfile("n.md", []byte(c.src), "paper", declared, true)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want %s", c.src, err, c.want)
 		}

@@ -13,11 +13,12 @@ import (
 var onlyRE = regexp.MustCompile(`^\s*\{\{\s*(only|end)\b([^}]*)\}\}\s*$`)
 
 // selectProfile keeps the narrative's {{only P …}} … {{end}} blocks that
-// name profile and blanks the others, and every marker line, keeping each
-// remaining line where it was, so that errors name the narrative's own
-// lines. Markers stand alone on their line, outside fenced code, and blocks
-// do not nest; declared are the spec's profiles.
-func selectProfile(file string, src []byte, profile string, declared []string) ([]byte, error) {
+// name profile and drops the others and every marker line. With keepLines
+// a dropped line is left blank, so that each remaining line stays where it
+// was and errors name the narrative's own lines; without, it is removed
+// (the Markdown report). Markers stand alone on their line, outside fenced
+// code, and blocks do not nest; declared are the spec's profiles.
+func selectProfile(file string, src []byte, profile string, declared []string, keepLines bool) ([]byte, error) {
 	lines := bytes.SplitAfter(src, []byte("\n"))
 	var errs []string
 	fail := func(line int, format string, args ...any) {
@@ -39,12 +40,14 @@ func selectProfile(file string, src []byte, profile string, declared []string) (
 		if fence != "" || m == nil {
 			if keep {
 				out.Write(l)
-			} else {
+			} else if keepLines {
 				out.Write(newlineOf(l))
 			}
 			continue
 		}
-		out.Write(newlineOf(l))
+		if keepLines {
+			out.Write(newlineOf(l))
+		}
 		names := strings.Fields(m[2])
 		switch m[1] {
 		case "only":

@@ -231,7 +231,11 @@ func writePaper(out string, p *Paper) error {
 	if !p.sawClaims(src) && len(p.Spec.Claims) > 0 {
 		body += "<h2>Claims</h2>\n" + claimsTable(p, htmlMode) + "\n"
 	}
-	mdBody := renderNarrativeMarkdown(src, p)
+	mdSrc, err := p.narrativeText(false)
+	if err != nil {
+		return err
+	}
+	mdBody := renderNarrativeMarkdown(mdSrc, p)
 	if !p.sawClaims(src) && len(p.Spec.Claims) > 0 {
 		mdBody += "\n## Claims\n\n" + claimsTable(p, mdMode) + "\n"
 	}

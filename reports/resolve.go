@@ -41,9 +41,13 @@ func Check(p *Paper) error {
 	return checkNarrative(p.Spec.Narrative, src, p)
 }
 
-// narrative reads the narrative as the profile built shows it
-// (selectProfile).
-func (p *Paper) narrative() ([]byte, error) {
+// narrative reads the narrative as the profile built shows it, every line
+// where the file has it (selectProfile).
+func (p *Paper) narrative() ([]byte, error) { return p.narrativeText(true) }
+
+// narrativeText reads the narrative as the profile built shows it, the
+// lines of other profiles blanked (keepLines) or removed.
+func (p *Paper) narrativeText(keepLines bool) ([]byte, error) {
 	src, err := os.ReadFile(p.Spec.Narrative)
 	if err != nil {
 		return nil, narrativeError(p.Spec, err)
@@ -53,7 +57,7 @@ func (p *Paper) narrative() ([]byte, error) {
 		declared = append(declared, name)
 	}
 	sort.Strings(declared)
-	return selectProfile(p.Spec.Narrative, src, p.Profile, declared)
+	return selectProfile(p.Spec.Narrative, src, p.Profile, declared, keepLines)
 }
 
 // narrativeError names where a spec names the narrative it cannot read

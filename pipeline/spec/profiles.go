@@ -69,10 +69,10 @@ func (p *parser) checkProfiles(s *Spec) {
 	for _, name := range sortedKeys(s.Profiles) {
 		v := s.ForProfile(name)
 		missing := func(pos Pos, path, what, ref string) {
-			if reported[path+"\x00"+ref] {
+			if reported[path] { // one error for a field, not one per group member
 				return
 			}
-			reported[path+"\x00"+ref] = true
+			reported[path] = true
 			p.errs = append(p.errs, &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(
 				"%s %s, which profile %q does not build (only %s): list the same profiles here, or build %s under %q too",
 				what, ref, name, strings.Join(v.Omitted[ref], ", "), ref, name)})
@@ -100,17 +100,18 @@ func (p *parser) checkProfiles(s *Spec) {
 			if c.Figure != "" && !figs[c.Figure] {
 				missing(c.Pos, path+".figure", "shows its evidence in", c.Figure)
 			}
-			values := []string{c.Value}
+			values := map[string]string{path + ".value": c.Value}
 			if c.When != nil {
-				values = append(values, c.When.Value)
+				values[path+".when.value"] = c.When.Value
 			}
-			for _, val := range values {
+			for _, field := range sortedKeys(values) {
+				val := values[field]
 				if _, err := v.Number(val); err != nil {
 					ref, _, _ := strings.Cut(val, ":")
 					if _, omitted := v.Omitted[ref]; !omitted {
 						ref = val
 					}
-					missing(c.Pos, path+".value", "reads", ref)
+					missing(c.Pos, field, "reads", ref)
 				}
 			}
 		}
