@@ -32,7 +32,7 @@ type opParams struct {
 func Op() pipeline.Op {
 	return pipeline.Define(pipeline.Def[opParams]{
 		Name:    spec.FigureOp,
-		Version: 9,
+		Version: 10,
 		Doc:     "Draws a figure of the spec (each entry of figures: is a step of this op) to SVG and PNG.",
 		In:      []pipeline.InputSpec{{Name: "panels", Doc: "the panels' data, in panel order", Many: true, Check: checkInputKinds}},
 		Checks: map[string]func(spec.Value) error{
@@ -66,8 +66,12 @@ func Op() pipeline.Op {
 			}
 			l.Panels = panels
 			profile := p.Profile
-			if profile != "paper" {
-				l.Watermark = profile + " profile — not the paper's scale"
+			switch profile {
+			case "paper":
+			case "quick":
+				l.Watermark = "quick profile — not the paper's scale"
+			default: // an extended profile is no smaller than the paper's
+				l.Watermark = profile + " profile — not the paper profile"
 			}
 			blobs, err := env.Inputs("panels")
 			if err != nil {
