@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"gonum.org/v1/gonum/floats"
 )
 
 // Config shapes a flow.
@@ -264,19 +265,25 @@ func (f *Flow) Sample(x []float64, flip bool) float64 {
 	if !f.Symmetric {
 		return lnq
 	}
-	y := ws.y
-	for i, v := range x {
-		y[i] = -v
-	}
-	ldm := f.inverse(y, ws.tape2) // y is now g⁻¹(−x)
-	lnqm := LogNormal(y) + ldm
-	hi := math.Max(lnq, lnqm)
+	lnqs := floats.LogSumExp([]float64{lnq, f.mirrorLogQ(x, ws)}) - math.Ln2
 	if flip {
 		for i := range x {
 			x[i] = -x[i]
 		}
 	}
-	return hi + math.Log(math.Exp(lnq-hi)+math.Exp(lnqm-hi)) - math.Ln2
+	return lnqs
+}
+
+// mirrorLogQ returns ln q(−x), the flow's density at the mirror image of x,
+// by the inverse pass at −x: it leaves g⁻¹(−x) in ws.y and the pass on
+// ws.tape2, for inverseBackward.
+func (f *Flow) mirrorLogQ(x []float64, ws *work) float64 {
+	y := ws.y
+	for i, v := range x {
+		y[i] = -v
+	}
+	ld := f.inverse(y, ws.tape2)
+	return LogNormal(y) + ld
 }
 
 // work returns buffers from the pool, or new ones.

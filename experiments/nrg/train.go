@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kadanoff/kadanoff/experiments/linalg"
+	"gonum.org/v1/gonum/floats"
 )
 
 // chunk is the number of samples whose gradients are summed together; chunks
@@ -269,14 +270,8 @@ func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) flo
 		}
 		return loss
 	}
-	y := ws.y
-	for i, v := range x {
-		y[i] = -v
-	}
-	ldm := f.inverse(y, ws.tape2)        // y is now g⁻¹(−x)
-	a, b := lnN-logDet, LogNormal(y)+ldm // ln q(x), ln q(−x)
-	hi := math.Max(a, b)
-	lse := hi + math.Log(math.Exp(a-hi)+math.Exp(b-hi))
+	a, b := lnN-logDet, f.mirrorLogQ(x, ws) // ln q(x), ln q(−x)
+	lse := floats.LogSumExp([]float64{a, b})
 	loss := lse - math.Ln2 + energy
 	if gv == nil {
 		return loss
@@ -286,7 +281,7 @@ func (f *Flow) sample(t *Target, z []float64, gv []couplingParams, ws *work) flo
 	// back through the forward pass.
 	wa, wb := math.Exp(a-lse), math.Exp(b-lse)
 	gy := ws.gy
-	for i, v := range y {
+	for i, v := range ws.y { // g⁻¹(−x)
 		gy[i] = -wb * v
 	}
 	f.inverseBackward(gy, wb, gv, ws)

@@ -124,52 +124,44 @@ func (p *parser) checkProfiles(s *Spec) {
 func (s *Spec) ForProfile(profile string) *Spec {
 	c := *s
 	c.Omitted = map[string][]string{}
-	omit := func(name string, profiles []string) { c.Omitted[name] = profiles }
-	c.Steps, c.steps = nil, map[string]*Step{}
-	for _, st := range s.Steps {
-		if !builds(st.Profiles, profile) {
-			omit(st.Name, st.Profiles)
-			continue
-		}
-		c.Steps = append(c.Steps, st)
+	c.Steps = built(s.Steps, profile, c.Omitted, func(st *Step) (string, []string) { return st.Name, st.Profiles })
+	c.steps = map[string]*Step{}
+	for _, st := range c.Steps {
 		c.steps[st.Name] = st
 	}
-	c.Groups, c.groups = nil, map[string]*Group{}
-	for _, g := range s.Groups {
-		if !builds(g.Profiles, profile) {
-			omit(g.Name, g.Profiles)
-			continue
-		}
-		c.Groups = append(c.Groups, g)
+	c.Groups = built(s.Groups, profile, c.Omitted, func(g *Group) (string, []string) { return g.Name, g.Profiles })
+	c.groups = map[string]*Group{}
+	for _, g := range c.Groups {
 		c.groups[g.Name] = g
 	}
-	c.Figures = nil
-	for _, f := range s.Figures {
-		if !builds(f.Profiles, profile) {
-			omit(f.Name, f.Profiles)
-			continue
-		}
-		c.Figures = append(c.Figures, f)
-	}
+	c.Figures = built(s.Figures, profile, c.Omitted, func(f *Figure) (string, []string) { return f.Name, f.Profiles })
+	// A claim's STEP:KEY number exists where its step does.
 	c.Numbers = nil
-	for _, n := range s.Numbers {
-		if n.auto && c.steps[n.From.Step] == nil || !builds(n.Profiles, profile) {
-			if !n.auto {
-				omit(n.Name, n.Profiles)
-			}
-			continue
+	for _, n := range built(s.Numbers, profile, c.Omitted, func(n *Number) (string, []string) { return n.Name, n.Profiles }) {
+		if !n.auto || c.steps[n.From.Step] != nil {
+			c.Numbers = append(c.Numbers, n)
 		}
-		c.Numbers = append(c.Numbers, n)
 	}
-	c.Claims = nil
+	c.Claims = built(s.Claims, profile, c.Omitted, func(cl *Claim) (string, []string) { return cl.Name, cl.Profiles })
 	for _, cl := range s.Claims {
-		if !builds(cl.Profiles, profile) {
-			omit(cl.Name, cl.Profiles)
-			base, _, _ := strings.Cut(cl.Name, "[")
-			omit(base, cl.Profiles)
-			continue
+		if base, _, member := strings.Cut(cl.Name, "["); member && !builds(cl.Profiles, profile) {
+			c.Omitted[base] = cl.Profiles // the claim group, for {{claims NAME}}
 		}
-		c.Claims = append(c.Claims, cl)
 	}
 	return &c
+}
+
+// built returns the items that profile builds, recording each other's name
+// and profiles in omitted.
+func built[T any](items []T, profile string, omitted map[string][]string, of func(T) (name string, profiles []string)) []T {
+	var out []T
+	for _, it := range items {
+		name, profiles := of(it)
+		if !builds(profiles, profile) {
+			omitted[name] = profiles
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
 }
