@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,11 +53,7 @@ func (p *Paper) narrativeText(keepLines bool) ([]byte, error) {
 	if err != nil {
 		return nil, narrativeError(p.Spec, err)
 	}
-	declared := make([]string, 0, len(p.Spec.Profiles))
-	for name := range p.Spec.Profiles {
-		declared = append(declared, name)
-	}
-	sort.Strings(declared)
+	declared := slices.Sorted(maps.Keys(p.Spec.Profiles))
 	return selectProfile(p.Spec.Narrative, src, p.Profile, declared, keepLines)
 }
 
